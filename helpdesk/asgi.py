@@ -1,0 +1,27 @@
+"""The ASGI entry point: HTTP through Django, WebSockets through Channels."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+# Django must be set up before anything imports models.
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from helpdesk.core.startup import verify_services  # noqa: E402
+from helpdesk.realtime.routing import websocket_urlpatterns  # noqa: E402
+
+verify_services()
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # Origins are checked per inbox (customers) and against ALLOWED_HOSTS (agents) by
+        # the consumers themselves, so no blanket origin validator sits here.
+        "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+    }
+)

@@ -1,0 +1,159 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from helpdesk.tenants.models import Inbox, TenantOwned
+
+
+class Contact(TenantOwned):
+    """A customer of a tenant; anonymous until they give a name or e-mail."""
+
+    visitor_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "visitor_id"], name="contact_visitor_unique")
+        ]
+        indexes = [models.Index(fields=["tenant", "email"])]
+
+    def __str__(self) -> str:
+        return self.name or self.email or f"Visitor {str(self.visitor_id)[:8]}"
+
+
+class Conversation(TenantOwned):
+    class Status(models.TextChoices):
+        BOT = "bot", "With the bot"
+        QUEUED = "queued", "Waiting for an agent"
+        ASSIGNED = "assigned", "With an agent"
+        RESOLVED = "resolved", "Resolved"
+
+    OPEN_STATUSES = (Status.BOT, Status.QUEUED, Status.ASSIGNED)
+
+    inbox = models.ForeignKey(Inbox, on_delete=models.CASCADE, related_name="conversations")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOT)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_conversations",
+    )
+    # The seq of the newest message; the next message gets last_seq + 1 under a row lock.
+    last_seq = models.PositiveIntegerField(default=0)
+    handoff_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["bot", "queued", "assigned", "resolved"]),
+                name="conversation_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="assigned") | Q(assignee__isnull=False),
+                name="conversation_assigned_has_assignee",
+            ),
+        ]
+        indexes = [
+            # Console lists: by status, newest activity first.
+            models.Index(fields=["tenant", "status", "-last_message_at"]),
+            # "Mine": an agent's open conversations.
+            models.Index(fields=["tenant", "assignee", "status"]),
+            # A contact's past conversations.
+            models.Index(fields=["tenant", "contact", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.contact} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class Message(TenantOwned):
+    class SenderType(models.TextChoices):
+        CONTACT = "contact", "Customer"
+        BOT = "bot", "Bot"
+        AGENT = "agent", "Agent"
+        SYSTEM = "system", "System"
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "Text"
+        NOTE = "note", "Private note"
+        EVENT = "event", "Event"
+
+    class State(models.TextChoices):
+        STREAMING = "streaming", "Streaming"
+        COMPLETE = "complete", "Complete"
+        INTERRUPTED = "interrupted", "Interrupted"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    seq = models.PositiveIntegerField()
+    client_id = models.CharField(max_length=64)
+    sender_type = models.CharField(max_length=10, choices=SenderType.choices)
+    sender_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    text = models.TextField()
+    metadata = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.COMPLETE)
+    # Not auto_now_add: message_post stamps the message and its conversation with one instant.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["conversation", "seq"]
+        constraints = [
+            # Also the index behind messages_after(): (conversation, seq > n) ordered by seq.
+            models.UniqueConstraint(fields=["conversation", "seq"], name="message_seq_unique"),
+            models.UniqueConstraint(
+                fields=["conversation", "client_id"], name="message_client_id_unique"
+            ),
+            models.CheckConstraint(condition=Q(seq__gte=1), name="message_seq_positive"),
+            models.CheckConstraint(
+                condition=Q(sender_type__in=["contact", "bot", "agent", "system"]),
+                name="message_sender_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["text", "note", "event"]), name="message_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["streaming", "complete", "interrupted"]),
+                name="message_state_valid",
+            ),
+            # Customers never write private notes.
+            models.CheckConstraint(
+                condition=~Q(kind="note") | Q(sender_type="agent"),
+                name="message_note_from_agent",
+            ),
+            models.CheckConstraint(condition=~Q(client_id=""), name="message_client_id_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}#{self.seq} {self.sender_type}: {self.text[:40]}"
+
+    @property
+    def is_private(self) -> bool:
+        return self.kind == self.Kind.NOTE

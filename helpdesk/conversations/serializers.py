@@ -1,0 +1,55 @@
+"""The data parts of realtime events and API answers, built in one place for every transport."""
+
+from typing import Any
+
+from helpdesk.conversations.models import Conversation, Message
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.pk,
+        "seq": message.seq,
+        "client_id": message.client_id,
+        "sender": message.sender_type,
+        "sender_name": _sender_name(message),
+        "kind": message.kind,
+        "text": message.text,
+        "metadata": message.metadata,
+        "state": message.state,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def conversation_payload(
+    conversation: Conversation, *, last_message: Message | None = None
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "id": conversation.pk,
+        "status": conversation.status,
+        "inbox": conversation.inbox_id,
+        "contact": {"id": conversation.contact_id, "name": str(conversation.contact)},
+        "assignee": conversation.assignee_id,
+        "last_seq": conversation.last_seq,
+        "handoff_reason": conversation.handoff_reason,
+        "last_message_at": _iso(conversation.last_message_at),
+        "created_at": _iso(conversation.created_at),
+    }
+    if last_message is not None:
+        payload["last_message"] = {
+            "seq": last_message.seq,
+            "sender": last_message.sender_type,
+            "kind": last_message.kind,
+            "preview": last_message.text[:140],
+        }
+    return payload
+
+
+def _sender_name(message: Message) -> str:
+    if message.sender_type == Message.SenderType.AGENT and message.sender_user is not None:
+        user = message.sender_user
+        return user.get_full_name() or user.get_username()
+    return message.get_sender_type_display()
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,229 @@
+"""Writes for contacts, conversations and messages. Every transport calls these.
+
+Each function takes the tenant explicitly and treats another tenant's objects as nonexistent.
+"""
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from helpdesk.conversations.models import Contact, Conversation, Message
+from helpdesk.conversations.serializers import conversation_payload, message_payload
+from helpdesk.core.errors import ConversationClosed, InvalidInput, NotFound, TextEmpty, TextTooLong
+from helpdesk.core.validation import clean_id
+from helpdesk.realtime.events import (
+    agents_group,
+    conversation_group,
+    conversation_staff_group,
+    envelope,
+    publish_on_commit,
+)
+from helpdesk.tenants.models import Inbox, Tenant
+
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+METADATA_MAX_BYTES = 16_384
+
+
+@dataclass(frozen=True)
+class Sender:
+    type: Message.SenderType
+    user: AbstractBaseUser | None = None
+
+    @classmethod
+    def contact(cls) -> "Sender":
+        return cls(Message.SenderType.CONTACT)
+
+    @classmethod
+    def bot(cls) -> "Sender":
+        return cls(Message.SenderType.BOT)
+
+    @classmethod
+    def system(cls) -> "Sender":
+        return cls(Message.SenderType.SYSTEM)
+
+    @classmethod
+    def agent(cls, user: AbstractBaseUser) -> "Sender":
+        return cls(Message.SenderType.AGENT, user)
+
+
+@dataclass(frozen=True)
+class PostResult:
+    message: Message
+    # False when the client_id had been stored before: the post was a resend.
+    created: bool
+
+
+def contact_get_or_create(*, tenant: Tenant, visitor_id: uuid.UUID | None = None) -> Contact:
+    """The contact for a widget visitor, created on first sight."""
+    if visitor_id is None:
+        return Contact.objects.create(tenant=tenant)
+    contact, _ = Contact.objects.get_or_create(tenant=tenant, visitor_id=visitor_id)
+    return contact
+
+
+def conversation_start(*, tenant: Tenant, inbox: Inbox, contact: Contact) -> Conversation:
+    """Open a new conversation for ``contact`` in ``inbox``, answered by the bot first."""
+    if inbox.tenant_id != tenant.pk or not inbox.is_active:
+        raise NotFound("Inbox not found.")
+    if contact.tenant_id != tenant.pk:
+        raise NotFound("Contact not found.")
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            tenant=tenant, inbox=inbox, contact=contact, status=Conversation.Status.BOT
+        )
+        publish_on_commit(
+            agents_group(tenant.pk),
+            envelope(
+                "conversation.updated",
+                conversation_id=conversation.pk,
+                data=conversation_payload(conversation),
+            ),
+        )
+    return conversation
+
+
+def message_post(
+    *,
+    tenant: Tenant,
+    conversation_id: int,
+    sender: Sender,
+    text: str,
+    client_id: str | None = None,
+    kind: Message.Kind = Message.Kind.TEXT,
+    metadata: dict[str, Any] | None = None,
+) -> PostResult:
+    """Store a message with the conversation's next ``seq`` and announce it after commit.
+
+    Idempotent on ``client_id``: posting the same id again returns the stored message with
+    ``created=False`` and announces nothing, so a client may resend freely after a reconnect.
+    """
+    text = _clean_text(text)
+    client_id = _clean_client_id(client_id)
+    _check_kind(sender, kind)
+    metadata = _clean_metadata(metadata)
+
+    with transaction.atomic():
+        # The row lock serialises posts to one conversation: seq is read and bumped by one
+        # writer at a time, so seqs are gap-free and a concurrent resend of the same
+        # client_id sees the first copy instead of racing it into the unique constraint.
+        conversation = (
+            Conversation.objects.select_for_update()
+            .filter(tenant=tenant, pk=clean_id(conversation_id, what="Conversation"))
+            .first()
+        )
+        if conversation is None:
+            raise NotFound("Conversation not found.")
+        existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
+        if existing is not None:
+            return PostResult(existing, created=False)
+        if not conversation.is_open:
+            raise ConversationClosed()
+
+        now = timezone.now()
+        conversation.last_seq += 1
+        conversation.last_message_at = now
+        update_fields = ["last_seq", "last_message_at", "updated_at"]
+        if _is_first_response(conversation, sender, kind):
+            conversation.first_response_at = now
+            update_fields.append("first_response_at")
+        conversation.save(update_fields=update_fields)
+
+        message = Message.objects.create(
+            tenant=tenant,
+            conversation=conversation,
+            seq=conversation.last_seq,
+            client_id=client_id,
+            sender_type=sender.type,
+            sender_user=sender.user,
+            kind=kind,
+            text=text,
+            metadata=metadata,
+            created_at=now,
+        )
+        _announce_message(conversation, message)
+    return PostResult(message, created=True)
+
+
+def _announce_message(conversation: Conversation, message: Message) -> None:
+    event = envelope(
+        "message.created",
+        conversation_id=conversation.pk,
+        seq=message.seq,
+        data=message_payload(message),
+    )
+    if message.is_private:
+        publish_on_commit(conversation_staff_group(conversation.tenant_id, conversation.pk), event)
+    else:
+        publish_on_commit(conversation_group(conversation.tenant_id, conversation.pk), event)
+    publish_on_commit(
+        agents_group(conversation.tenant_id),
+        envelope(
+            "conversation.updated",
+            conversation_id=conversation.pk,
+            seq=conversation.last_seq,
+            data=conversation_payload(conversation, last_message=message),
+        ),
+    )
+
+
+def _is_first_response(conversation: Conversation, sender: Sender, kind: Message.Kind) -> bool:
+    return (
+        conversation.first_response_at is None
+        and kind == Message.Kind.TEXT
+        and sender.type in (Message.SenderType.AGENT, Message.SenderType.BOT)
+    )
+
+
+def _clean_text(text: Any) -> str:
+    if not isinstance(text, str):
+        raise InvalidInput("The message text must be a string.", field="text")
+    text = text.strip()
+    if not text:
+        raise TextEmpty(field="text")
+    if len(text) > settings.MESSAGE_MAX_CHARS:
+        raise TextTooLong(
+            f"The message text is longer than {settings.MESSAGE_MAX_CHARS} characters.",
+            field="text",
+            limit=settings.MESSAGE_MAX_CHARS,
+        )
+    # NUL cannot be stored by PostgreSQL; other control characters are kept as typed.
+    return text.replace("\x00", "")
+
+
+def _clean_client_id(client_id: Any) -> str:
+    if client_id is None:
+        return uuid.uuid4().hex
+    if not isinstance(client_id, str) or not CLIENT_ID_RE.fullmatch(client_id):
+        raise InvalidInput(
+            "client_id must be 1-64 characters of letters, digits and . _ : -",
+            field="client_id",
+        )
+    return client_id
+
+
+def _check_kind(sender: Sender, kind: Message.Kind) -> None:
+    if kind not in Message.Kind.values:
+        raise InvalidInput("Unknown message kind.", field="kind")
+    if kind == Message.Kind.NOTE and sender.type != Message.SenderType.AGENT:
+        raise InvalidInput("Only agents write private notes.", field="kind")
+    if kind == Message.Kind.EVENT and sender.type != Message.SenderType.SYSTEM:
+        raise InvalidInput("Only the system records events.", field="kind")
+    if sender.type == Message.SenderType.AGENT and sender.user is None:
+        raise InvalidInput("An agent message needs its agent.", field="sender")
+
+
+def _clean_metadata(metadata: Any) -> dict[str, Any]:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise InvalidInput("metadata must be an object.", field="metadata")
+    if len(json.dumps(metadata, default=str)) > METADATA_MAX_BYTES:
+        raise InvalidInput("metadata is too large.", field="metadata")
+    return metadata

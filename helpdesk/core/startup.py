@@ -1,0 +1,57 @@
+"""Fail at start, naming the variable, when a configured service cannot be reached."""
+
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import OperationalError, connections
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages that may reach logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def verify_services() -> None:
+    if not settings.STARTUP_CHECKS:
+        return
+    _verify_database()
+    for name in ("REDIS_URL", "CELERY_BROKER_URL"):
+        url = getattr(settings, name)
+        if url and urlsplit(url).scheme in {"redis", "rediss", "unix"}:
+            _verify_redis(name, url)
+
+
+def _verify_database() -> None:
+    connection = connections["default"]
+    try:
+        connection.ensure_connection()
+    except OperationalError as exc:
+        where = (
+            redact(settings.DATABASE_URL)
+            if settings.DATABASE_URL
+            else connection.settings_dict["NAME"]
+        )
+        variable = "DATABASE_URL" if settings.DATABASE_URL else "VAR_DIR"
+        raise ImproperlyConfigured(
+            f"{variable}: cannot connect to the database at {where}: {exc}".strip()
+        ) from None
+    finally:
+        connection.close()
+
+
+def _verify_redis(variable: str, url: str) -> None:
+    client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise ImproperlyConfigured(
+            f"{variable}: cannot connect to Redis at {redact(url)}: {exc}"
+        ) from None
+    finally:
+        client.close()

@@ -1,0 +1,123 @@
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.utils.html import format_html
+
+from helpdesk.tenants.admin_base import TenantConsistentForm, TenantScopedAdmin
+from helpdesk.tenants.models import Inbox, Membership, Tenant
+from helpdesk.tenants.services import membership_create, membership_sync_staff
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    """Superusers only: a tenant admin has no permission on Tenant rows."""
+
+    list_display = ["name", "slug", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class MembershipChangeForm(TenantConsistentForm):
+    class Meta:
+        model = Membership
+        fields = ["role", "availability", "max_concurrent_chats", "is_active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        acting_user = getattr(self, "acting_user", None)
+        if acting_user is not None and self.instance.user_id == acting_user.pk:
+            # An admin who demotes or disables themselves would lock the tenant out.
+            if cleaned.get("role") != Membership.Role.ADMIN or not cleaned.get("is_active"):
+                raise forms.ValidationError("You cannot remove your own admin access.")
+        return cleaned
+
+
+class MembershipCreationForm(TenantConsistentForm):
+    """Adds an agent or admin by creating their user account."""
+
+    username = forms.CharField(max_length=150)
+    email = forms.EmailField(required=False)
+    password = forms.CharField(widget=forms.PasswordInput, strip=False)
+
+    class Meta:
+        model = Membership
+        fields = ["tenant", "role", "max_concurrent_chats"]
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("That username is taken.")
+        return username
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        validate_password(password)
+        return password
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantScopedAdmin):
+    list_display = ["user", "role", "availability", "max_concurrent_chats", "is_active"]
+    list_filter = ["role", "availability", "is_active"]
+    search_fields = ["user__username", "user__email"]
+    readonly_fields = ["user"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = MembershipChangeForm if obj is not None else MembershipCreationForm
+        form = super().get_form(request, obj, change, **kwargs)
+        form.acting_user = request.user
+        return form
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            fields = ["tenant", "username", "email", "password", "role", "max_concurrent_chats"]
+            return fields if request.user.is_superuser else fields[1:]
+        return ["user", "role", "availability", "max_concurrent_chats", "is_active"]
+
+    def save_form(self, request, form, change):
+        if change:
+            return super().save_form(request, form, change)
+        data = form.cleaned_data
+        return membership_create(
+            tenant=data.get("tenant") or self._tenant(request),
+            username=data["username"],
+            email=data.get("email", ""),
+            password=data["password"],
+            role=data["role"],
+            max_concurrent_chats=data["max_concurrent_chats"],
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            membership_sync_staff(obj)
+
+
+@admin.register(Inbox)
+class InboxAdmin(TenantScopedAdmin):
+    list_display = ["name", "public_key", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+    readonly_fields = ["public_key", "embed_snippet"]
+    fields = [
+        "tenant",
+        "name",
+        "allowed_origins",
+        "greeting",
+        "reopen_to",
+        "is_active",
+        "public_key",
+        "embed_snippet",
+    ]
+
+    @admin.display(description="Embed code")
+    def embed_snippet(self, obj: Inbox) -> str:
+        if obj.pk is None:
+            return "Save the inbox to get its embed code."
+        return format_html(
+            "<code>&lt;script src=&quot;https://YOUR-HELPDESK-HOST/static/helpdesk/widget.js"
+            "&quot; data-inbox=&quot;{}&quot; async&gt;&lt;/script&gt;</code>",
+            obj.public_key,
+        )

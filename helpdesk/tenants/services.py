@@ -1,0 +1,59 @@
+"""Writes for tenants and memberships."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from helpdesk.core.errors import InvalidInput
+from helpdesk.tenants.models import Membership, Tenant
+
+
+def membership_create(
+    *,
+    tenant: Tenant,
+    username: str,
+    password: str,
+    email: str = "",
+    role: Membership.Role = Membership.Role.AGENT,
+    max_concurrent_chats: int = 5,
+) -> Membership:
+    """Create a user and make them a member of ``tenant`` in one step."""
+    user_model = get_user_model()
+    if user_model.objects.filter(username__iexact=username).exists():
+        raise InvalidInput("That username is taken.", field="username")
+    with transaction.atomic():
+        user = user_model.objects.create_user(username=username, email=email, password=password)
+        return membership_add(
+            tenant=tenant, user=user, role=role, max_concurrent_chats=max_concurrent_chats
+        )
+
+
+def membership_add(
+    *,
+    tenant: Tenant,
+    user: AbstractBaseUser,
+    role: Membership.Role = Membership.Role.AGENT,
+    max_concurrent_chats: int = 5,
+) -> Membership:
+    """Make an existing user a member. A user belongs to one tenant at most."""
+    if Membership.objects.filter(user=user).exists():
+        raise InvalidInput("This user already belongs to a tenant.", field="user")
+    with transaction.atomic():
+        membership = Membership.objects.create(
+            tenant=tenant, user=user, role=role, max_concurrent_chats=max_concurrent_chats
+        )
+        membership_sync_staff(membership)
+    return membership
+
+
+def membership_sync_staff(membership: Membership) -> None:
+    """Tenant admins need Django's staff flag to log into /admin/; agents must not have it.
+
+    Superusers keep theirs whatever their membership says.
+    """
+    user = membership.user
+    should_be_staff = membership.role == Membership.Role.ADMIN and membership.is_active
+    if user.is_superuser or user.is_staff == should_be_staff:
+        return
+    user.is_staff = should_be_staff
+    user.save(update_fields=["is_staff"])
