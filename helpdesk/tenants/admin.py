@@ -27,10 +27,10 @@ class MembershipChangeForm(TenantConsistentForm):
     def clean(self):
         cleaned = super().clean()
         acting_user = getattr(self, "acting_user", None)
-        if acting_user is not None and self.instance.user_id == acting_user.pk:
-            # An admin who demotes or disables themselves would lock the tenant out.
-            if cleaned.get("role") != Membership.Role.ADMIN or not cleaned.get("is_active"):
-                raise forms.ValidationError("You cannot remove your own admin access.")
+        demotes = cleaned.get("role") != Membership.Role.ADMIN or not cleaned.get("is_active")
+        # An admin who demotes or disables themselves would lock the tenant out.
+        if acting_user is not None and self.instance.user_id == acting_user.pk and demotes:
+            raise forms.ValidationError("You cannot remove your own admin access.")
         return cleaned
 
 

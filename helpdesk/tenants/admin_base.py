@@ -47,9 +47,13 @@ class TenantConsistentForm(forms.ModelForm):
         if tenant is None:
             return cleaned
         for name, value in cleaned.items():
-            if isinstance(value, models.Model) and _is_tenant_owned(type(value)):
-                if value.tenant_id != tenant.pk:
-                    self.add_error(name, "Choose a row of the same tenant.")
+            foreign = (
+                isinstance(value, models.Model)
+                and _is_tenant_owned(type(value))
+                and value.tenant_id != tenant.pk
+            )
+            if foreign:
+                self.add_error(name, "Choose a row of the same tenant.")
         return cleaned
 
 

@@ -54,7 +54,8 @@ def test_contact_get_or_create_is_stable_per_visitor(tenant, other_tenant):
     elsewhere = contact_get_or_create(tenant=other_tenant, visitor_id=first.visitor_id)
 
     assert again == first
-    assert elsewhere != first and elsewhere.tenant == other_tenant
+    assert elsewhere != first
+    assert elsewhere.tenant == other_tenant
 
 
 def test_message_post_assigns_consecutive_seqs(conversation):
@@ -177,7 +178,8 @@ def test_resend_after_resolution_returns_the_stored_message(conversation):
 
     again = post(conversation, client_id="c-1")
 
-    assert again.created is False and again.message.pk == first.message.pk
+    assert again.created is False
+    assert again.message.pk == first.message.pk
 
 
 def test_only_agents_write_private_notes(conversation, agent):
@@ -186,7 +188,8 @@ def test_only_agents_write_private_notes(conversation, agent):
 
     note = post(conversation, kind=Message.Kind.NOTE, sender=Sender.agent(agent)).message
 
-    assert note.is_private and note.sender_user == agent
+    assert note.is_private
+    assert note.sender_user == agent
 
 
 def test_only_the_system_records_events(conversation):
@@ -225,9 +228,13 @@ def test_first_response_is_the_first_agent_or_bot_text(conversation, agent):
 
 
 def test_a_rolled_back_post_leaves_no_message_and_no_seq(conversation):
-    with pytest.raises(RuntimeError), transaction.atomic():
-        post(conversation, "will vanish")
-        raise RuntimeError
+    def post_then_fail():
+        with transaction.atomic():
+            post(conversation, "will vanish")
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        post_then_fail()
 
     conversation.refresh_from_db()
     assert conversation.last_seq == 0
