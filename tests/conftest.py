@@ -4,6 +4,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -93,7 +94,7 @@ def tenant_admin(tenant):
     return membership.user
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker):
     """A real Celery worker process against this run's test database and broker."""
     if not settings.CELERY_BROKER_URL:
@@ -101,7 +102,7 @@ def celery_worker(django_db_setup, django_db_blocker):
     from django.db import connection
 
     test_db = connection.settings_dict["NAME"]
-    database_url = settings.DATABASE_URL.rsplit("/", 1)[0] + f"/{test_db}"
+    database_url = urlunsplit(urlsplit(settings.DATABASE_URL)._replace(path=f"/{test_db}"))
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -129,3 +130,10 @@ def celery_worker(django_db_setup, django_db_blocker):
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def tenant_admin_client(client, tenant_admin):
+    """The test client, logged in as ``tenant``'s admin."""
+    client.force_login(tenant_admin)
+    return client

@@ -44,8 +44,9 @@ def test_conversation_start_rejects_another_tenants_contact(tenant, other_tenant
 
 def test_conversation_start_rejects_a_disabled_inbox(tenant, contact):
     with pytest.raises(NotFound):
-        conversation_start(tenant=tenant, inbox=InboxFactory(tenant=tenant, is_active=False),
-                           contact=contact)  # fmt: skip
+        conversation_start(
+            tenant=tenant, inbox=InboxFactory(tenant=tenant, is_active=False), contact=contact
+        )
 
 
 def test_contact_get_or_create_is_stable_per_visitor(tenant, other_tenant):
@@ -142,23 +143,30 @@ def test_message_post_rejects_malformed_client_id(conversation, client_id):
 @pytest.mark.parametrize("bad_id", [0, -1, 999_999, "abc", None, True, 2**70, "1; DROP"])
 def test_message_post_to_unknown_conversation_is_not_found(conversation, bad_id):
     with pytest.raises(NotFound) as error:
-        message_post(tenant=conversation.tenant, conversation_id=bad_id,
-                     sender=Sender.contact(), text="hi")  # fmt: skip
+        message_post(
+            tenant=conversation.tenant, conversation_id=bad_id, sender=Sender.contact(), text="hi"
+        )
 
     assert error.value.code == "not_found"
 
 
-def test_another_tenants_conversation_is_indistinguishable_from_unknown(conversation,
-                                                                        other_tenant):  # fmt: skip
+def test_another_tenants_conversation_is_indistinguishable_from_unknown(conversation, other_tenant):
     with pytest.raises(NotFound) as foreign:
-        message_post(tenant=other_tenant, conversation_id=conversation.pk,
-                     sender=Sender.contact(), text="hi")  # fmt: skip
+        message_post(
+            tenant=other_tenant, conversation_id=conversation.pk, sender=Sender.contact(), text="hi"
+        )
     with pytest.raises(NotFound) as missing:
-        message_post(tenant=other_tenant, conversation_id=conversation.pk + 1000,
-                     sender=Sender.contact(), text="hi")  # fmt: skip
+        message_post(
+            tenant=other_tenant,
+            conversation_id=conversation.pk + 1000,
+            sender=Sender.contact(),
+            text="hi",
+        )
 
-    assert (foreign.value.code, foreign.value.message) == (missing.value.code,
-                                                           missing.value.message)  # fmt: skip
+    assert (foreign.value.code, foreign.value.message) == (
+        missing.value.code,
+        missing.value.message,
+    )
     assert not Message.objects.exists()
 
 
