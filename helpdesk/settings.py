@@ -5,6 +5,7 @@ in-process jobs). ``DATABASE_URL`` and ``REDIS_URL`` switch it to PostgreSQL, ch
 the Redis cache and Celery. ``docs/configuration.md`` lists every variable.
 """
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,6 +34,15 @@ def _url_variable(name: str, allowed_schemes: set[str], default: str | None = No
             f"{name} must start with one of {', '.join(sorted(allowed_schemes))}://, got {value!r}"
         )
     return value
+
+
+def _rate_variable(name: str, default: str) -> tuple[int, int]:
+    """A rate written LIMIT/SECONDS, e.g. 20/60 for twenty per minute."""
+    text = env.str(name, default=default)
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match or int(match[1]) < 1 or int(match[2]) < 1:
+        raise ImproperlyConfigured(f"{name} must be LIMIT/SECONDS such as 20/60, got {text!r}")
+    return int(match[1]), int(match[2])
 
 
 DEBUG = env.bool("DEBUG", default=False)
@@ -238,3 +248,19 @@ LOGGING = {
 
 # Round-trip every event through JSON when it is made (on in DEBUG and in tests).
 EVENTS_CHECK_JSON = env.bool("EVENTS_CHECK_JSON", default=DEBUG)
+
+# --- Realtime ------------------------------------------------------------------------------------
+
+# How long a widget's visitor token stays valid; each connection renews it.
+VISITOR_TOKEN_MAX_AGE = env.int("VISITOR_TOKEN_MAX_AGE", default=30 * 24 * 3600)
+# Largest WebSocket / long-poll frame accepted from a client.
+WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16 * 1024)
+# How long a long-poll GET waits for events before answering with none.
+LONGPOLL_TIMEOUT = env.float("LONGPOLL_TIMEOUT", default=25.0)
+# Rates as LIMIT/SECONDS.
+RATE_CUSTOMER_MESSAGES = _rate_variable("RATE_CUSTOMER_MESSAGES", "20/60")
+RATE_IP_MESSAGES = _rate_variable("RATE_IP_MESSAGES", "120/60")
+RATE_AGENT_MESSAGES = _rate_variable("RATE_AGENT_MESSAGES", "120/60")
+RATE_IP_VISITOR_TOKENS = _rate_variable("RATE_IP_VISITOR_TOKENS", "30/60")
+# Behind a reverse proxy, take the client address from X-Forwarded-For (the last hop's entry).
+USE_X_FORWARDED_FOR = env.bool("USE_X_FORWARDED_FOR", default=False)

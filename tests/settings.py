@@ -5,6 +5,7 @@ production, so the same suite runs in both.
 """
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production")
 os.environ.setdefault("STARTUP_CHECKS", "false")
@@ -15,9 +16,14 @@ from helpdesk.settings import DATABASES, VAR_DIR  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# One test database per run, so runs side by side never drop each other's tables. Processes the
+# suite starts (a Celery worker, a daphne server) inherit the name through the environment.
+_test_db = os.environ.setdefault("HELPDESK_TEST_DB", f"test_helpdesk_{os.getpid()}")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not shared-cache memory: threads and jobs then lock like they do in production.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"{_test_db}.sqlite3")}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": _test_db}
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]  # noqa: F405
 
@@ -25,3 +31,11 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]  # noqa: F405
 CELERY_TASK_DEFAULT_QUEUE = os.environ.setdefault(
     "CELERY_TASK_DEFAULT_QUEUE", f"helpdesk-tests-{os.getpid()}"
 )
+
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":  # noqa: F405
+    # Tests clear the cache between tests (FLUSHDB); keep it off the broker's database.
+    _cache_url = urlsplit(CACHES["default"]["LOCATION"])  # noqa: F405
+    _db = int(_cache_url.path.strip("/") or 0)
+    CACHES["default"]["LOCATION"] = urlunsplit(  # noqa: F405
+        _cache_url._replace(path=f"/{(_db + 1) % 16}")
+    )

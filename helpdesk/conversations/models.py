@@ -49,6 +49,9 @@ class Conversation(TenantOwned):
     )
     # The seq of the newest message; the next message gets last_seq + 1 under a row lock.
     last_seq = models.PositiveIntegerField(default=0)
+    # Read receipts: the newest seq each side has seen.
+    contact_last_read_seq = models.PositiveIntegerField(default=0)
+    agent_last_read_seq = models.PositiveIntegerField(default=0)
     handoff_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -16,7 +16,15 @@ from django.utils import timezone
 
 from helpdesk.conversations.models import Contact, Conversation, Message
 from helpdesk.conversations.serializers import conversation_payload, message_payload
-from helpdesk.core.errors import ConversationClosed, InvalidInput, NotFound, TextEmpty, TextTooLong
+from helpdesk.core.errors import (
+    ConversationClosed,
+    InvalidInput,
+    NotFound,
+    Revoked,
+    TextEmpty,
+    TextTooLong,
+)
+from helpdesk.core.ratelimit import rate_limit_hit
 from helpdesk.core.validation import clean_id
 from helpdesk.realtime.events import (
     agents_group,
@@ -25,7 +33,8 @@ from helpdesk.realtime.events import (
     envelope,
     publish_on_commit,
 )
-from helpdesk.tenants.models import Inbox, Tenant
+from helpdesk.tenants.access import active_membership
+from helpdesk.tenants.models import Inbox, Membership, Tenant
 
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 METADATA_MAX_BYTES = 16_384
@@ -227,3 +236,113 @@ def _clean_metadata(metadata: Any) -> dict[str, Any]:
     if len(json.dumps(metadata, default=str)) > METADATA_MAX_BYTES:
         raise InvalidInput("metadata is too large.", field="metadata")
     return metadata
+
+
+def customer_message_send(
+    *,
+    tenant: Tenant,
+    inbox: Inbox,
+    contact: Contact,
+    conversation_id: int | None,
+    text: str,
+    client_id: str | None,
+    client_ip: str,
+) -> PostResult:
+    """A customer writes in their conversation, starting one when ``conversation_id`` is None.
+
+    Rate-limited per visitor and per address. A conversation that is not this contact's in
+    this inbox is NotFound, exactly like one that does not exist.
+    """
+    rate_limit_hit("customer", f"t{tenant.pk}:c{contact.pk}", settings.RATE_CUSTOMER_MESSAGES)
+    rate_limit_hit("ip", client_ip, settings.RATE_IP_MESSAGES)
+    if conversation_id is None:
+        conversation = _customer_open_conversation(tenant=tenant, inbox=inbox, contact=contact)
+        conversation_id = conversation.pk
+    elif not Conversation.objects.filter(
+        tenant=tenant,
+        inbox=inbox,
+        contact=contact,
+        pk=clean_id(conversation_id, what="Conversation"),
+    ).exists():
+        raise NotFound("Conversation not found.")
+    return message_post(
+        tenant=tenant,
+        conversation_id=conversation_id,
+        sender=Sender.contact(),
+        text=text,
+        client_id=client_id,
+    )
+
+
+def _customer_open_conversation(*, tenant: Tenant, inbox: Inbox, contact: Contact) -> Conversation:
+    with transaction.atomic():
+        # Locking the contact makes two tabs that both start a conversation share one.
+        Contact.objects.select_for_update().filter(pk=contact.pk).first()
+        conversation = (
+            Conversation.objects.filter(
+                tenant=tenant, inbox=inbox, contact=contact, status__in=Conversation.OPEN_STATUSES
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if conversation is None:
+            conversation = conversation_start(tenant=tenant, inbox=inbox, contact=contact)
+        return conversation
+
+
+def agent_message_send(
+    *,
+    tenant: Tenant,
+    user: AbstractBaseUser,
+    conversation_id: int,
+    text: str,
+    client_id: str | None,
+    kind: Message.Kind = Message.Kind.TEXT,
+) -> PostResult:
+    """An agent writes a reply or a private note in one of their tenant's conversations."""
+    agent_membership_check(tenant=tenant, user=user)
+    if kind not in (Message.Kind.TEXT, Message.Kind.NOTE):
+        raise InvalidInput("kind must be text or note.", field="kind")
+    rate_limit_hit("agent", f"t{tenant.pk}:u{user.pk}", settings.RATE_AGENT_MESSAGES)
+    return message_post(
+        tenant=tenant,
+        conversation_id=conversation_id,
+        sender=Sender.agent(user),
+        text=text,
+        client_id=client_id,
+        kind=kind,
+    )
+
+
+def agent_membership_check(*, tenant: Tenant, user: AbstractBaseUser) -> Membership:
+    """The user's active membership of ``tenant``; Revoked when it is gone or disabled."""
+    membership = active_membership(user)
+    if membership is None or membership.tenant_id != tenant.pk:
+        raise Revoked()
+    return membership
+
+
+def conversation_mark_read(
+    *, tenant: Tenant, conversation: Conversation, reader: Message.SenderType, seq: int
+) -> int:
+    """Record that ``reader`` (contact or agent) has seen up to ``seq``; announce it.
+
+    Read marks only move forward and never past the newest message. Returns the stored mark.
+    """
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise InvalidInput("seq must be a non-negative integer.", field="seq")
+    field = {
+        Message.SenderType.CONTACT: "contact_last_read_seq",
+        Message.SenderType.AGENT: "agent_last_read_seq",
+    }[reader]
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().get(tenant=tenant, pk=conversation.pk)
+        mark = min(seq, locked.last_seq)
+        if mark <= getattr(locked, field):
+            return getattr(locked, field)
+        Conversation.objects.filter(pk=locked.pk).update(**{field: mark})
+        publish_on_commit(
+            conversation_group(tenant.pk, locked.pk),
+            envelope("read", conversation_id=locked.pk, seq=mark, data={"reader": reader}),
+        )
+    return mark

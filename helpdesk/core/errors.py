@@ -45,3 +45,59 @@ class ConversationClosed(ServiceError):
 class PermissionDenied(ServiceError):
     code = "forbidden"
     default_message = "You are not allowed to do this."
+
+
+class RateLimited(ServiceError):
+    code = "rate_limited"
+    default_message = "Too many requests; slow down."
+
+    def __init__(self, message: str | None = None, *, retry_after: int, **details):
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after
+
+
+class AuthenticationFailed(ServiceError):
+    """Base of the errors that end a connection: the client must authenticate again."""
+
+    code = "unauthenticated"
+    default_message = "Authenticate first."
+
+
+class TokenInvalid(AuthenticationFailed):
+    code = "token_invalid"
+    default_message = "The visitor token is not valid."
+
+
+class TokenExpired(AuthenticationFailed):
+    code = "token_expired"
+    default_message = "The visitor token has expired."
+
+
+class OriginNotAllowed(ServiceError):
+    code = "origin_not_allowed"
+    default_message = "This page is not allowed to use this inbox."
+
+
+class Revoked(ServiceError):
+    code = "revoked"
+    default_message = "Your access has been removed."
+
+
+class InvalidJSON(ServiceError):
+    code = "invalid_json"
+    default_message = "The frame is not a JSON object."
+
+
+class UnknownType(ServiceError):
+    code = "unknown_type"
+    default_message = "Unknown frame type."
+
+
+class FrameTooLarge(ServiceError):
+    code = "frame_too_large"
+    default_message = "The frame is too large."
+
+
+class ServerError(ServiceError):
+    code = "server_error"
+    default_message = "Something went wrong on our side; nothing was stored."

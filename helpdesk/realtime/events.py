@@ -33,6 +33,11 @@ def agents_group(tenant_id: int) -> str:
     return f"t{tenant_id}.agents"
 
 
+def agent_user_group(tenant_id: int, user_id: int) -> str:
+    """One agent's connections, for notices meant for them alone (e.g. access revoked)."""
+    return f"t{tenant_id}.u{user_id}"
+
+
 def envelope(
     event_type: str, *, conversation_id: int | None, data: dict[str, Any], seq: int | None = None
 ) -> dict[str, Any]:

@@ -19,13 +19,18 @@ def active_membership(user: AbstractBaseUser | AnonymousUser) -> Membership | No
     )
 
 
+def administered_tenant(user: AbstractBaseUser | AnonymousUser) -> Tenant | None:
+    """The tenant a staff user administers through /admin/: an active admin membership."""
+    if not user.is_staff:
+        return None
+    membership = active_membership(user)
+    if membership is None or membership.role != Membership.Role.ADMIN:
+        return None
+    return membership.tenant
+
+
 def admin_tenant(request: HttpRequest) -> Tenant | None:
-    """The tenant a staff user administers through /admin/, cached on the request."""
+    """The tenant the request's user administers through /admin/, cached on the request."""
     if not hasattr(request, _CACHE_ATTR):
-        tenant = None
-        if request.user.is_staff:
-            membership = active_membership(request.user)
-            if membership is not None and membership.role == Membership.Role.ADMIN:
-                tenant = membership.tenant
-        setattr(request, _CACHE_ATTR, tenant)
+        setattr(request, _CACHE_ATTR, administered_tenant(request.user))
     return getattr(request, _CACHE_ATTR)

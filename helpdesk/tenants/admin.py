@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UsernameField
 from django.contrib.auth.password_validation import validate_password
 from django.utils.html import format_html
 
@@ -17,6 +18,23 @@ class TenantAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+    # Checked against is_superuser rather than Django permissions: a tenant admin who was
+    # granted tenants.view_tenant by mistake would otherwise see every tenant in the system.
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 class MembershipChangeForm(TenantConsistentForm):
@@ -37,7 +55,9 @@ class MembershipChangeForm(TenantConsistentForm):
 class MembershipCreationForm(TenantConsistentForm):
     """Adds an agent or admin by creating their user account."""
 
-    username = forms.CharField(max_length=150)
+    # UsernameField applies the NFKC normalisation create_user() applies, so the uniqueness
+    # check below sees the username that will be stored.
+    username = UsernameField(max_length=150)
     email = forms.EmailField(required=False)
     password = forms.CharField(widget=forms.PasswordInput, strip=False)
 
@@ -47,13 +67,21 @@ class MembershipCreationForm(TenantConsistentForm):
 
     def clean_username(self):
         username = self.cleaned_data["username"]
-        if get_user_model().objects.filter(username__iexact=username).exists():
+        user_model = get_user_model()
+        # create_user() does not run the model field's validators (allowed characters).
+        user_model._meta.get_field(user_model.USERNAME_FIELD).run_validators(username)
+        if user_model.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError("That username is taken.")
         return username
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        validate_password(password)
+        # An unsaved user lets the similarity validator compare with the username and e-mail.
+        candidate = get_user_model()(
+            username=self.cleaned_data.get("username", ""),
+            email=self.cleaned_data.get("email", ""),
+        )
+        validate_password(password, candidate)
         return password
 
 
@@ -93,6 +121,18 @@ class MembershipAdmin(TenantScopedAdmin):
         if change:
             super().save_model(request, obj, form, change)
             membership_sync_staff(obj)
+
+    def save_related(self, request, form, formsets, change):
+        # On add, membership_create() saved everything instead of form.save(commit=False), so
+        # the form has no save_m2m() to call; a membership has no many-to-many fields anyway.
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting one's own membership locks one out just as demoting oneself would.
+        if obj is not None and obj.user_id == request.user.pk:
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(Inbox)

@@ -46,7 +46,8 @@ class TenantConsistentForm(forms.ModelForm):
             tenant = self.instance.tenant
         if tenant is None:
             return cleaned
-        for name, value in cleaned.items():
+        # A copy: add_error() drops the field from cleaned_data while we walk it.
+        for name, value in list(cleaned.items()):
             foreign = (
                 isinstance(value, models.Model)
                 and _is_tenant_owned(type(value))
@@ -156,7 +157,9 @@ class TenantScopedAdmin(_TenantScopedMixin, admin.ModelAdmin):
         class TenantForm(form):
             def __init__(self, *args, **kwargs):
                 super().__init__(*args, **kwargs)
-                # Known before validation, so unique-per-tenant constraints are checked.
+                # Known before validation, so clean() (TenantConsistentForm) and model
+                # validation see the tenant. Django still leaves "tenant" out of unique and
+                # constraint checks because it is not a form field.
                 if self.instance.tenant_id is None:
                     self.instance.tenant = tenant
 
@@ -184,11 +187,12 @@ class TenantScopedInline(_TenantScopedMixin, admin.TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
-        tenant = obj.tenant if obj is not None else self._tenant(request)
 
         class TenantFormSet(formset):
             def save_new(self, form, commit=True):
-                form.instance.tenant = tenant
+                # The parent (self.instance) is saved by now, with its tenant set. On an add
+                # page obj is None, and a superuser has no tenant of their own to fall back on.
+                form.instance.tenant_id = self.instance.tenant_id
                 return super().save_new(form, commit)
 
         return TenantFormSet

@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from helpdesk.core.errors import InvalidInput
+from helpdesk.realtime.events import agent_user_group, envelope, publish_on_commit
 from helpdesk.tenants.models import Membership, Tenant
 
 
@@ -57,3 +58,10 @@ def membership_sync_staff(membership: Membership) -> None:
         return
     user.is_staff = should_be_staff
     user.save(update_fields=["is_staff"])
+
+
+def agent_connections_revoke(*, tenant_id: int, user_id: int) -> None:
+    """Close the user's open console connections once the current transaction commits."""
+    publish_on_commit(
+        agent_user_group(tenant_id, user_id), envelope("revoked", conversation_id=None, data={})
+    )

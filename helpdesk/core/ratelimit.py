@@ -1,0 +1,26 @@
+"""Fixed-window rate limits kept in the cache (Redis in service mode, so shared by all nodes)."""
+
+import time
+
+from django.core.cache import cache
+
+from helpdesk.core.errors import RateLimited
+
+
+def rate_limit_hit(scope: str, key: str, rate: tuple[int, int]) -> None:
+    """Count one hit for ``key``; raise RateLimited once ``rate`` = (limit, seconds) is passed."""
+    limit, window = rate
+    now = int(time.time())
+    window_start = now - now % window
+    cache_key = f"rl:{scope}:{key}:{window_start}"
+    # add() then incr() is atomic on Redis and within one process on the local-memory cache.
+    if cache.add(cache_key, 1, timeout=window + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(cache_key)
+        except ValueError:  # expired between add() and incr()
+            cache.add(cache_key, 1, timeout=window + 1)
+            count = 1
+    if count > limit:
+        raise RateLimited(retry_after=max(1, window_start + window - now))

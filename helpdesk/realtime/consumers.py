@@ -1,0 +1,190 @@
+"""WebSocket transports: parse, authenticate, hand frames to a session, send what comes back."""
+
+import asyncio
+import json
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http.request import validate_host
+
+from helpdesk.core.errors import AuthenticationFailed, Revoked, ServiceError
+from helpdesk.realtime.sessions import (
+    AgentSession,
+    CustomerSession,
+    Frame,
+    close_code,
+    error_frame,
+    parse_frame,
+)
+from helpdesk.tenants.access import active_membership
+from helpdesk.widget.services import visitor_authenticate
+
+logger = logging.getLogger(__name__)
+
+HELLO_TIMEOUT = 10.0
+# How often an open console re-checks that its agent still has access, as a backstop to the
+# immediate notice that membership changes send.
+AGENT_RECHECK_SECONDS = 60.0
+
+
+def header(scope: dict, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def client_ip(scope: dict) -> str:
+    if settings.USE_X_FORWARDED_FOR:
+        forwarded = header(scope, b"x-forwarded-for")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+class FrameConsumer(AsyncWebsocketConsumer):
+    """Shared plumbing: frames as JSON text, channel-layer groups as subscriptions."""
+
+    session: CustomerSession | AgentSession | None = None
+
+    async def send_frames(self, frames: list[Frame]) -> None:
+        for frame in frames:
+            await self.send(text_data=json.dumps(frame, cls=DjangoJSONEncoder))
+        code = close_code(frames)
+        if code is not None:
+            await self.close(code=code)
+
+    async def join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+
+    async def leave(self, group: str) -> None:
+        await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def helpdesk_event(self, message: dict[str, Any]) -> None:
+        """An event published to a group this connection joined."""
+        await self.send(text_data=json.dumps(message["event"], cls=DjangoJSONEncoder))
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            frame = parse_frame(text_data if text_data is not None else bytes_data)
+        except ServiceError as error:
+            await self.send_frames([error_frame(error)])
+            return
+        if self.session is None:
+            await self.start_session(frame)
+        else:
+            await self.send_frames(await self.session.handle(frame))
+
+    async def start_session(self, frame: Frame) -> None:
+        raise NotImplementedError
+
+    async def disconnect(self, code):
+        if self.session is not None:
+            await self.session.close()
+
+
+class CustomerConsumer(FrameConsumer):
+    """The widget's socket. Authenticates with the first frame, so no token is ever in a URL."""
+
+    async def connect(self):
+        await self.accept()
+        self._hello_timer = asyncio.get_running_loop().call_later(
+            HELLO_TIMEOUT, lambda: asyncio.ensure_future(self._hello_timed_out())
+        )
+
+    async def _hello_timed_out(self) -> None:
+        if self.session is None:
+            await self.close(code=4408)
+
+    async def start_session(self, frame: Frame) -> None:
+        if frame.get("type") != "hello":
+            await self.send_frames(
+                [error_frame(AuthenticationFailed("Send hello first."), ref=frame.get("type"))]
+            )
+            return
+        data = frame.get("data") if isinstance(frame.get("data"), dict) else {}
+        try:
+            visitor = await database_sync_to_async(visitor_authenticate)(
+                inbox_key=data.get("inbox"),
+                token=data.get("token"),
+                origin=header(self.scope, b"origin"),
+            )
+        except ServiceError as error:
+            await self.send_frames([error_frame(error, ref="hello")])
+            return
+        self._hello_timer.cancel()
+        self.session = CustomerSession(visitor, client_ip=client_ip(self.scope), subscriber=self)
+        await self.send_frames(await self.session.welcome())
+
+    async def disconnect(self, code):
+        self._hello_timer.cancel()
+        await super().disconnect(code)
+
+
+def same_site_origin(scope: dict) -> bool:
+    """The console is only used from the helpdesk's own pages (or CSRF-trusted origins)."""
+    origin = header(scope, b"origin")
+    if not origin:
+        return False
+    if origin in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    parts = urlsplit(origin)
+    host = header(scope, b"host")
+    if not parts.hostname or not host:
+        return False
+    origin_host = parts.netloc.lower()
+    return origin_host == host.lower() and validate_host(
+        parts.hostname, settings.ALLOWED_HOSTS or ["localhost", "127.0.0.1", "[::1]"]
+    )
+
+
+class AgentConsumer(FrameConsumer):
+    """The console's socket, authenticated by the Django session."""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if not same_site_origin(self.scope):
+            await self.close(code=4403)
+            return
+        membership = None
+        if user is not None and user.is_authenticated:
+            membership = await database_sync_to_async(active_membership)(user)
+        if membership is None:
+            await self.close(code=4401)
+            return
+        await self.accept()
+        self.session = AgentSession(user=user, tenant=membership.tenant, subscriber=self)
+        await self.send_frames(await self.session.welcome())
+        self._recheck = asyncio.ensure_future(self._recheck_access())
+
+    async def _recheck_access(self) -> None:
+        while True:
+            await asyncio.sleep(AGENT_RECHECK_SECONDS)
+            if not await self.session.still_allowed():
+                await self._revoke()
+                return
+
+    async def _revoke(self) -> None:
+        await self.send_frames([error_frame(Revoked())])
+
+    async def start_session(self, frame: Frame) -> None:
+        # connect() either creates the session or closes; a frame cannot arrive without one.
+        await self.close(code=4401)
+
+    async def helpdesk_event(self, message: dict[str, Any]) -> None:
+        if message["event"]["type"] == "revoked":
+            await self._revoke()
+            return
+        await super().helpdesk_event(message)
+
+    async def disconnect(self, code):
+        recheck = getattr(self, "_recheck", None)
+        if recheck is not None:
+            recheck.cancel()
+        await super().disconnect(code)

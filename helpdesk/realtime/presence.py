@@ -1,0 +1,32 @@
+"""Who is connected, counted across tabs and nodes in the cache."""
+
+from django.core.cache import cache
+
+# A node that dies without saying goodbye leaves a count behind; it fades after this long.
+PRESENCE_TTL = 24 * 3600
+
+
+def presence_join(key: str) -> bool:
+    """Count a connection in; True when it is the first one (the subject just came online)."""
+    if cache.add(f"presence:{key}", 1, timeout=PRESENCE_TTL):
+        return True
+    try:
+        return cache.incr(f"presence:{key}") == 1
+    except ValueError:
+        return cache.add(f"presence:{key}", 1, timeout=PRESENCE_TTL)
+
+
+def presence_leave(key: str) -> bool:
+    """Count a connection out; True when it was the last one (the subject just went offline)."""
+    try:
+        remaining = cache.decr(f"presence:{key}")
+    except ValueError:
+        return True
+    if remaining <= 0:
+        cache.delete(f"presence:{key}")
+        return True
+    return False
+
+
+def is_present(key: str) -> bool:
+    return bool(cache.get(f"presence:{key}"))

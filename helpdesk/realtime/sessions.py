@@ -1,0 +1,546 @@
+"""Client frames in, frames out — the same for WebSocket, long-polling and Socket.IO.
+
+A transport authenticates, turns bytes into frames with ``parse_frame``, hands each frame to its
+session's ``handle`` and sends back what it returns. Live events reach the transport through the
+groups the session joins via the transport's ``Subscriber``. Rules live in the services; a
+session only maps frames to service calls and results to frames (docs/protocol.md).
+"""
+
+import json
+import logging
+import time
+from typing import Any, Protocol
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from helpdesk.conversations.models import Conversation, Message
+from helpdesk.conversations.selectors import conversation_get, messages_after
+from helpdesk.conversations.serializers import conversation_payload, message_payload
+from helpdesk.conversations.services import (
+    agent_membership_check,
+    agent_message_send,
+    conversation_mark_read,
+    customer_message_send,
+)
+from helpdesk.core.errors import (
+    AuthenticationFailed,
+    FrameTooLarge,
+    InvalidInput,
+    InvalidJSON,
+    NotFound,
+    OriginNotAllowed,
+    RateLimited,
+    Revoked,
+    ServerError,
+    ServiceError,
+    UnknownType,
+)
+from helpdesk.core.validation import clean_id
+from helpdesk.realtime.events import (
+    LAYER_MESSAGE_TYPE,
+    agent_user_group,
+    agents_group,
+    conversation_group,
+    conversation_staff_group,
+    envelope,
+)
+from helpdesk.realtime.presence import presence_join, presence_leave
+from helpdesk.widget.services import Visitor, visitor_token_renew
+
+logger = logging.getLogger(__name__)
+
+Frame = dict[str, Any]
+
+RESUME_PAGE = 200
+# Typing events are ephemeral: past this rate per connection they are dropped, not refused.
+TYPING_MIN_INTERVAL = 0.3
+
+# Errors after which the connection must authenticate again, and the WebSocket close codes.
+CLOSE_CODES = {
+    AuthenticationFailed.code: 4401,
+    "token_invalid": 4401,
+    "token_expired": 4401,
+    OriginNotAllowed.code: 4403,
+    Revoked.code: 4403,
+}
+
+
+class Subscriber(Protocol):
+    """What a transport offers a session: membership of channel-layer groups."""
+
+    async def join(self, group: str) -> None: ...
+
+    async def leave(self, group: str) -> None: ...
+
+
+class NoSubscriptions:
+    """For request/response transports (long-poll POST) that hold no live subscription."""
+
+    async def join(self, group: str) -> None:
+        return None
+
+    async def leave(self, group: str) -> None:
+        return None
+
+
+def parse_frame(raw: str | bytes | None) -> Frame:
+    """Decode one client frame, refusing oversized and non-object input."""
+    if raw is None:
+        raise InvalidJSON()
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
+    if size > settings.WS_MAX_FRAME_BYTES:
+        raise FrameTooLarge(limit=settings.WS_MAX_FRAME_BYTES)
+    try:
+        frame = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidJSON() from None
+    if not isinstance(frame, dict):
+        raise InvalidJSON()
+    return frame
+
+
+def error_frame(
+    error: ServiceError, *, ref: Any = None, conversation_id: int | None = None
+) -> Frame:
+    data: dict[str, Any] = {"code": error.code, "message": error.message}
+    if ref is not None:
+        data["ref"] = ref
+    for detail in ("field", "limit"):
+        if detail in error.details:
+            data[detail] = error.details[detail]
+    if isinstance(error, RateLimited):
+        data["retry_after"] = error.retry_after
+    return envelope("error", conversation_id=conversation_id, data=data)
+
+
+def close_code(frames: list[Frame]) -> int | None:
+    """The WebSocket close code if one of ``frames`` is an error that ends the connection."""
+    for frame in frames:
+        if frame["type"] == "error" and frame["data"]["code"] in CLOSE_CODES:
+            return CLOSE_CODES[frame["data"]["code"]]
+    return None
+
+
+def _data(frame: Frame) -> dict[str, Any]:
+    data = frame.get("data", {})
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInput("data must be an object.", field="data")
+    return data
+
+
+def _seq(frame: Frame) -> int:
+    seq = frame.get("seq", 0)
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise InvalidInput("seq must be a non-negative integer.", field="seq")
+    return seq
+
+
+def _conversation_id(frame: Frame) -> int:
+    value = frame.get("conversation")
+    if value is None:
+        raise InvalidInput("conversation is required.", field="conversation")
+    return clean_id(value, what="Conversation")
+
+
+class ClientSession:
+    """Dispatches frames to ``on_<type>`` methods and turns service errors into error frames."""
+
+    frame_types: frozenset[str] = frozenset()
+
+    def __init__(self, subscriber: Subscriber):
+        self.subscriber = subscriber
+        self.joined: set[str] = set()
+        self._last_typing = 0.0
+
+    async def handle(self, frame: Frame) -> list[Frame]:
+        frame_type = frame.get("type")
+        data = frame.get("data")
+        ref = data.get("client_id") if isinstance(data, dict) else None
+        if ref is None and isinstance(frame_type, str) and len(frame_type) <= 40:
+            ref = frame_type
+        conversation_id = frame.get("conversation")
+        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+            conversation_id = None
+        if frame_type not in self.frame_types:
+            return [error_frame(UnknownType(), ref=ref, conversation_id=conversation_id)]
+        handler = getattr(self, "on_" + frame_type.replace(".", "_"))
+        try:
+            return await handler(frame)
+        except ServiceError as error:
+            return [error_frame(error, ref=ref, conversation_id=conversation_id)]
+        except Exception:
+            logger.exception("Unexpected failure handling a %s frame", frame_type)
+            return [error_frame(ServerError(), ref=ref, conversation_id=conversation_id)]
+
+    async def join(self, group: str) -> None:
+        if group not in self.joined:
+            await self.subscriber.join(group)
+            self.joined.add(group)
+
+    async def leave(self, group: str) -> None:
+        if group in self.joined:
+            self.joined.discard(group)
+            await self.subscriber.leave(group)
+
+    async def leave_all(self) -> None:
+        for group in list(self.joined):
+            await self.leave(group)
+
+    async def on_ping(self, frame: Frame) -> list[Frame]:
+        return [envelope("pong", conversation_id=None, data={})]
+
+    async def _publish_typing(self, conversation_id: int, data: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if now - self._last_typing < TYPING_MIN_INTERVAL and data["typing"]:
+            return
+        self._last_typing = now
+        await _group_send(
+            conversation_group(self.tenant_id, conversation_id),
+            envelope("typing", conversation_id=conversation_id, data=data),
+        )
+
+    @property
+    def tenant_id(self) -> int:
+        raise NotImplementedError
+
+
+async def _group_send(group: str, event: Frame) -> None:
+    await get_channel_layer().group_send(group, {"type": LAYER_MESSAGE_TYPE, "event": event})
+
+
+def _resume_frames(messages: list[Message], conversation_id: int) -> list[Frame]:
+    return [
+        envelope(
+            "message.created",
+            conversation_id=conversation_id,
+            seq=message.seq,
+            data=message_payload(message),
+        )
+        for message in messages
+    ]
+
+
+def _ack(conversation_id: int, message: Message) -> Frame:
+    return envelope(
+        "ack",
+        conversation_id=conversation_id,
+        seq=message.seq,
+        data={
+            "client_id": message.client_id,
+            "id": message.pk,
+            "message": message_payload(message),
+        },
+    )
+
+
+def _typing_flag(frame: Frame) -> bool:
+    typing = _data(frame).get("typing", True)
+    if not isinstance(typing, bool):
+        raise InvalidInput("typing must be true or false.", field="typing")
+    return typing
+
+
+class CustomerSession(ClientSession):
+    """A widget visitor: may only see and write in their own conversations of one inbox."""
+
+    frame_types = frozenset({"message.send", "typing", "read", "resume", "ping"})
+
+    def __init__(self, visitor: Visitor, *, client_ip: str, subscriber: Subscriber):
+        super().__init__(subscriber)
+        self.visitor = visitor
+        self.client_ip = client_ip
+        self.conversation_id: int | None = None
+        self._own: set[int] = set()
+
+    @property
+    def tenant_id(self) -> int:
+        return self.visitor.tenant.pk
+
+    async def welcome(self) -> list[Frame]:
+        """Subscribe to the visitor's latest conversation and say hello."""
+        conversation, token = await database_sync_to_async(self._welcome_state)()
+        if conversation is not None:
+            await self._enter(conversation.pk)
+        return [
+            envelope(
+                "welcome",
+                conversation_id=conversation.pk if conversation else None,
+                seq=conversation.last_seq if conversation else 0,
+                data={
+                    "visitor": str(self.visitor.contact.visitor_id),
+                    "token": token,
+                    "greeting": self.visitor.inbox.greeting,
+                    "conversation": conversation_payload(conversation) if conversation else None,
+                },
+            )
+        ]
+
+    def _welcome_state(self) -> tuple[Conversation | None, str]:
+        conversation = (
+            Conversation.objects.select_related("contact")
+            .filter(
+                tenant=self.visitor.tenant, inbox=self.visitor.inbox, contact=self.visitor.contact
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        return conversation, visitor_token_renew(self.visitor)
+
+    async def _enter(self, conversation_id: int) -> bool:
+        """Follow ``conversation_id`` live; True if the connection was not following it yet."""
+        self._own.add(conversation_id)
+        if self.conversation_id == conversation_id:
+            return False
+        if self.conversation_id is not None:
+            await self._presence(self.conversation_id, online=False)
+            await self.leave(conversation_group(self.tenant_id, self.conversation_id))
+        self.conversation_id = conversation_id
+        await self.join(conversation_group(self.tenant_id, conversation_id))
+        await self._presence(conversation_id, online=True)
+        return True
+
+    async def close(self) -> None:
+        if self.conversation_id is not None:
+            await self._presence(self.conversation_id, online=False)
+        await self.leave_all()
+
+    async def _presence(self, conversation_id: int, *, online: bool) -> None:
+        key = f"t{self.tenant_id}.c{conversation_id}.contact"
+        change = presence_join if online else presence_leave
+        if await database_sync_to_async(change)(key):
+            event = envelope(
+                "presence",
+                conversation_id=conversation_id,
+                data={"who": "contact", "online": online, "name": str(self.visitor.contact)},
+            )
+            await _group_send(conversation_group(self.tenant_id, conversation_id), event)
+            await _group_send(agents_group(self.tenant_id), event)
+
+    async def _own_conversation(self, frame: Frame) -> int:
+        conversation_id = _conversation_id(frame)
+        if conversation_id not in self._own:
+            exists = await database_sync_to_async(
+                Conversation.objects.filter(
+                    tenant=self.visitor.tenant,
+                    inbox=self.visitor.inbox,
+                    contact=self.visitor.contact,
+                    pk=conversation_id,
+                ).exists
+            )()
+            if not exists:
+                raise NotFound("Conversation not found.")
+            self._own.add(conversation_id)
+        return conversation_id
+
+    async def on_message_send(self, frame: Frame) -> list[Frame]:
+        data = _data(frame)
+        requested = frame.get("conversation")
+        result = await database_sync_to_async(customer_message_send)(
+            tenant=self.visitor.tenant,
+            inbox=self.visitor.inbox,
+            contact=self.visitor.contact,
+            conversation_id=requested,
+            text=data.get("text"),
+            client_id=data.get("client_id"),
+            client_ip=self.client_ip,
+        )
+        conversation_id = result.message.conversation_id
+        frames = [_ack(conversation_id, result.message)]
+        if await self._enter(conversation_id):
+            # The conversation was new to this connection, so its announcements so far went
+            # to a group it had not joined yet: replay them from the message just sent.
+            frames += await _replay(
+                self.visitor.tenant, conversation_id, result.message.seq - 1, include_private=False
+            )
+        return frames
+
+    async def on_typing(self, frame: Frame) -> list[Frame]:
+        conversation_id = await self._own_conversation(frame)
+        await self._publish_typing(
+            conversation_id,
+            {"sender": "contact", "name": str(self.visitor.contact), "typing": _typing_flag(frame)},
+        )
+        return []
+
+    async def on_read(self, frame: Frame) -> list[Frame]:
+        conversation_id = await self._own_conversation(frame)
+        seq = _seq(frame)
+
+        def mark() -> None:
+            conversation = Conversation.objects.get(pk=conversation_id)
+            conversation_mark_read(
+                tenant=self.visitor.tenant,
+                conversation=conversation,
+                reader=Message.SenderType.CONTACT,
+                seq=seq,
+            )
+
+        await database_sync_to_async(mark)()
+        return []
+
+    async def on_resume(self, frame: Frame) -> list[Frame]:
+        conversation_id = await self._own_conversation(frame)
+        after = _seq(frame)
+        await self._enter(conversation_id)
+        return await _replay(self.visitor.tenant, conversation_id, after, include_private=False)
+
+
+async def _replay(
+    tenant, conversation_id: int, after: int, *, include_private: bool
+) -> list[Frame]:
+    """Every message after ``after`` in order, then ``resumed`` with the newest seq."""
+
+    def load() -> tuple[list[Message], int]:
+        messages: list[Message] = []
+        cursor = after
+        while True:
+            page = messages_after(
+                tenant=tenant,
+                conversation_id=conversation_id,
+                after_seq=cursor,
+                include_private=include_private,
+                limit=RESUME_PAGE,
+            )
+            messages.extend(page)
+            if len(page) < RESUME_PAGE:
+                break
+            cursor = page[-1].seq
+        last_seq = Conversation.objects.values_list("last_seq", flat=True).get(pk=conversation_id)
+        return messages, last_seq
+
+    messages, last_seq = await database_sync_to_async(load)()
+    return [
+        *_resume_frames(messages, conversation_id),
+        envelope("resumed", conversation_id=conversation_id, seq=last_seq, data={}),
+    ]
+
+
+class AgentSession(ClientSession):
+    """An agent or tenant admin in the console: any conversation of their own tenant."""
+
+    frame_types = frozenset(
+        {"subscribe", "unsubscribe", "message.send", "typing", "read", "resume", "ping"}
+    )
+
+    def __init__(self, *, user, tenant, subscriber: Subscriber):
+        super().__init__(subscriber)
+        self.user = user
+        self.tenant = tenant
+        self.subscribed: set[int] = set()
+
+    @property
+    def tenant_id(self) -> int:
+        return self.tenant.pk
+
+    @property
+    def display_name(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+    async def welcome(self) -> list[Frame]:
+        await self.join(agents_group(self.tenant_id))
+        # Revocation notices for this user arrive here (see tenants.services).
+        await self.join(agent_user_group(self.tenant_id, self.user.pk))
+        await self._presence(online=True)
+        return [
+            envelope(
+                "welcome",
+                conversation_id=None,
+                data={"agent": {"id": self.user.pk, "name": self.display_name}},
+            )
+        ]
+
+    async def close(self) -> None:
+        await self._presence(online=False)
+        await self.leave_all()
+
+    async def _presence(self, *, online: bool) -> None:
+        change = presence_join if online else presence_leave
+        if await database_sync_to_async(change)(f"t{self.tenant_id}.u{self.user.pk}.agent"):
+            await _group_send(
+                agents_group(self.tenant_id),
+                envelope(
+                    "presence",
+                    conversation_id=None,
+                    data={
+                        "who": "agent",
+                        "id": self.user.pk,
+                        "name": self.display_name,
+                        "online": online,
+                    },
+                ),
+            )
+
+    async def still_allowed(self) -> bool:
+        try:
+            await database_sync_to_async(agent_membership_check)(tenant=self.tenant, user=self.user)
+        except Revoked:
+            return False
+        return True
+
+    async def _conversation(self, frame: Frame) -> Conversation:
+        conversation_id = _conversation_id(frame)
+
+        def load() -> Conversation:
+            agent_membership_check(tenant=self.tenant, user=self.user)
+            return conversation_get(tenant=self.tenant, conversation_id=conversation_id)
+
+        return await database_sync_to_async(load)()
+
+    async def on_subscribe(self, frame: Frame) -> list[Frame]:
+        conversation = await self._conversation(frame)
+        await self.join(conversation_group(self.tenant_id, conversation.pk))
+        await self.join(conversation_staff_group(self.tenant_id, conversation.pk))
+        self.subscribed.add(conversation.pk)
+        return [
+            envelope(
+                "subscribed",
+                conversation_id=conversation.pk,
+                seq=conversation.last_seq,
+                data=conversation_payload(conversation),
+            )
+        ]
+
+    async def on_unsubscribe(self, frame: Frame) -> list[Frame]:
+        conversation_id = _conversation_id(frame)
+        self.subscribed.discard(conversation_id)
+        await self.leave(conversation_group(self.tenant_id, conversation_id))
+        await self.leave(conversation_staff_group(self.tenant_id, conversation_id))
+        return [envelope("unsubscribed", conversation_id=conversation_id, data={})]
+
+    async def on_message_send(self, frame: Frame) -> list[Frame]:
+        data = _data(frame)
+        result = await database_sync_to_async(agent_message_send)(
+            tenant=self.tenant,
+            user=self.user,
+            conversation_id=_conversation_id(frame),
+            text=data.get("text"),
+            client_id=data.get("client_id"),
+            kind=data.get("kind", Message.Kind.TEXT),
+        )
+        return [_ack(result.message.conversation_id, result.message)]
+
+    async def on_typing(self, frame: Frame) -> list[Frame]:
+        conversation_id = _conversation_id(frame)
+        if conversation_id not in self.subscribed:
+            conversation_id = (await self._conversation(frame)).pk
+        await self._publish_typing(
+            conversation_id,
+            {"sender": "agent", "name": self.display_name, "typing": _typing_flag(frame)},
+        )
+        return []
+
+    async def on_read(self, frame: Frame) -> list[Frame]:
+        conversation = await self._conversation(frame)
+        seq = _seq(frame)
+        await database_sync_to_async(conversation_mark_read)(
+            tenant=self.tenant, conversation=conversation, reader=Message.SenderType.AGENT, seq=seq
+        )
+        return []
+
+    async def on_resume(self, frame: Frame) -> list[Frame]:
+        conversation = await self._conversation(frame)
+        return await _replay(self.tenant, conversation.pk, _seq(frame), include_private=True)

@@ -1,0 +1,117 @@
+"""Customer identity for the widget: visitor tokens and their checks.
+
+A visitor token is a signed, timestamped ``{inbox id, visitor id}``. It is not a secret key to
+anything but that visitor's own conversations in that one inbox, and the server keeps no copy:
+the contact row it names is the only state.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.utils import timezone
+
+from helpdesk.conversations.models import Contact
+from helpdesk.conversations.services import contact_get_or_create
+from helpdesk.core.errors import (
+    AuthenticationFailed,
+    OriginNotAllowed,
+    TokenExpired,
+    TokenInvalid,
+)
+from helpdesk.core.ratelimit import rate_limit_hit
+from helpdesk.tenants.models import Inbox, Tenant
+
+TOKEN_SALT = "helpdesk.widget.visitor"
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """An authenticated widget visitor: who they are and where they may talk."""
+
+    tenant: Tenant
+    inbox: Inbox
+    contact: Contact
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    visitor: Visitor
+
+
+def inbox_for_key(inbox_key: object, *, origin: str | None) -> Inbox:
+    """The active inbox with this public key, if the page's origin may use it."""
+    if not isinstance(inbox_key, str) or not 1 <= len(inbox_key) <= 64:
+        raise AuthenticationFailed("Unknown inbox.")
+    inbox = (
+        Inbox.objects.select_related("tenant")
+        .filter(public_key=inbox_key, is_active=True, tenant__is_active=True)
+        .first()
+    )
+    if inbox is None:
+        raise AuthenticationFailed("Unknown inbox.")
+    if not inbox.origin_allowed(origin):
+        raise OriginNotAllowed()
+    return inbox
+
+
+def visitor_token_issue(
+    *, inbox_key: object, origin: str | None, previous_token: object = None, client_ip: str
+) -> IssuedToken:
+    """A token for a new visitor, or a renewed one for the visitor a valid previous token names."""
+    rate_limit_hit("visitor-token", f"ip:{client_ip}", settings.RATE_IP_VISITOR_TOKENS)
+    inbox = inbox_for_key(inbox_key, origin=origin)
+    visitor = None
+    if previous_token:
+        try:
+            visitor = _visitor_from_token(inbox, previous_token)
+        except AuthenticationFailed:
+            visitor = None
+    if visitor is None:
+        contact = contact_get_or_create(tenant=inbox.tenant)
+        visitor = Visitor(tenant=inbox.tenant, inbox=inbox, contact=contact)
+    return IssuedToken(token=_sign(visitor), visitor=visitor)
+
+
+def visitor_authenticate(*, inbox_key: object, token: object, origin: str | None) -> Visitor:
+    """The visitor a connection speaks for. Raises an AuthenticationFailed subclass otherwise."""
+    inbox = inbox_for_key(inbox_key, origin=origin)
+    visitor = _visitor_from_token(inbox, token)
+    Contact.objects.filter(pk=visitor.contact.pk).update(last_seen_at=timezone.now())
+    return visitor
+
+
+def visitor_token_renew(visitor: Visitor) -> str:
+    return _sign(visitor)
+
+
+def _sign(visitor: Visitor) -> str:
+    return signing.dumps(
+        {"i": visitor.inbox.pk, "v": str(visitor.contact.visitor_id)}, salt=TOKEN_SALT
+    )
+
+
+def _visitor_from_token(inbox: Inbox, token: object) -> Visitor:
+    if not isinstance(token, str) or not 1 <= len(token) <= 512:
+        raise TokenInvalid()
+    try:
+        payload = signing.loads(token, salt=TOKEN_SALT, max_age=settings.VISITOR_TOKEN_MAX_AGE)
+    except signing.SignatureExpired:
+        raise TokenExpired() from None
+    except signing.BadSignature:
+        raise TokenInvalid() from None
+    # A genuine token for another inbox (of this tenant or any other) is refused: the
+    # visitor's conversations belong to the inbox that issued it.
+    if not isinstance(payload, dict) or payload.get("i") != inbox.pk:
+        raise TokenInvalid()
+    try:
+        visitor_id = uuid.UUID(str(payload.get("v")))
+    except ValueError:
+        raise TokenInvalid() from None
+    contact = Contact.objects.filter(tenant=inbox.tenant, visitor_id=visitor_id).first()
+    if contact is None:
+        # The contact was deleted (e.g. on request): the token dies with it.
+        raise TokenInvalid()
+    return Visitor(tenant=inbox.tenant, inbox=inbox, contact=contact)
