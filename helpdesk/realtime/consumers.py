@@ -13,14 +13,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http.request import validate_host
 
 from helpdesk.core.errors import AuthenticationFailed, Revoked, ServiceError
-from helpdesk.realtime.sessions import (
-    AgentSession,
-    CustomerSession,
-    Frame,
-    close_code,
-    error_frame,
-    parse_frame,
-)
+from helpdesk.realtime.frames import Frame, close_code, error_frame, parse_frame
+from helpdesk.realtime.sessions import AgentSession, CustomerSession
 from helpdesk.tenants.access import active_membership
 from helpdesk.widget.services import visitor_authenticate
 

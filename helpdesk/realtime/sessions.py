@@ -6,14 +6,12 @@ groups the session joins via the transport's ``Subscriber``. Rules live in the s
 session only maps frames to service calls and results to frames (docs/protocol.md).
 """
 
-import json
 import logging
 import time
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from django.conf import settings
 
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.selectors import conversation_get, messages_after
@@ -25,13 +23,8 @@ from helpdesk.conversations.services import (
     customer_message_send,
 )
 from helpdesk.core.errors import (
-    AuthenticationFailed,
-    FrameTooLarge,
     InvalidInput,
-    InvalidJSON,
     NotFound,
-    OriginNotAllowed,
-    RateLimited,
     Revoked,
     ServerError,
     ServiceError,
@@ -46,25 +39,16 @@ from helpdesk.realtime.events import (
     conversation_staff_group,
     envelope,
 )
+from helpdesk.realtime.frames import Frame, error_frame
 from helpdesk.realtime.presence import presence_join, presence_leave
 from helpdesk.widget.services import Visitor, visitor_token_renew
 
 logger = logging.getLogger(__name__)
 
-Frame = dict[str, Any]
 
 RESUME_PAGE = 200
 # Typing events are ephemeral: past this rate per connection they are dropped, not refused.
 TYPING_MIN_INTERVAL = 0.3
-
-# Errors after which the connection must authenticate again, and the WebSocket close codes.
-CLOSE_CODES = {
-    AuthenticationFailed.code: 4401,
-    "token_invalid": 4401,
-    "token_expired": 4401,
-    OriginNotAllowed.code: 4403,
-    Revoked.code: 4403,
-}
 
 
 class Subscriber(Protocol):
@@ -83,44 +67,6 @@ class NoSubscriptions:
 
     async def leave(self, group: str) -> None:
         return None
-
-
-def parse_frame(raw: str | bytes | None) -> Frame:
-    """Decode one client frame, refusing oversized and non-object input."""
-    if raw is None:
-        raise InvalidJSON()
-    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
-    if size > settings.WS_MAX_FRAME_BYTES:
-        raise FrameTooLarge(limit=settings.WS_MAX_FRAME_BYTES)
-    try:
-        frame = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidJSON() from None
-    if not isinstance(frame, dict):
-        raise InvalidJSON()
-    return frame
-
-
-def error_frame(
-    error: ServiceError, *, ref: Any = None, conversation_id: int | None = None
-) -> Frame:
-    data: dict[str, Any] = {"code": error.code, "message": error.message}
-    if ref is not None:
-        data["ref"] = ref
-    for detail in ("field", "limit"):
-        if detail in error.details:
-            data[detail] = error.details[detail]
-    if isinstance(error, RateLimited):
-        data["retry_after"] = error.retry_after
-    return envelope("error", conversation_id=conversation_id, data=data)
-
-
-def close_code(frames: list[Frame]) -> int | None:
-    """The WebSocket close code if one of ``frames`` is an error that ends the connection."""
-    for frame in frames:
-        if frame["type"] == "error" and frame["data"]["code"] in CLOSE_CODES:
-            return CLOSE_CODES[frame["data"]["code"]]
-    return None
 
 
 def _data(frame: Frame) -> dict[str, Any]:
@@ -212,7 +158,7 @@ async def _group_send(group: str, event: Frame) -> None:
     await get_channel_layer().group_send(group, {"type": LAYER_MESSAGE_TYPE, "event": event})
 
 
-def _resume_frames(messages: list[Message], conversation_id: int) -> list[Frame]:
+def replay_frames(messages: list[Message], conversation_id: int) -> list[Frame]:
     return [
         envelope(
             "message.created",
@@ -249,10 +195,19 @@ class CustomerSession(ClientSession):
 
     frame_types = frozenset({"message.send", "typing", "read", "resume", "ping"})
 
-    def __init__(self, visitor: Visitor, *, client_ip: str, subscriber: Subscriber):
+    def __init__(
+        self,
+        visitor: Visitor,
+        *,
+        client_ip: str,
+        subscriber: Subscriber,
+        track_presence: bool = True,
+    ):
         super().__init__(subscriber)
         self.visitor = visitor
         self.client_ip = client_ip
+        # Request/response transports come and go per request: they say nothing of presence.
+        self.track_presence = track_presence
         self.conversation_id: int | None = None
         self._own: set[int] = set()
 
@@ -309,6 +264,8 @@ class CustomerSession(ClientSession):
         await self.leave_all()
 
     async def _presence(self, conversation_id: int, *, online: bool) -> None:
+        if not self.track_presence:
+            return
         key = f"t{self.tenant_id}.c{conversation_id}.contact"
         change = presence_join if online else presence_leave
         if await database_sync_to_async(change)(key):
@@ -414,7 +371,7 @@ async def _replay(
 
     messages, last_seq = await database_sync_to_async(load)()
     return [
-        *_resume_frames(messages, conversation_id),
+        *replay_frames(messages, conversation_id),
         envelope("resumed", conversation_id=conversation_id, seq=last_seq, data={}),
     ]
 

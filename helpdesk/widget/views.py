@@ -1,8 +1,14 @@
+from channels.db import database_sync_to_async
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from helpdesk.core.errors import ServiceError
+from helpdesk.realtime.frames import parse_frame
 from helpdesk.tenants.models import Inbox
+from helpdesk.widget.http import cross_origin, error_response, request_ip
+from helpdesk.widget.services import visitor_token_issue
 
 
 @require_GET
@@ -15,3 +21,28 @@ def visitor_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
+
+
+@cross_origin("POST")
+async def visitor_token(request: HttpRequest) -> HttpResponse:
+    """Issue (or renew) the token a widget keeps in localStorage for its visitor."""
+    try:
+        body = parse_frame(request.body)
+        issued = await database_sync_to_async(visitor_token_issue)(
+            inbox_key=body.get("inbox"),
+            origin=request.headers.get("Origin"),
+            previous_token=body.get("token"),
+            client_ip=request_ip(request),
+        )
+    except ServiceError as error:
+        return error_response(error)
+    response = JsonResponse(
+        {
+            "token": issued.token,
+            "visitor": str(issued.visitor.contact.visitor_id),
+            "expires_in": settings.VISITOR_TOKEN_MAX_AGE,
+            "greeting": issued.visitor.inbox.greeting,
+        }
+    )
+    response.origin_checked = True
+    return response

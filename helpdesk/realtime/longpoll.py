@@ -1,0 +1,125 @@
+"""HTTP long-polling: the WebSocket protocol over plain requests, for networks that block
+WebSocket. POST sends one client frame; GET waits for the conversation's events after a seq."""
+
+import asyncio
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from helpdesk.conversations.models import Conversation
+from helpdesk.conversations.selectors import messages_after
+from helpdesk.core.errors import InvalidInput, NotFound, ServiceError
+from helpdesk.core.validation import clean_id
+from helpdesk.realtime.events import conversation_group
+from helpdesk.realtime.frames import parse_frame
+from helpdesk.realtime.sessions import CustomerSession, NoSubscriptions, replay_frames
+from helpdesk.widget.http import (
+    cross_origin,
+    error_response,
+    frames_response,
+    request_ip,
+    retry_after,
+    status_for,
+)
+from helpdesk.widget.services import Visitor, visitor_authenticate
+
+# After the first event arrives, wait this long for the ones right behind it (a burst of
+# deltas), so one answer carries them all instead of one round trip each.
+GATHER_SECONDS = 0.05
+POLL_PAGE = 200
+
+
+async def _authenticate(request: HttpRequest) -> Visitor:
+    authorization = request.headers.get("Authorization", "")
+    token = authorization[7:] if authorization.startswith("Bearer ") else None
+    return await database_sync_to_async(visitor_authenticate)(
+        inbox_key=request.headers.get("X-Inbox-Key"),
+        token=token,
+        origin=request.headers.get("Origin"),
+    )
+
+
+@cross_origin("POST")
+async def poll_send(request: HttpRequest) -> HttpResponse:
+    try:
+        visitor = await _authenticate(request)
+        frame = parse_frame(request.body)
+    except ServiceError as error:
+        return error_response(error)
+    session = CustomerSession(
+        visitor, client_ip=request_ip(request), subscriber=NoSubscriptions(), track_presence=False
+    )
+    if frame.get("type") == "hello":
+        frames = await session.welcome()
+    else:
+        frames = await session.handle(frame)
+    response = frames_response(frames, status=status_for(frames))
+    wait = retry_after(frames)
+    if wait is not None:
+        response["Retry-After"] = str(wait)
+    response.origin_checked = True
+    return response
+
+
+@cross_origin("GET")
+async def poll_wait(request: HttpRequest) -> HttpResponse:
+    try:
+        visitor = await _authenticate(request)
+        conversation_id = clean_id(request.GET.get("conversation", ""), what="Conversation")
+        after = _seq_param(request.GET.get("seq", "0"))
+        await database_sync_to_async(_check_own)(visitor, conversation_id)
+    except ServiceError as error:
+        return error_response(error)
+    frames = await _wait_for_events(visitor, conversation_id, after)
+    response = frames_response(frames)
+    response.origin_checked = True
+    return response
+
+
+def _seq_param(value: str) -> int:
+    if not value.isdigit() or len(value) > 18:
+        raise InvalidInput("seq must be a non-negative integer.", field="seq")
+    return int(value)
+
+
+def _check_own(visitor: Visitor, conversation_id: int) -> None:
+    if not Conversation.objects.filter(
+        tenant=visitor.tenant, inbox=visitor.inbox, contact=visitor.contact, pk=conversation_id
+    ).exists():
+        raise NotFound("Conversation not found.")
+
+
+async def _wait_for_events(visitor: Visitor, conversation_id: int, after: int) -> list[Any]:
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    group = conversation_group(visitor.tenant.pk, conversation_id)
+    # Subscribe before looking in the database: a message committed in between is then either
+    # in the query's result or in the channel, never in neither.
+    await layer.group_add(group, channel)
+    try:
+        missed = await database_sync_to_async(messages_after)(
+            tenant=visitor.tenant,
+            conversation_id=conversation_id,
+            after_seq=after,
+            limit=POLL_PAGE,
+        )
+        if missed:
+            return replay_frames(missed, conversation_id)
+        return await _receive_burst(layer, channel, settings.LONGPOLL_TIMEOUT)
+    finally:
+        await layer.group_discard(group, channel)
+
+
+async def _receive_burst(layer, channel: str, timeout: float) -> list[Any]:
+    events: list[Any] = []
+    wait = timeout
+    while True:
+        try:
+            message = await asyncio.wait_for(layer.receive(channel), wait)
+        except TimeoutError:
+            return events
+        events.append(message["event"])
+        wait = GATHER_SECONDS

@@ -1,0 +1,107 @@
+"""HTTP plumbing for the widget's cross-origin endpoints: CORS, JSON frames, error statuses.
+
+These endpoints carry no cookies (the visitor token travels in a header), so a preflight may be
+answered for any origin: the request that follows is checked against the inbox's own origins,
+and its answer only carries CORS headers when that check passed.
+"""
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from helpdesk.core.errors import OriginNotAllowed, RateLimited, ServiceError
+from helpdesk.realtime.frames import error_frame
+
+STATUS_FOR_CODE = {
+    "invalid_json": 400,
+    "unknown_type": 400,
+    "invalid": 400,
+    "text_empty": 400,
+    "text_too_long": 400,
+    "unauthenticated": 401,
+    "token_invalid": 401,
+    "token_expired": 401,
+    "origin_not_allowed": 403,
+    "forbidden": 403,
+    "revoked": 403,
+    "not_found": 404,
+    "conversation_closed": 409,
+    "frame_too_large": 413,
+    "rate_limited": 429,
+    "server_error": 500,
+}
+
+ALLOWED_HEADERS = "Content-Type, Authorization, X-Inbox-Key"
+
+
+def frames_response(frames: list[dict[str, Any]], *, status: int = 200) -> JsonResponse:
+    return JsonResponse({"events": frames}, status=status, encoder=DjangoJSONEncoder)
+
+
+def status_for(frames: list[dict[str, Any]]) -> int:
+    """200, or the status of the first error among ``frames``."""
+    for frame in frames:
+        if frame["type"] == "error":
+            return STATUS_FOR_CODE.get(frame["data"]["code"], 400)
+    return 200
+
+
+def retry_after(frames: list[dict[str, Any]]) -> int | None:
+    for frame in frames:
+        if frame["type"] == "error" and "retry_after" in frame["data"]:
+            return frame["data"]["retry_after"]
+    return None
+
+
+def cross_origin(methods: str) -> Callable:
+    """Answer preflights, and add CORS headers to answers for origins the view let through."""
+
+    def decorate(view: Callable[..., Awaitable[HttpResponse]]) -> Callable:
+        @csrf_exempt
+        @wraps(view)
+        async def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            origin = request.headers.get("Origin")
+            if request.method == "OPTIONS":
+                response = HttpResponse(status=204)
+                if origin:
+                    response["Access-Control-Allow-Origin"] = origin
+                    response["Access-Control-Allow-Methods"] = f"{methods}, OPTIONS"
+                    response["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+                    response["Access-Control-Max-Age"] = "600"
+                    response["Vary"] = "Origin"
+                return response
+            if request.method not in methods.split(", "):
+                return HttpResponse(status=405, headers={"Allow": f"{methods}, OPTIONS"})
+            response = await view(request, *args, **kwargs)
+            if origin and getattr(response, "origin_checked", False):
+                response["Access-Control-Allow-Origin"] = origin
+                response["Access-Control-Expose-Headers"] = "Retry-After"
+                response["Vary"] = "Origin"
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def error_response(error: ServiceError) -> JsonResponse:
+    response = frames_response([error_frame(error)], status=STATUS_FOR_CODE.get(error.code, 400))
+    if isinstance(error, RateLimited):
+        response["Retry-After"] = str(error.retry_after)
+    # An origin that failed the inbox's check gets no CORS headers: the browser hides the answer.
+    response.origin_checked = not isinstance(error, OriginNotAllowed)
+    return response
+
+
+def request_ip(request: HttpRequest) -> str:
+    """The client's address, as the WebSocket consumers compute it from their scope."""
+    if settings.USE_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR") or "unknown"
