@@ -9,15 +9,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()
 
+import socketio  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from helpdesk.core.startup import verify_services  # noqa: E402
 from helpdesk.realtime.routing import websocket_urlpatterns  # noqa: E402
+from helpdesk.realtime.socketio import sio  # noqa: E402
 
 verify_services()
 
-application = ProtocolTypeRouter(
+router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Origins are checked per inbox (customers) and against ALLOWED_HOSTS (agents) by
@@ -25,3 +27,6 @@ application = ProtocolTypeRouter(
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 )
+
+# /socket.io/ (HTTP polling and WebSocket) goes to python-socketio; everything else to Django.
+application = socketio.ASGIApp(sio, other_asgi_app=router, socketio_path="socket.io")

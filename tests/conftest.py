@@ -1,4 +1,5 @@
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -102,21 +103,47 @@ def tenant_admin(tenant):
     return membership.user
 
 
+def test_database_url() -> str:
+    """A DATABASE_URL that points other processes at this run's test database."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{name}"
+    return urlunsplit(urlsplit(settings.DATABASE_URL)._replace(path=f"/{name}"))
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a server or worker this run starts: same settings, same test data."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": test_database_url(),
+        "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        **extra,
+    }
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker):
     """A real Celery worker process against this run's test database and broker."""
     if not settings.CELERY_BROKER_URL:
         pytest.skip("needs a broker (REDIS_URL)")
-    from django.db import connection
-
-    test_db = connection.settings_dict["NAME"]
-    database_url = urlunsplit(urlsplit(settings.DATABASE_URL)._replace(path=f"/{test_db}"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": database_url,
-        "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-    }
     process = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "helpdesk", "worker",
@@ -125,7 +152,7 @@ def celery_worker(django_db_setup, django_db_blocker):
             "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
         ],
         cwd=REPO_ROOT,
-        env=env,
+        env=child_env(),
     )  # fmt: skip
     from helpdesk.celery import app
 
@@ -133,15 +160,42 @@ def celery_worker(django_db_setup, django_db_blocker):
         wait_until(lambda: app.control.ping(timeout=0.5), timeout=30, interval=0.2)
         yield process
     finally:
-        process.terminate()
+        stop_process(process)
+
+
+def start_server(port: int, **env: str) -> subprocess.Popen:
+    """daphne serving the whole ASGI app on ``port``, against this run's test database."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+         "helpdesk.asgi:application"],
+        cwd=REPO_ROOT,
+        env=child_env(**env),
+        stderr=subprocess.DEVNULL if not os.environ.get("SERVER_LOGS") else None,
+    )  # fmt: skip
+
+    def answering():
+        if process.poll() is not None:
+            pytest.fail(f"the server on port {port} exited with {process.returncode}")
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    wait_until(answering, timeout=30, interval=0.1)
+    return process
 
 
-@pytest.fixture
-def tenant_admin_client(client, tenant_admin):
-    """The test client, logged in as ``tenant``'s admin."""
-    client.force_login(tenant_admin)
-    return client
+# Live servers take many connections from one address in a run; their limits are not under test.
+LIVE_SERVER_ENV = {"RATE_IP_MESSAGES": "100000/60", "RATE_IP_VISITOR_TOKENS": "100000/60"}
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup, django_db_blocker):
+    """One real daphne process for the session (socket.io, browsers, cross-process tests)."""
+    port = free_port()
+    process = start_server(port, **LIVE_SERVER_ENV)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process(process)

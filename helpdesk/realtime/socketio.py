@@ -1,0 +1,126 @@
+"""Socket.IO for customers on older clients: the same protocol, the same channel-layer groups.
+
+Each Socket.IO connection owns a channel-layer channel; a small task forwards whatever arrives
+on it to the client as an event named after the frame's type. A Socket.IO customer and a
+WebSocket agent therefore meet in the same groups, on one process or many.
+"""
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+import socketio
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+
+from helpdesk.core.errors import FrameTooLarge, InvalidJSON, ServiceError
+from helpdesk.realtime.consumers import client_ip, header
+from helpdesk.realtime.frames import Frame, close_code, error_frame
+from helpdesk.realtime.sessions import CustomerSession
+from helpdesk.widget.services import visitor_authenticate
+
+logger = logging.getLogger(__name__)
+
+
+class _JSON:
+    """python-socketio's JSON module hook, so dates in payloads serialise like everywhere."""
+
+    @staticmethod
+    def dumps(obj, **kwargs):
+        return json.dumps(obj, cls=DjangoJSONEncoder, **kwargs)
+
+    @staticmethod
+    def loads(text, **kwargs):
+        return json.loads(text, **kwargs)
+
+
+# Origins are checked per inbox when a client connects (an inbox lists its own sites), so
+# Engine.IO's blanket CORS check stays open; no cookie is involved.
+sio = socketio.AsyncServer(
+    async_mode="asgi",
+    cors_allowed_origins="*",
+    json=_JSON,
+    max_http_buffer_size=settings.WS_MAX_FRAME_BYTES * 2,
+)
+
+
+class ChannelSubscriber:
+    """Joins channel-layer groups for one Socket.IO connection and forwards their events."""
+
+    def __init__(self, sid: str):
+        self.sid = sid
+        self.layer = get_channel_layer()
+        self.channel: str | None = None
+        self._pump: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self.channel = await self.layer.new_channel()
+        self._pump = asyncio.ensure_future(self._forward())
+
+    async def _forward(self) -> None:
+        while True:
+            message = await self.layer.receive(self.channel)
+            event = message["event"]
+            await sio.emit(event["type"], event, to=self.sid)
+
+    async def join(self, group: str) -> None:
+        await self.layer.group_add(group, self.channel)
+
+    async def leave(self, group: str) -> None:
+        await self.layer.group_discard(group, self.channel)
+
+    def stop(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+
+
+async def _emit(sid: str, frames: list[Frame]) -> None:
+    for frame in frames:
+        await sio.emit(frame["type"], frame, to=sid)
+    if close_code(frames) is not None:
+        await sio.disconnect(sid)
+
+
+@sio.event
+async def connect(sid: str, environ: dict[str, Any], auth: Any) -> None:
+    scope = environ.get("asgi.scope", {})
+    auth = auth if isinstance(auth, dict) else {}
+    try:
+        visitor = await database_sync_to_async(visitor_authenticate)(
+            inbox_key=auth.get("inbox"), token=auth.get("token"), origin=header(scope, b"origin")
+        )
+    except ServiceError as error:
+        # Socket.IO clients get (message, data): the code goes in data, as in docs/protocol.md.
+        raise socketio.exceptions.ConnectionRefusedError(
+            error.message, {"code": error.code, "message": error.message}
+        ) from None
+    subscriber = ChannelSubscriber(sid)
+    await subscriber.start()
+    session = CustomerSession(visitor, client_ip=client_ip(scope), subscriber=subscriber)
+    await sio.save_session(sid, {"session": session, "subscriber": subscriber})
+    await _emit(sid, await session.welcome())
+
+
+@sio.on("*")
+async def any_event(event: str, sid: str, data: Any = None) -> None:
+    state = await sio.get_session(sid)
+    session: CustomerSession = state["session"]
+    if not isinstance(data, dict):
+        await _emit(sid, [error_frame(InvalidJSON(), ref=event)])
+        return
+    if len(_JSON.dumps(data)) > settings.WS_MAX_FRAME_BYTES:
+        await _emit(sid, [error_frame(FrameTooLarge(limit=settings.WS_MAX_FRAME_BYTES), ref=event)])
+        return
+    await _emit(sid, await session.handle({**data, "type": event}))
+
+
+@sio.event
+async def disconnect(sid: str, *args) -> None:
+    state = await sio.get_session(sid)
+    if not state:
+        return
+    state["subscriber"].stop()
+    await state["session"].close()
