@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "helpdesk.conversations",
     "helpdesk.realtime",
     "helpdesk.widget",
+    "helpdesk.console",
 ]
 
 # Every middleware here must be async-capable: one sync-only middleware makes Django run the

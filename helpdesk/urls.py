@@ -3,5 +3,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("console/", include("helpdesk.console.urls")),
     path("", include("helpdesk.widget.urls")),
 ]

@@ -103,7 +103,14 @@ def tenant_admin(tenant):
     return membership.user
 
 
-def test_database_url() -> str:
+@pytest.fixture
+def tenant_admin_client(client, tenant_admin):
+    """The test client, logged in as ``tenant``'s admin."""
+    client.force_login(tenant_admin)
+    return client
+
+
+def child_database_url() -> str:
     """A DATABASE_URL that points other processes at this run's test database."""
     from django.db import connection
 
@@ -118,7 +125,7 @@ def child_env(**extra: str) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": child_database_url(),
         "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
         **extra,
     }

@@ -62,6 +62,8 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
     async def helpdesk_event(self, message: dict[str, Any]) -> None:
         """An event published to a group this connection joined."""
+        if message.get("exclude") == self.channel_name:
+            return
         await self.send(text_data=json.dumps(message["event"], cls=DjangoJSONEncoder))
 
     async def receive(self, text_data=None, bytes_data=None):

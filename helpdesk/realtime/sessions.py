@@ -147,6 +147,8 @@ class ClientSession:
         await _group_send(
             conversation_group(self.tenant_id, conversation_id),
             envelope("typing", conversation_id=conversation_id, data=data),
+            # Typing is news for the others only.
+            exclude=getattr(self.subscriber, "channel_name", None),
         )
 
     @property
@@ -154,8 +156,12 @@ class ClientSession:
         raise NotImplementedError
 
 
-async def _group_send(group: str, event: Frame) -> None:
-    await get_channel_layer().group_send(group, {"type": LAYER_MESSAGE_TYPE, "event": event})
+async def _group_send(group: str, event: Frame, *, exclude: str | None = None) -> None:
+    """Send ``event`` to ``group``; the connection on channel ``exclude`` does not get it."""
+    message = {"type": LAYER_MESSAGE_TYPE, "event": event}
+    if exclude:
+        message["exclude"] = exclude
+    await get_channel_layer().group_send(group, message)
 
 
 def replay_frames(messages: list[Message], conversation_id: int) -> list[Frame]:

@@ -63,8 +63,14 @@ class ChannelSubscriber:
     async def _forward(self) -> None:
         while True:
             message = await self.layer.receive(self.channel)
+            if message.get("exclude") == self.channel:
+                continue
             event = message["event"]
             await sio.emit(event["type"], event, to=self.sid)
+
+    @property
+    def channel_name(self) -> str | None:
+        return self.channel
 
     async def join(self, group: str) -> None:
         await self.layer.group_add(group, self.channel)

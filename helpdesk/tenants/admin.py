@@ -1,13 +1,20 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UsernameField
 from django.contrib.auth.password_validation import validate_password
 from django.utils.html import format_html
 
 from helpdesk.tenants.admin_base import TenantConsistentForm, TenantScopedAdmin
 from helpdesk.tenants.models import Inbox, Membership, Tenant
-from helpdesk.tenants.services import membership_create, membership_sync_staff
+from helpdesk.tenants.services import (
+    membership_changed,
+    membership_create,
+    membership_delete,
+    tenant_changed,
+    user_changed,
+)
 
 
 @admin.register(Tenant)
@@ -35,6 +42,22 @@ class TenantAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        tenant_changed(obj)
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class HelpdeskUserAdmin(UserAdmin):
+    """Django's user admin (superusers only), plus closing a disabled user's connections."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        user_changed(obj)
 
 
 class MembershipChangeForm(TenantConsistentForm):
@@ -120,7 +143,14 @@ class MembershipAdmin(TenantScopedAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
-            membership_sync_staff(obj)
+            membership_changed(obj)
+
+    def delete_model(self, request, obj):
+        membership_delete(obj)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset:
+            membership_delete(membership)
 
     def save_related(self, request, form, formsets, change):
         # On add, membership_create() saved everything instead of form.save(commit=False), so

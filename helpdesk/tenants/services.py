@@ -60,6 +60,37 @@ def membership_sync_staff(membership: Membership) -> None:
     user.save(update_fields=["is_staff"])
 
 
+def membership_changed(membership: Membership) -> None:
+    """Apply what follows from an edited membership: the staff flag, and closing the console
+    connections of a member who was disabled."""
+    membership_sync_staff(membership)
+    if not membership.is_active:
+        agent_connections_revoke(tenant_id=membership.tenant_id, user_id=membership.user_id)
+
+
+def membership_delete(membership: Membership) -> None:
+    with transaction.atomic():
+        membership.delete()
+        agent_connections_revoke(tenant_id=membership.tenant_id, user_id=membership.user_id)
+
+
+def tenant_changed(tenant: Tenant) -> None:
+    """A disabled tenant's agents lose their open console connections at once."""
+    if tenant.is_active:
+        return
+    for user_id in Membership.objects.filter(tenant=tenant).values_list("user_id", flat=True):
+        agent_connections_revoke(tenant_id=tenant.pk, user_id=user_id)
+
+
+def user_changed(user: AbstractBaseUser) -> None:
+    """A disabled user account loses its open console connections at once."""
+    if user.is_active:
+        return
+    membership = Membership.objects.filter(user=user).first()
+    if membership is not None:
+        agent_connections_revoke(tenant_id=membership.tenant_id, user_id=user.pk)
+
+
 def agent_connections_revoke(*, tenant_id: int, user_id: int) -> None:
     """Close the user's open console connections once the current transaction commits."""
     publish_on_commit(

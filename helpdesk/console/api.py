@@ -1,0 +1,239 @@
+"""The console's read API: JSON over GET with the session cookie.
+
+Writes go through the WebSocket (``docs/protocol.md``); these endpoints load what a console
+shows when it opens a tab or a conversation and fill gaps after a reconnect. Every answer is
+JSON, errors included: ``{"error": {"code", "message"}}`` with the service layer's stable code.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+
+from helpdesk.console.access import console_membership
+from helpdesk.console.selectors import display_name
+from helpdesk.conversations.selectors import (
+    CONSOLE_PAGE_MAX,
+    MESSAGES_PAGE_MAX,
+    ConversationCursor,
+    conversation_cursor,
+    conversation_get,
+    conversations_for_console,
+    conversations_last_messages,
+    messages_after,
+)
+from helpdesk.conversations.serializers import conversation_payload, message_payload
+from helpdesk.core.errors import (
+    AuthenticationFailed,
+    ConversationClosed,
+    InvalidInput,
+    NotFound,
+    OriginNotAllowed,
+    PermissionDenied,
+    RateLimited,
+    Revoked,
+    ServiceError,
+)
+from helpdesk.core.validation import MAX_ID
+from helpdesk.tenants.models import Membership
+
+CONVERSATIONS_PAGE_DEFAULT = 50
+MESSAGES_PAGE_DEFAULT = 100
+
+# Most specific first. A code not listed here is an input problem of some kind: 400.
+_STATUS_BY_ERROR: tuple[tuple[type[ServiceError], int], ...] = (
+    (NotFound, 404),
+    (PermissionDenied, 403),
+    (Revoked, 403),
+    (OriginNotAllowed, 403),
+    # DRF's convention for session auth: without a WWW-Authenticate scheme to offer, a missing
+    # login is a 403 with its own code rather than a 401.
+    (AuthenticationFailed, 403),
+    (ConversationClosed, 409),
+    (RateLimited, 429),
+    (InvalidInput, 400),
+)
+
+
+def error_response(error: ServiceError) -> JsonResponse:
+    status = next((s for cls, s in _STATUS_BY_ERROR if isinstance(error, cls)), 400)
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    if "field" in error.details:
+        body["field"] = error.details["field"]
+    response = JsonResponse({"error": body}, status=status)
+    if isinstance(error, RateLimited):
+        response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def console_api(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """GET only, a console member only, service errors translated to JSON errors."""
+
+    @never_cache
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+        if request.method not in ("GET", "HEAD"):
+            response = JsonResponse(
+                {"error": {"code": "method_not_allowed", "message": "Use GET."}}, status=405
+            )
+            response["Allow"] = "GET, HEAD"
+            return response
+        if not request.user.is_authenticated:
+            return error_response(AuthenticationFailed("Sign in to the console first."))
+        membership = console_membership(request)
+        if membership is None:
+            return error_response(
+                PermissionDenied("This account has no access to the agent console.")
+            )
+        try:
+            return view(request, membership, *args, **kwargs)
+        except ServiceError as error:
+            return error_response(error)
+
+    return wrapper
+
+
+@console_api
+def conversations_list(request: HttpRequest, membership: Membership) -> JsonResponse:
+    """``?view=bot|queued|mine|all`` (default all), ``limit``, ``before`` (a ``next`` cursor)."""
+    limit = _int_param(
+        request, "limit", default=CONVERSATIONS_PAGE_DEFAULT, low=1, high=CONSOLE_PAGE_MAX
+    )
+    before = _cursor_param(request.GET.get("before"))
+    conversations = conversations_for_console(
+        tenant=membership.tenant,
+        user=membership.user,
+        view=request.GET.get("view", "all"),
+        limit=limit,
+        before=before,
+    )
+    last_messages = conversations_last_messages(
+        tenant=membership.tenant, conversations=conversations
+    )
+    next_cursor = (
+        format_cursor(conversation_cursor(conversations[-1]))
+        if len(conversations) == limit
+        else None
+    )
+    return JsonResponse(
+        {
+            "conversations": [
+                conversation_payload(c, last_message=last_messages.get(c.pk)) for c in conversations
+            ],
+            "next": next_cursor,
+        }
+    )
+
+
+@console_api
+def conversation_detail(
+    request: HttpRequest, membership: Membership, conversation_id: str
+) -> JsonResponse:
+    """The conversation with its contact, inbox, assignee and read marks."""
+    tenant = membership.tenant
+    conversation = conversation_get(tenant=tenant, conversation_id=conversation_id)
+    last = conversations_last_messages(tenant=tenant, conversations=[conversation])
+    contact = conversation.contact
+    assignee = conversation.assignee
+    return JsonResponse(
+        {
+            "conversation": conversation_payload(
+                conversation, last_message=last.get(conversation.pk)
+            ),
+            "contact": {
+                "id": contact.pk,
+                "name": str(contact),
+                "email": contact.email,
+                "visitor_id": str(contact.visitor_id),
+                "metadata": contact.metadata if isinstance(contact.metadata, dict) else {},
+                "created_at": _iso(contact.created_at),
+                "last_seen_at": _iso(contact.last_seen_at),
+            },
+            "inbox": {"id": conversation.inbox_id, "name": conversation.inbox.name},
+            "assignee": ({"id": assignee.pk, "name": display_name(assignee)} if assignee else None),
+            "read": {
+                "contact": conversation.contact_last_read_seq,
+                "agent": conversation.agent_last_read_seq,
+            },
+        }
+    )
+
+
+@console_api
+def conversation_messages(
+    request: HttpRequest, membership: Membership, conversation_id: str
+) -> JsonResponse:
+    """``?after=N`` (default 0) and ``limit``: messages with seq > N in order, notes included."""
+    after = _int_param(request, "after", default=0, low=0, high=MAX_ID)
+    limit = _int_param(
+        request, "limit", default=MESSAGES_PAGE_DEFAULT, low=1, high=MESSAGES_PAGE_MAX
+    )
+    messages = messages_after(
+        tenant=membership.tenant,
+        conversation_id=conversation_id,
+        after_seq=after,
+        include_private=True,
+        limit=limit,
+    )
+    return JsonResponse(
+        {
+            "messages": [message_payload(m) for m in messages],
+            # A full page may have more behind it; the client asks again after the last seq.
+            "has_more": len(messages) == limit,
+        }
+    )
+
+
+def _int_param(request: HttpRequest, name: str, *, default: int, low: int, high: int) -> int:
+    raw = request.GET.get(name)
+    if raw is None or raw == "":
+        return default
+    # isdecimal() also accepts non-ASCII digits; int() would too, but ids are ASCII.
+    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 20 or not low <= int(raw) <= high:
+        raise InvalidInput(f"{name} must be an integer from {low} to {high}.", field=name)
+    return int(raw)
+
+
+def format_cursor(cursor: ConversationCursor) -> str:
+    """An opaque, URL-safe form of a list cursor: ``<microseconds since epoch|n>_<id>``."""
+    at = cursor.last_message_at
+    stamp = "n" if at is None else str(_micros(at))
+    return f"{stamp}_{cursor.id}"
+
+
+def _cursor_param(raw: str | None) -> ConversationCursor | None:
+    if raw is None or raw == "":
+        return None
+    stamp, sep, pk = raw.partition("_")
+    try:
+        if not sep or not pk.isascii() or not pk.isdecimal() or len(raw) > 48:
+            raise ValueError
+        at = None if stamp == "n" else _from_micros(int(stamp))
+        cursor = ConversationCursor(at, int(pk))
+        if cursor.id > MAX_ID:
+            raise ValueError
+    except (ValueError, OverflowError, OSError):
+        raise InvalidInput("before is not a valid cursor.", field="before") from None
+    return cursor
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(value: datetime) -> int:
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _from_micros(value: int) -> datetime:
+    if value < 0:
+        raise ValueError
+    seconds, micros = divmod(value, 1_000_000)
+    return datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=micros)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

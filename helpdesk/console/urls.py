@@ -1,0 +1,24 @@
+from django.urls import path
+
+from helpdesk.console import api, views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.console, name="index"),
+    path("login/", views.ConsoleLoginView.as_view(), name="login"),
+    path("logout/", views.ConsoleLogoutView.as_view(), name="logout"),
+    path("api/conversations", api.conversations_list, name="api_conversations"),
+    # <str:…> rather than <int:…>: a malformed id must get the API's JSON 404, not Django's
+    # HTML one. The selectors treat anything that is not an id as not found.
+    path(
+        "api/conversations/<str:conversation_id>",
+        api.conversation_detail,
+        name="api_conversation",
+    ),
+    path(
+        "api/conversations/<str:conversation_id>/messages",
+        api.conversation_messages,
+        name="api_messages",
+    ),
+]

@@ -1,0 +1,56 @@
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from helpdesk.console.access import console_membership, console_page
+from helpdesk.console.forms import ConsoleAuthenticationForm
+from helpdesk.console.selectors import console_agents, display_name
+from helpdesk.conversations.selectors import CONSOLE_VIEWS
+from helpdesk.tenants.models import Membership
+
+
+@require_GET
+@never_cache
+@console_page
+def console(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The console page. Everything on it is loaded by console.js from the API and socket."""
+    user = membership.user
+    bootstrap = {
+        "agent": {"id": user.pk, "name": display_name(user), "role": membership.role},
+        "tenant": {"name": membership.tenant.name},
+        "agents": console_agents(tenant=membership.tenant),
+        "views": list(CONSOLE_VIEWS),
+        "messageMaxChars": settings.MESSAGE_MAX_CHARS,
+        "urls": {
+            "conversations": reverse("console:api_conversations"),
+            "login": reverse("console:login"),
+            "socket": "/ws/console/",
+        },
+    }
+    return render(
+        request,
+        "console/console.html",
+        {"bootstrap": bootstrap, "membership": membership, "agent_name": display_name(user)},
+    )
+
+
+class ConsoleLoginView(auth_views.LoginView):
+    template_name = "console/login.html"
+    authentication_form = ConsoleAuthenticationForm
+    next_page = reverse_lazy("console:index")
+
+    def get(self, request, *args, **kwargs):
+        # Someone who is already in goes straight to the console; a signed-in user without
+        # access stays here, so they can sign in as someone else.
+        if console_membership(request) is not None:
+            return HttpResponseRedirect(self.get_success_url())
+        return super().get(request, *args, **kwargs)
+
+
+class ConsoleLogoutView(auth_views.LogoutView):
+    # Django's LogoutView only accepts POST, so a link on another site cannot sign agents out.
+    next_page = reverse_lazy("console:login")
