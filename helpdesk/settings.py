@@ -111,6 +111,7 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DATABASE_URL = _url_variable(
     "DATABASE_URL", {"postgres", "postgresql", "pgsql", "sqlite"}, default=None
@@ -158,6 +159,13 @@ REDIS_URL = _url_variable("REDIS_URL", {"redis", "rediss", "unix"}, default=None
 CELERY_BROKER_URL = _url_variable(
     "CELERY_BROKER_URL", {"redis", "rediss", "amqp", "amqps", "pyamqp"}, default=REDIS_URL
 )
+if CELERY_BROKER_URL and not REDIS_URL:
+    # Workers publish the bot's replies through the channel layer; an in-memory layer would
+    # keep them inside the worker, out of reach of every web process.
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL needs REDIS_URL too: workers reach the web processes through the "
+        "Redis channel layer."
+    )
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -239,6 +247,11 @@ STORAGES = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto and send cookies over HTTPS only.
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

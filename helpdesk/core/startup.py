@@ -2,6 +2,7 @@
 
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -30,19 +31,34 @@ def verify_services() -> None:
 def _verify_database() -> None:
     connection = connections["default"]
     try:
-        connection.ensure_connection()
-    except OperationalError as exc:
-        where = (
-            redact(settings.DATABASE_URL)
-            if settings.DATABASE_URL
-            else connection.settings_dict["NAME"]
-        )
-        variable = "DATABASE_URL" if settings.DATABASE_URL else "VAR_DIR"
+        if connection.vendor == "postgresql":
+            _connect_postgres_directly(connection.settings_dict)
+        else:
+            connection.ensure_connection()
+    except (OperationalError, psycopg.OperationalError) as exc:
+        if settings.DATABASE_URL:
+            variable, where = "DATABASE_URL", redact(settings.DATABASE_URL)
+        else:
+            variable, where = "VAR_DIR", connection.settings_dict["NAME"]
         raise ImproperlyConfigured(
             f"{variable}: cannot connect to the database at {where}: {exc}".strip()
         ) from None
     finally:
         connection.close()
+
+
+def _connect_postgres_directly(params: dict) -> None:
+    # Not through Django's pool: the pool would retry until DATABASE_POOL_TIMEOUT and then
+    # only say it got no connection, hiding the server's own answer ("connection refused").
+    options = params.get("OPTIONS", {})
+    psycopg.connect(
+        dbname=params["NAME"],
+        user=params.get("USER") or None,
+        password=params.get("PASSWORD") or None,
+        host=params.get("HOST") or None,
+        port=params.get("PORT") or None,
+        connect_timeout=options.get("connect_timeout", 5),
+    ).close()
 
 
 def _verify_redis(variable: str, url: str) -> None:

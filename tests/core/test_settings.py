@@ -112,8 +112,17 @@ def failure_line(result: subprocess.CompletedProcess) -> str:
         ({"SECRET_KEY": "k", "DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
         ({"SECRET_KEY": "k", "DATABASE_URL": "not a url"}, "DATABASE_URL"),
         ({"SECRET_KEY": "k", "REDIS_URL": "http://x"}, "REDIS_URL"),
+        ({"SECRET_KEY": "k", "CELERY_BROKER_URL": "amqp://x"}, "CELERY_BROKER_URL"),
+        ({"SECRET_KEY": "k", "RATE_CUSTOMER_MESSAGES": "lots"}, "RATE_CUSTOMER_MESSAGES"),
     ],
-    ids=["no-secret-key", "mysql-database-url", "garbage-database-url", "http-redis-url"],
+    ids=[
+        "no-secret-key",
+        "mysql-database-url",
+        "garbage-database-url",
+        "http-redis-url",
+        "broker-without-redis",
+        "malformed-rate",
+    ],
 )
 def test_bad_configuration_fails_at_start_naming_the_variable(tmp_path, variables, named):
     line = failure_line(start("", tmp_path, **variables))
