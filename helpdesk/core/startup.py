@@ -40,8 +40,9 @@ def _verify_database() -> None:
             variable, where = "DATABASE_URL", redact(settings.DATABASE_URL)
         else:
             variable, where = "VAR_DIR", connection.settings_dict["NAME"]
+        reason = " ".join(str(exc).split())  # psycopg's messages span lines
         raise ImproperlyConfigured(
-            f"{variable}: cannot connect to the database at {where}: {exc}".strip()
+            f"{variable}: cannot connect to the database at {where}: {reason}"
         ) from None
     finally:
         connection.close()
