@@ -21,6 +21,7 @@ from helpdesk.widget.http import (
     error_response,
     frames_response,
     request_ip,
+    request_origin,
     retry_after,
     status_for,
 )
@@ -38,7 +39,7 @@ async def _authenticate(request: HttpRequest) -> Visitor:
     return await database_sync_to_async(visitor_authenticate)(
         inbox_key=request.headers.get("X-Inbox-Key"),
         token=token,
-        origin=request.headers.get("Origin"),
+        origin=request_origin(request),
     )
 
 

@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -105,3 +106,15 @@ def request_ip(request: HttpRequest) -> str:
         if forwarded:
             return forwarded.split(",")[-1].strip()
     return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def request_origin(request: HttpRequest) -> str | None:
+    """The page's origin. Browsers leave ``Origin`` out of same-origin GETs (the widget on the
+    helpdesk's own demo page, say): such a request comes from this site itself."""
+    origin = request.headers.get("Origin")
+    if origin:
+        return origin
+    try:
+        return f"{request.scheme}://{request.get_host()}"
+    except DisallowedHost:
+        return None

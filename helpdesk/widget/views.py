@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 from helpdesk.core.errors import ServiceError
 from helpdesk.realtime.frames import parse_frame
 from helpdesk.tenants.models import Inbox
-from helpdesk.widget.http import cross_origin, error_response, request_ip
+from helpdesk.widget.http import cross_origin, error_response, request_ip, request_origin
 from helpdesk.widget.services import visitor_token_issue
 
 
@@ -30,7 +30,7 @@ async def visitor_token(request: HttpRequest) -> HttpResponse:
         body = parse_frame(request.body)
         issued = await database_sync_to_async(visitor_token_issue)(
             inbox_key=body.get("inbox"),
-            origin=request.headers.get("Origin"),
+            origin=request_origin(request),
             previous_token=body.get("token"),
             client_ip=request_ip(request),
         )

@@ -281,3 +281,32 @@ async def test_wrong_method_is_405(inbox, visitor):
     )
 
     assert response.status_code == 405
+
+
+async def test_same_origin_poll_without_an_origin_header_is_accepted(inbox, visitor):
+    """Chromium sends no Origin on a same-origin GET, e.g. the widget on the demo page."""
+    await db(type(inbox).objects.filter(pk=inbox.pk).update)(
+        allowed_origins=f"{ORIGIN}\nhttp://testserver"
+    )
+    conversation_id = await start(inbox, visitor.token)
+    headers = {"X-Inbox-Key": inbox.public_key, "Authorization": f"Bearer {visitor.token}"}
+
+    response = await AsyncClient().get(
+        "/widget/api/poll", {"conversation": conversation_id, "seq": 0}, headers=headers
+    )
+
+    assert response.status_code == 200
+    assert response.json()["events"][0]["data"]["text"] == "hello"
+
+
+async def test_missing_origin_from_another_site_is_still_refused(inbox, visitor):
+    headers = {"X-Inbox-Key": inbox.public_key, "Authorization": f"Bearer {visitor.token}"}
+
+    response = await AsyncClient().post(
+        "/widget/api/poll/send",
+        data={"type": "ping"},
+        content_type="application/json",
+        headers=headers,
+    )
+
+    assert response.status_code == 403
