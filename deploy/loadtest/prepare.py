@@ -1,0 +1,85 @@
+"""Create a load-test tenant with N visitors, each with an open conversation and a token.
+
+Run with the same environment as the servers (DATABASE_URL, REDIS_URL, SECRET_KEY):
+    python deploy/loadtest/prepare.py --visitors 5000 --out var/loadtest.json
+"""
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
+from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.db import transaction  # noqa: E402
+
+from helpdesk.conversations.models import Contact, Conversation  # noqa: E402
+from helpdesk.tenants.models import Inbox, Membership, Tenant  # noqa: E402
+from helpdesk.tenants.services import membership_create  # noqa: E402
+from helpdesk.widget.services import Visitor, visitor_token_renew  # noqa: E402
+
+ORIGIN = "http://loadtest.invalid"
+
+
+def agent_cookie(user) -> str:
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+
+
+def prepare(visitors: int, agents: int) -> dict:
+    with transaction.atomic():
+        Tenant.objects.filter(slug="loadtest").delete()
+        tenant = Tenant.objects.create(slug="loadtest", name="Load test")
+        inbox = Inbox.objects.create(tenant=tenant, name="Load", allowed_origins=ORIGIN)
+        contacts = Contact.objects.bulk_create(Contact(tenant=tenant) for _ in range(visitors))
+        conversations = Conversation.objects.bulk_create(
+            Conversation(tenant=tenant, inbox=inbox, contact=c) for c in contacts
+        )
+        users = []
+        for n in range(agents):
+            Membership.objects.filter(user__username=f"loadtest-agent-{n}").delete()
+            from django.contrib.auth import get_user_model
+
+            get_user_model().objects.filter(username=f"loadtest-agent-{n}").delete()
+            users.append(
+                membership_create(
+                    tenant=tenant,
+                    username=f"loadtest-agent-{n}",
+                    password="loadtest-password-1",
+                ).user
+            )
+    return {
+        "origin": ORIGIN,
+        "inbox": inbox.public_key,
+        "visitors": [
+            {
+                "token": visitor_token_renew(Visitor(tenant=tenant, inbox=inbox, contact=contact)),
+                "conversation": conversation.pk,
+            }
+            for contact, conversation in zip(contacts, conversations, strict=True)
+        ],
+        "agent_cookies": [agent_cookie(user) for user in users],
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visitors", type=int, required=True)
+    parser.add_argument("--agents", type=int, default=2)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    args.out.write_text(json.dumps(prepare(args.visitors, args.agents)))
+    print(f"prepared {args.visitors} visitors and {args.agents} agents in {args.out}")

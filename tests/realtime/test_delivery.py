@@ -1,0 +1,141 @@
+"""Delivery guarantees: what a client sees after any mix of drops, resends and replays equals
+what the database holds; one slow client never holds up the others."""
+
+import asyncio
+import random
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+
+from helpdesk.conversations.selectors import messages_after
+from helpdesk.conversations.services import Sender, message_post
+from helpdesk.realtime.events import LAYER_MESSAGE_TYPE
+from tests.realtime.test_customer_consumer import start_conversation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+db = database_sync_to_async
+
+
+class ClientView:
+    """What a widget keeps: messages by seq, updated from frames, deduplicated by seq."""
+
+    def __init__(self):
+        self.messages: dict[int, tuple[str, str]] = {}
+        self.last_seq = 0
+
+    def apply(self, frame: dict) -> None:
+        if frame["type"] in ("message.created", "message.updated"):
+            self.messages[frame["seq"]] = (frame["data"]["client_id"], frame["data"]["text"])
+            self.last_seq = max(self.last_seq, frame["seq"])
+        elif frame["type"] == "resumed":
+            self.last_seq = max(self.last_seq, frame["seq"])
+
+
+async def drain(client, view: ClientView, until_type: str | None = None) -> None:
+    # receive_nothing() waits without cancelling the app, which a timed-out receive would do.
+    while until_type is not None or not await client.nothing(0.2):
+        frame = await client.recv()
+        view.apply(frame)
+        if frame["type"] == until_type:
+            return
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_replaying_events_onto_stale_state_matches_a_fresh_fetch(
+    inbox, issue_token, connect_customer, agent, seed
+):
+    rng = random.Random(seed)
+    issued = await db(issue_token)()
+    view = ClientView()
+    client = await connect_customer(inbox, issued.token)
+    await client.recv_type("welcome")
+    conversation_id = await start_conversation(client, "first", "c-0")
+    view.messages[1] = ("c-0", "first")
+    view.last_seq = 1
+    sent = 0
+
+    for step in range(12):
+        action = rng.choice(["customer", "resend", "agent", "note", "drop"])
+        if action == "customer":
+            sent += 1
+            await client.send(
+                {
+                    "type": "message.send",
+                    "conversation": conversation_id,
+                    "data": {"text": f"c{sent}", "client_id": f"c-{sent}"},
+                }
+            )
+        elif action == "resend":
+            # Same client_id as an earlier message: must not become a new message.
+            n = rng.randint(0, sent)
+            await client.send(
+                {
+                    "type": "message.send",
+                    "conversation": conversation_id,
+                    "data": {"text": "resent", "client_id": f"c-{n}"},
+                }
+            )
+        elif action in ("agent", "note"):
+            await db(message_post)(
+                tenant=inbox.tenant,
+                conversation_id=conversation_id,
+                sender=Sender.agent(agent),
+                text=f"{action} {step}",
+                kind="text" if action == "agent" else "note",
+            )
+        else:
+            # The socket drops; meanwhile the agent writes; the client comes back and resumes.
+            await drain(client, view)
+            await client.close()
+            await db(message_post)(
+                tenant=inbox.tenant,
+                conversation_id=conversation_id,
+                sender=Sender.agent(agent),
+                text=f"while away {step}",
+            )
+            client = await connect_customer(inbox, issued.token)
+            await client.recv_type("welcome")
+            await client.send(
+                {"type": "resume", "conversation": conversation_id, "seq": view.last_seq}
+            )
+            await drain(client, view, until_type="resumed")
+        await drain(client, view)
+
+    await client.send({"type": "resume", "conversation": conversation_id, "seq": view.last_seq})
+    await drain(client, view, until_type="resumed")
+    fresh = await db(messages_after)(
+        tenant=inbox.tenant, conversation_id=conversation_id, limit=200
+    )
+    assert view.messages == {m.seq: (m.client_id, m.text) for m in fresh}
+    assert len({client_id for client_id, _ in view.messages.values()}) == len(view.messages)
+
+
+async def test_a_client_that_stops_reading_does_not_hold_up_the_others(settings):
+    """The layer drops events for a full channel instead of blocking the publisher."""
+    layer = get_channel_layer()
+    capacity = layer.capacity
+    stalled = await layer.new_channel()
+    reader = await layer.new_channel()
+    group = "t0.c0-slow-client-test"
+    await layer.group_add(group, stalled)
+    await layer.group_add(group, reader)
+    total = capacity + 200
+    received = []
+
+    async def read():
+        while len(received) < total:
+            received.append(await layer.receive(reader))
+
+    reading = asyncio.ensure_future(read())
+    started = asyncio.get_running_loop().time()
+    for n in range(total):
+        await layer.group_send(group, {"type": LAYER_MESSAGE_TYPE, "event": {"n": n}})
+    await asyncio.wait_for(reading, 10)
+    elapsed = asyncio.get_running_loop().time() - started
+
+    assert [m["event"]["n"] for m in received] == list(range(total))
+    assert elapsed < 10
+    await layer.group_discard(group, stalled)
+    await layer.group_discard(group, reader)
