@@ -6,12 +6,12 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http.request import validate_host
 
+from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import AuthenticationFailed, Revoked, ServiceError
 from helpdesk.realtime.frames import Frame, close_code, error_frame, parse_frame
 from helpdesk.realtime.sessions import AgentSession, CustomerSession
@@ -106,7 +106,7 @@ class CustomerConsumer(FrameConsumer):
             return
         data = frame.get("data") if isinstance(frame.get("data"), dict) else {}
         try:
-            visitor = await database_sync_to_async(visitor_authenticate)(
+            visitor = await db_call(visitor_authenticate)(
                 inbox_key=data.get("inbox"),
                 token=data.get("token"),
                 origin=header(self.scope, b"origin"),
@@ -150,7 +150,7 @@ class AgentConsumer(FrameConsumer):
             return
         membership = None
         if user is not None and user.is_authenticated:
-            membership = await database_sync_to_async(active_membership)(user)
+            membership = await db_call(active_membership)(user)
         if membership is None:
             await self.close(code=4401)
             return

@@ -5,11 +5,16 @@ customer's connections and agents join, and the staff one, which only agents joi
 notes are only ever sent to the staff group, so no transport can leak one to a customer.
 """
 
+import asyncio
+import collections
 import json
 import logging
+import os
+import threading
+import weakref
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -27,6 +32,11 @@ def conversation_group(tenant_id: int, conversation_id: int) -> str:
 
 def conversation_staff_group(tenant_id: int, conversation_id: int) -> str:
     return f"t{tenant_id}.c{conversation_id}.staff"
+
+
+def conversation_control_group(tenant_id: int, conversation_id: int) -> str:
+    """Server-side only: a streaming bot reply listens here for the order to stop."""
+    return f"t{tenant_id}.c{conversation_id}.control"
 
 
 def agents_group(tenant_id: int) -> str:
@@ -63,4 +73,68 @@ def publish(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    async_to_sync(layer.group_send)(group, {"type": LAYER_MESSAGE_TYPE, "event": event})
+    message = {"type": LAYER_MESSAGE_TYPE, "event": event}
+    loop = _calling_event_loop()
+    if loop is None:
+        async_to_sync(layer.group_send)(group, message)
+        return
+    # Called from a worker thread of a running event loop (a consumer's database call): hand
+    # the send to that loop and return. Waiting for it, as async_to_sync would, parks the
+    # thread until the busy loop gets round to it, and every other database call queues
+    # behind.
+    loop.call_soon_threadsafe(_publisher_for(loop, layer).submit, group, message)
+
+
+def _calling_event_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop whose sync_to_async() call is running this thread, if any."""
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    if loop is None or getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
+        return None
+    return loop if loop.is_running() else None
+
+
+class _Publisher:
+    """Sends a loop's events: in order within each group, groups side by side.
+
+    Order only matters within a group (a client follows groups, and dedupes by seq); a single
+    queue for everything would make one slow Redis round trip delay every conversation.
+    """
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.pending: dict[str, collections.deque] = {}
+
+    def submit(self, group: str, message: dict[str, Any]) -> None:
+        queue = self.pending.get(group)
+        if queue is not None:
+            queue.append(message)
+            return
+        self.pending[group] = collections.deque([message])
+        asyncio.get_running_loop().create_task(self._drain(group))
+
+    async def _drain(self, group: str) -> None:
+        queue = self.pending[group]
+        try:
+            while queue:
+                message = queue.popleft()
+                try:
+                    await self.layer.group_send(group, message)
+                except Exception:
+                    # A lost notice is recovered by the clients' resume.
+                    logger.exception("Publishing to %s failed", group)
+        finally:
+            del self.pending[group]
+
+
+_publishers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Publisher]" = (
+    weakref.WeakKeyDictionary()
+)
+_publishers_lock = threading.Lock()
+
+
+def _publisher_for(loop: asyncio.AbstractEventLoop, layer) -> _Publisher:
+    with _publishers_lock:
+        publisher = _publishers.get(loop)
+        if publisher is None:
+            publisher = _publishers[loop] = _Publisher(layer)
+        return publisher

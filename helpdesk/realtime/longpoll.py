@@ -4,13 +4,13 @@ WebSocket. POST sends one client frame; GET waits for the conversation's events 
 import asyncio
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from helpdesk.conversations.models import Conversation
 from helpdesk.conversations.selectors import messages_after
+from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import InvalidInput, NotFound, ServiceError
 from helpdesk.core.validation import clean_id
 from helpdesk.realtime.events import conversation_group
@@ -36,7 +36,7 @@ POLL_PAGE = 200
 async def _authenticate(request: HttpRequest) -> Visitor:
     authorization = request.headers.get("Authorization", "")
     token = authorization[7:] if authorization.startswith("Bearer ") else None
-    return await database_sync_to_async(visitor_authenticate)(
+    return await db_call(visitor_authenticate)(
         inbox_key=request.headers.get("X-Inbox-Key"),
         token=token,
         origin=request_origin(request),
@@ -71,7 +71,7 @@ async def poll_wait(request: HttpRequest) -> HttpResponse:
         visitor = await _authenticate(request)
         conversation_id = clean_id(request.GET.get("conversation", ""), what="Conversation")
         after = _seq_param(request.GET.get("seq", "0"))
-        await database_sync_to_async(_check_own)(visitor, conversation_id)
+        await db_call(_check_own)(visitor, conversation_id)
     except ServiceError as error:
         return error_response(error)
     frames = await _wait_for_events(visitor, conversation_id, after)
@@ -101,7 +101,7 @@ async def _wait_for_events(visitor: Visitor, conversation_id: int, after: int) -
     # in the query's result or in the channel, never in neither.
     await layer.group_add(group, channel)
     try:
-        missed = await database_sync_to_async(messages_after)(
+        missed = await db_call(messages_after)(
             tenant=visitor.tenant,
             conversation_id=conversation_id,
             after_seq=after,

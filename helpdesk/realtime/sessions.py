@@ -10,7 +10,6 @@ import logging
 import time
 from typing import Any, Protocol
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from helpdesk.conversations.models import Conversation, Message
@@ -22,6 +21,7 @@ from helpdesk.conversations.services import (
     conversation_mark_read,
     customer_message_send,
 )
+from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import (
     InvalidInput,
     NotFound,
@@ -223,7 +223,7 @@ class CustomerSession(ClientSession):
 
     async def welcome(self) -> list[Frame]:
         """Subscribe to the visitor's latest conversation and say hello."""
-        conversation, token = await database_sync_to_async(self._welcome_state)()
+        conversation, token = await db_call(self._welcome_state)()
         if conversation is not None:
             await self._enter(conversation.pk)
         return [
@@ -274,7 +274,7 @@ class CustomerSession(ClientSession):
             return
         key = f"t{self.tenant_id}.c{conversation_id}.contact"
         change = presence_join if online else presence_leave
-        if await database_sync_to_async(change)(key):
+        if await db_call(change)(key):
             event = envelope(
                 "presence",
                 conversation_id=conversation_id,
@@ -286,7 +286,7 @@ class CustomerSession(ClientSession):
     async def _own_conversation(self, frame: Frame) -> int:
         conversation_id = _conversation_id(frame)
         if conversation_id not in self._own:
-            exists = await database_sync_to_async(
+            exists = await db_call(
                 Conversation.objects.filter(
                     tenant=self.visitor.tenant,
                     inbox=self.visitor.inbox,
@@ -302,7 +302,7 @@ class CustomerSession(ClientSession):
     async def on_message_send(self, frame: Frame) -> list[Frame]:
         data = _data(frame)
         requested = frame.get("conversation")
-        result = await database_sync_to_async(customer_message_send)(
+        result = await db_call(customer_message_send)(
             tenant=self.visitor.tenant,
             inbox=self.visitor.inbox,
             contact=self.visitor.contact,
@@ -342,7 +342,7 @@ class CustomerSession(ClientSession):
                 seq=seq,
             )
 
-        await database_sync_to_async(mark)()
+        await db_call(mark)()
         return []
 
     async def on_resume(self, frame: Frame) -> list[Frame]:
@@ -375,7 +375,7 @@ async def _replay(
         last_seq = Conversation.objects.values_list("last_seq", flat=True).get(pk=conversation_id)
         return messages, last_seq
 
-    messages, last_seq = await database_sync_to_async(load)()
+    messages, last_seq = await db_call(load)()
     return [
         *replay_frames(messages, conversation_id),
         envelope("resumed", conversation_id=conversation_id, seq=last_seq, data={}),
@@ -422,7 +422,7 @@ class AgentSession(ClientSession):
 
     async def _presence(self, *, online: bool) -> None:
         change = presence_join if online else presence_leave
-        if await database_sync_to_async(change)(f"t{self.tenant_id}.u{self.user.pk}.agent"):
+        if await db_call(change)(f"t{self.tenant_id}.u{self.user.pk}.agent"):
             await _group_send(
                 agents_group(self.tenant_id),
                 envelope(
@@ -439,7 +439,7 @@ class AgentSession(ClientSession):
 
     async def still_allowed(self) -> bool:
         try:
-            await database_sync_to_async(agent_membership_check)(tenant=self.tenant, user=self.user)
+            await db_call(agent_membership_check)(tenant=self.tenant, user=self.user)
         except Revoked:
             return False
         return True
@@ -451,7 +451,7 @@ class AgentSession(ClientSession):
             agent_membership_check(tenant=self.tenant, user=self.user)
             return conversation_get(tenant=self.tenant, conversation_id=conversation_id)
 
-        return await database_sync_to_async(load)()
+        return await db_call(load)()
 
     async def on_subscribe(self, frame: Frame) -> list[Frame]:
         conversation = await self._conversation(frame)
@@ -476,7 +476,7 @@ class AgentSession(ClientSession):
 
     async def on_message_send(self, frame: Frame) -> list[Frame]:
         data = _data(frame)
-        result = await database_sync_to_async(agent_message_send)(
+        result = await db_call(agent_message_send)(
             tenant=self.tenant,
             user=self.user,
             conversation_id=_conversation_id(frame),
@@ -499,7 +499,7 @@ class AgentSession(ClientSession):
     async def on_read(self, frame: Frame) -> list[Frame]:
         conversation = await self._conversation(frame)
         seq = _seq(frame)
-        await database_sync_to_async(conversation_mark_read)(
+        await db_call(conversation_mark_read)(
             tenant=self.tenant, conversation=conversation, reader=Message.SenderType.AGENT, seq=seq
         )
         return []

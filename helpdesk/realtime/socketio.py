@@ -11,11 +11,11 @@ import logging
 from typing import Any
 
 import socketio
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
+from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import FrameTooLarge, InvalidJSON, ServiceError
 from helpdesk.realtime.consumers import client_ip, header
 from helpdesk.realtime.frames import Frame, close_code, error_frame
@@ -95,7 +95,7 @@ async def connect(sid: str, environ: dict[str, Any], auth: Any) -> None:
     scope = environ.get("asgi.scope", {})
     auth = auth if isinstance(auth, dict) else {}
     try:
-        visitor = await database_sync_to_async(visitor_authenticate)(
+        visitor = await db_call(visitor_authenticate)(
             inbox_key=auth.get("inbox"), token=auth.get("token"), origin=header(scope, b"origin")
         )
     except ServiceError as error:

@@ -1,9 +1,9 @@
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import ServiceError
 from helpdesk.realtime.frames import parse_frame
 from helpdesk.tenants.models import Inbox
@@ -28,7 +28,7 @@ async def visitor_token(request: HttpRequest) -> HttpResponse:
     """Issue (or renew) the token a widget keeps in localStorage for its visitor."""
     try:
         body = parse_frame(request.body)
-        issued = await database_sync_to_async(visitor_token_issue)(
+        issued = await db_call(visitor_token_issue)(
             inbox_key=body.get("inbox"),
             origin=request_origin(request),
             previous_token=body.get("token"),
