@@ -17,3 +17,6 @@ def _check_services_on_worker_start(**_kwargs) -> None:
     from helpdesk.core.startup import verify_services
 
     verify_services()
+    # Load the AI side now rather than inside the first customer's reply (the openai SDK alone
+    # takes a good part of a second to import).
+    import helpdesk.ai.pipeline  # noqa: F401

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "helpdesk.tenants",
     "helpdesk.conversations",
     "helpdesk.realtime",
+    "helpdesk.ai",
+    "helpdesk.plugins",
     "helpdesk.widget",
     "helpdesk.console",
 ]
@@ -172,7 +174,12 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 6+ times out reads after 5 s by default, the same 5 s that
+                # channels-redis blocks in BZPOPMIN waiting for events: every idle socket's
+                # consumer would die with "Timeout reading". Reads must outlast the block.
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}
+                ],
                 # A client that stops reading loses ephemeral events past this many, instead
                 # of making Redis (and every publisher) hold them forever.
                 "capacity": env.int("CHANNEL_CAPACITY", default=500),
@@ -206,7 +213,8 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Jobs run in-process (a small thread pool) when no broker is configured.
-JOBS_INPROCESS_WORKERS = env.int("JOBS_INPROCESS_WORKERS", default=4)
+# A streaming bot reply holds one of these threads while it runs.
+JOBS_INPROCESS_WORKERS = env.int("JOBS_INPROCESS_WORKERS", default=16)
 
 # --- Startup -----------------------------------------------------------------------------------
 
@@ -222,6 +230,15 @@ OPENAI_BASE_URL = _url_variable("OPENAI_BASE_URL", {"http", "https"}, default=No
 # --- Product limits ----------------------------------------------------------------------------
 
 MESSAGE_MAX_CHARS = env.int("MESSAGE_MAX_CHARS", default=4000)
+
+# --- Plugins -----------------------------------------------------------------------------------
+
+# Seconds a plugin's customer-message (and after-reply) hook may take before it is cancelled and
+# skipped; the message still flows. The bot's before_ai hooks get at most 2 s of it.
+PLUGIN_HOOK_TIMEOUT = env.float("PLUGIN_HOOK_TIMEOUT", default=5.0)
+# Let plugins' HTTP clients reach 127.0.0.0/8 and ::1. Test-only: tests fetch product pages
+# from a local server. Private networks stay refused either way.
+PLUGIN_HTTP_ALLOW_LOOPBACK = env.bool("PLUGIN_HTTP_ALLOW_LOOPBACK", default=False)
 
 # --- Auth, i18n, static --------------------------------------------------------------------------
 
@@ -281,3 +298,18 @@ RATE_AGENT_MESSAGES = _rate_variable("RATE_AGENT_MESSAGES", "120/60")
 RATE_IP_VISITOR_TOKENS = _rate_variable("RATE_IP_VISITOR_TOKENS", "30/60")
 # Behind a reverse proxy, take the client address from X-Forwarded-For (the last hop's entry).
 USE_X_FORWARDED_FOR = env.bool("USE_X_FORWARDED_FOR", default=False)
+
+# --- Secrets at rest ------------------------------------------------------------------------
+
+# A Fernet key (base64, 32 bytes) for API keys and plugin secrets stored in the database.
+ENCRYPTION_KEY = env.str("ENCRYPTION_KEY", default="")
+if ENCRYPTION_KEY:
+    try:
+        from cryptography.fernet import Fernet
+
+        Fernet(ENCRYPTION_KEY.encode())
+    except ValueError:
+        raise ImproperlyConfigured(
+            'ENCRYPTION_KEY must be a Fernet key: python -c "from cryptography.fernet import '
+            'Fernet; print(Fernet.generate_key().decode())"'
+        ) from None

@@ -20,6 +20,9 @@ from tests.factories import (
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# fake_llm / fake_llm_server: the OpenAI-compatible test server, for any test that needs it.
+pytest_plugins = ["tests.fakes.fixtures"]
+
 
 def service_mode() -> bool:
     return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and bool(

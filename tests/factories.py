@@ -60,3 +60,14 @@ class ConversationFactory(factory.django.DjangoModelFactory):
     tenant = factory.SubFactory(TenantFactory)
     inbox = factory.SubFactory(InboxFactory, tenant=factory.SelfAttribute("..tenant"))
     contact = factory.SubFactory(ContactFactory, tenant=factory.SelfAttribute("..tenant"))
+
+
+class BotConfigFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ai.BotConfig"
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Bot {n}")
+    provider = "faq"
+    # Tests answer at once; the batching tests set their own window.
+    batch_window_ms = 0

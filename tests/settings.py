@@ -39,3 +39,10 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     CACHES["default"]["LOCATION"] = urlunsplit(  # noqa: F405
         _cache_url._replace(path=f"/{(_db + 1) % 16}")
     )
+
+# Plugin tests fetch product pages from a local HTTP server; production never reaches loopback.
+PLUGIN_HTTP_ALLOW_LOOPBACK = True
+
+# Servers this run starts serve static files straight from the source folders (no collectstatic).
+SERVESTATIC_USE_FINDERS = True
+SERVESTATIC_AUTOREFRESH = True

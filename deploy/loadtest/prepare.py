@@ -22,6 +22,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.db import transaction  # noqa: E402
 
+from helpdesk.ai.models import BotConfig  # noqa: E402
 from helpdesk.conversations.models import Contact, Conversation  # noqa: E402
 from helpdesk.tenants.models import Inbox, Membership, Tenant  # noqa: E402
 from helpdesk.tenants.services import membership_create  # noqa: E402
@@ -39,11 +40,25 @@ def agent_cookie(user) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 
 
-def prepare(visitors: int, agents: int) -> dict:
+def prepare(visitors: int, agents: int, bot_base_url: str | None = None) -> dict:
     with transaction.atomic():
         Tenant.objects.filter(slug="loadtest").delete()
         tenant = Tenant.objects.create(slug="loadtest", name="Load test")
-        inbox = Inbox.objects.create(tenant=tenant, name="Load", allowed_origins=ORIGIN)
+        bot = None
+        if bot_base_url:
+            # Answers at once (no batch window), streaming through the relay every 50 ms.
+            bot = BotConfig(
+                tenant=tenant,
+                provider=BotConfig.Provider.OPENAI,
+                base_url=bot_base_url,
+                model="fake-model",
+                batch_window_ms=0,
+                delta_interval_ms=50,
+                breaker_failure_threshold=1000,
+            )
+            bot.api_key = "loadtest"
+            bot.save()
+        inbox = Inbox.objects.create(tenant=tenant, name="Load", allowed_origins=ORIGIN, bot=bot)
         contacts = Contact.objects.bulk_create(Contact(tenant=tenant) for _ in range(visitors))
         conversations = Conversation.objects.bulk_create(
             Conversation(tenant=tenant, inbox=inbox, contact=c) for c in contacts
@@ -80,6 +95,7 @@ if __name__ == "__main__":
     parser.add_argument("--visitors", type=int, required=True)
     parser.add_argument("--agents", type=int, default=2)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--bot-base-url", help="give the inbox an OpenAI-compatible bot here")
     args = parser.parse_args()
-    args.out.write_text(json.dumps(prepare(args.visitors, args.agents)))
+    args.out.write_text(json.dumps(prepare(args.visitors, args.agents, args.bot_base_url)))
     print(f"prepared {args.visitors} visitors and {args.agents} agents in {args.out}")

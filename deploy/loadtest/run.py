@@ -83,35 +83,41 @@ def ensure_database(args) -> None:
         )
 
 
-def one_run(args, connections: int) -> dict:
-    env = server_env(args)
-    data_file = ROOT / "var" / f"loadtest-{connections}.json"
+def prepare_data(env: dict, visitors: int, out: Path, *extra: str) -> dict:
     subprocess.run(
-        [sys.executable, "deploy/loadtest/prepare.py", "--visitors", str(connections),
-         "--out", str(data_file)],
+        [sys.executable, "deploy/loadtest/prepare.py", "--visitors", str(visitors),
+         "--out", str(out), *extra],
         cwd=ROOT, env=env, check=True,
     )  # fmt: skip
+    return json.loads(out.read_text())
+
+
+def start_daphne(port: int, env: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port),
+         "helpdesk.asgi:application"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+
+
+def stop_processes(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            # Closing thousands of sockets can outlast a polite shutdown.
+            process.kill()
+            process.wait()
+
+
+def one_run(args, connections: int) -> dict:
+    env = server_env(args)
+    data = prepare_data(env, connections, ROOT / "var" / f"loadtest-{connections}.json")
     subprocess.run(["redis-cli", "-u", args.redis_url, "FLUSHDB"], check=True, capture_output=True)
     ports = [args.base_port + i for i in range(args.processes)]
-    servers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-v",
-                "0",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "helpdesk.asgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-        )  # fmt: skip
-        for port in ports
-    ]
+    servers = [start_daphne(port, env) for port in ports]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for url in urls:
@@ -127,7 +133,7 @@ def one_run(args, connections: int) -> dict:
         summary = asyncio.run(
             widget_load.run(
                 urls=urls,
-                data=json.loads(data_file.read_text()),
+                data=data,
                 connections=connections,
                 rate=args.rate,
                 duration=args.duration,
@@ -148,10 +154,7 @@ def one_run(args, connections: int) -> dict:
         )
         return summary
     finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=15)
+        stop_processes(servers)
 
 
 def main() -> None:
@@ -172,9 +175,12 @@ def main() -> None:
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT, env=server_env(args), check=True,
     )  # fmt: skip
-    rows = [one_run(args, n) for n in args.connections]
     out = ROOT / "var" / "loadtest-results.json"
-    out.write_text(json.dumps(rows, indent=2))
+    rows = []
+    for connections in args.connections:
+        rows.append(one_run(args, connections))
+        out.write_text(json.dumps(rows, indent=2))
+        print(json.dumps(rows[-1]), flush=True)
     header = (
         "| N | processes | connected | connect errors | error frames | sent | acked | "
         "agent missing | customer→agent p50 / p99 ms | ack p50 / p99 ms | KB per connection | "

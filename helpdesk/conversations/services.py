@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from helpdesk.conversations.models import Contact, Conversation, Message
 from helpdesk.conversations.serializers import conversation_payload, message_payload
+from helpdesk.core import jobs
 from helpdesk.core.errors import (
     ConversationClosed,
     InvalidInput,
@@ -26,6 +27,7 @@ from helpdesk.core.errors import (
 )
 from helpdesk.core.ratelimit import rate_limit_hit
 from helpdesk.core.validation import clean_id
+from helpdesk.plugins.runner import filter_agent_text
 from helpdesk.realtime.events import (
     agents_group,
     conversation_group,
@@ -78,15 +80,26 @@ def contact_get_or_create(*, tenant: Tenant, visitor_id: uuid.UUID | None = None
 
 
 def conversation_start(*, tenant: Tenant, inbox: Inbox, contact: Contact) -> Conversation:
-    """Open a new conversation for ``contact`` in ``inbox``, answered by the bot first."""
+    """Open a new conversation for ``contact`` in ``inbox``: with the inbox's bot if it has
+    one, otherwise straight in the human queue."""
     if inbox.tenant_id != tenant.pk or not inbox.is_active:
         raise NotFound("Inbox not found.")
     if contact.tenant_id != tenant.pk:
         raise NotFound("Contact not found.")
     with transaction.atomic():
-        conversation = Conversation.objects.create(
-            tenant=tenant, inbox=inbox, contact=contact, status=Conversation.Status.BOT
-        )
+        if inbox.bot_id is not None:
+            conversation = Conversation.objects.create(
+                tenant=tenant, inbox=inbox, contact=contact, status=Conversation.Status.BOT
+            )
+        else:
+            conversation = Conversation.objects.create(
+                tenant=tenant,
+                inbox=inbox,
+                contact=contact,
+                status=Conversation.Status.QUEUED,
+                queued_at=timezone.now(),
+                handoff_reason="this inbox has no bot",
+            )
         publish_on_commit(
             agents_group(tenant.pk),
             envelope(
@@ -107,13 +120,18 @@ def message_post(
     client_id: str | None = None,
     kind: Message.Kind = Message.Kind.TEXT,
     metadata: dict[str, Any] | None = None,
+    state: Message.State = Message.State.COMPLETE,
 ) -> PostResult:
     """Store a message with the conversation's next ``seq`` and announce it after commit.
 
     Idempotent on ``client_id``: posting the same id again returns the stored message with
     ``created=False`` and announces nothing, so a client may resend freely after a reconnect.
+    A bot reply is posted ``streaming`` with empty text and completed by message_stream_finish.
     """
-    text = _clean_text(text)
+    streaming = state == Message.State.STREAMING
+    if streaming and sender.type != Message.SenderType.BOT:
+        raise InvalidInput("Only the bot streams its messages.", field="state")
+    text = "" if streaming and text == "" else _clean_text(text)
     client_id = _clean_client_id(client_id)
     _check_kind(sender, kind)
     metadata = _clean_metadata(metadata)
@@ -139,7 +157,7 @@ def message_post(
         conversation.last_seq += 1
         conversation.last_message_at = now
         update_fields = ["last_seq", "last_message_at", "updated_at"]
-        if _is_first_response(conversation, sender, kind):
+        if not streaming and _is_first_response(conversation, sender, kind):
             conversation.first_response_at = now
             update_fields.append("first_response_at")
         conversation.save(update_fields=update_fields)
@@ -154,6 +172,7 @@ def message_post(
             kind=kind,
             text=text,
             metadata=metadata,
+            state=state,
             created_at=now,
         )
         _announce_message(conversation, message)
@@ -265,13 +284,20 @@ def customer_message_send(
         pk=clean_id(conversation_id, what="Conversation"),
     ).exists():
         raise NotFound("Conversation not found.")
-    return message_post(
-        tenant=tenant,
-        conversation_id=conversation_id,
-        sender=Sender.contact(),
-        text=text,
-        client_id=client_id,
-    )
+    with transaction.atomic():
+        result = message_post(
+            tenant=tenant,
+            conversation_id=conversation_id,
+            sender=Sender.contact(),
+            text=text,
+            client_id=client_id,
+        )
+        if result.created:
+            # Plugins, then the bot — after the commit, wherever jobs run.
+            from helpdesk.conversations.tasks import customer_message_received
+
+            jobs.enqueue(customer_message_received, result.message.pk)
+    return result
 
 
 def _customer_open_conversation(*, tenant: Tenant, inbox: Inbox, contact: Contact) -> Conversation:
@@ -304,6 +330,8 @@ def agent_message_send(
     if kind not in (Message.Kind.TEXT, Message.Kind.NOTE):
         raise InvalidInput("kind must be text or note.", field="kind")
     rate_limit_hit("agent", f"t{tenant.pk}:u{user.pk}", settings.RATE_AGENT_MESSAGES)
+    if isinstance(text, str) and kind == Message.Kind.TEXT:
+        text = filter_agent_text(tenant=tenant, text=text)
     return message_post(
         tenant=tenant,
         conversation_id=conversation_id,
@@ -346,3 +374,56 @@ def conversation_mark_read(
             envelope("read", conversation_id=locked.pk, seq=mark, data={"reader": reader}),
         )
     return mark
+
+
+def message_stream_finish(
+    *,
+    tenant: Tenant,
+    message_id: int,
+    text: str,
+    state: Message.State,
+    metadata: dict[str, Any] | None = None,
+) -> Message | None:
+    """Complete (or mark interrupted) a streamed bot message and announce its final form.
+
+    Only a message still ``streaming`` changes; None means it had already been finished.
+    """
+    if state not in (Message.State.COMPLETE, Message.State.INTERRUPTED):
+        raise InvalidInput("A stream ends complete or interrupted.", field="state")
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .select_related("conversation")
+            .filter(tenant=tenant, pk=message_id, state=Message.State.STREAMING)
+            .first()
+        )
+        if message is None:
+            return None
+        message.text = text[: settings.MESSAGE_MAX_CHARS * 4]
+        message.state = state
+        if metadata:
+            message.metadata = {**message.metadata, **metadata}
+        message.save(update_fields=["text", "state", "metadata", "updated_at"])
+        conversation = message.conversation
+        if text and conversation.first_response_at is None:
+            conversation.first_response_at = timezone.now()
+            conversation.save(update_fields=["first_response_at"])
+        publish_on_commit(
+            conversation_group(tenant.pk, conversation.pk),
+            envelope(
+                "message.updated",
+                conversation_id=conversation.pk,
+                seq=message.seq,
+                data=message_payload(message),
+            ),
+        )
+        publish_on_commit(
+            agents_group(tenant.pk),
+            envelope(
+                "conversation.updated",
+                conversation_id=conversation.pk,
+                seq=conversation.last_seq,
+                data=conversation_payload(conversation, last_message=message),
+            ),
+        )
+    return message

@@ -1,5 +1,6 @@
 """ORM calls from async code."""
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 
 
@@ -12,3 +13,12 @@ def db_call(func):
     call like any request's.
     """
     return database_sync_to_async(func, thread_sensitive=False)
+
+
+def off_loop(func):
+    """``func`` (cache or other blocking I/O, no ORM) as a coroutine function on the pool.
+
+    Django's own ``cache.aget()`` and friends are thread-sensitive: from an event loop that is
+    not a request's, they all queue on one global thread, and a busy process serialises on it.
+    """
+    return sync_to_async(func, thread_sensitive=False)

@@ -176,6 +176,7 @@ class InboxAdmin(TenantScopedAdmin):
         "name",
         "allowed_origins",
         "greeting",
+        "bot",
         "reopen_to",
         "is_active",
         "public_key",

@@ -139,6 +139,14 @@ class Inbox(TenantOwned):
         default=ReopenTo.BOT,
         help_text="Who answers when a customer writes again in a resolved conversation.",
     )
+    bot = models.ForeignKey(
+        "ai.BotConfig",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inboxes",
+        help_text="Who answers first. Without a bot, conversations go straight to the queue.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

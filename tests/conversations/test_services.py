@@ -9,7 +9,7 @@ from helpdesk.conversations.services import (
     message_post,
 )
 from helpdesk.core.errors import ConversationClosed, InvalidInput, NotFound, TextEmpty, TextTooLong
-from tests.factories import ContactFactory, ConversationFactory, InboxFactory
+from tests.factories import BotConfigFactory, ContactFactory, ConversationFactory, InboxFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +22,22 @@ def post(conversation, text="hello", **kwargs):
 
 
 def test_conversation_start_opens_a_bot_conversation(tenant, inbox, contact):
+    inbox.bot = BotConfigFactory(tenant=tenant)
+    inbox.save()
+
     conversation = conversation_start(tenant=tenant, inbox=inbox, contact=contact)
 
     assert conversation.status == Conversation.Status.BOT
     assert conversation.last_seq == 0
     assert conversation.tenant == tenant
+
+
+def test_an_inbox_without_a_bot_queues_new_conversations_for_agents(tenant, inbox, contact):
+    conversation = conversation_start(tenant=tenant, inbox=inbox, contact=contact)
+
+    assert conversation.status == Conversation.Status.QUEUED
+    assert conversation.queued_at is not None
+    assert conversation.handoff_reason == "this inbox has no bot"
 
 
 def test_conversation_start_rejects_another_tenants_inbox(tenant, other_tenant, contact):

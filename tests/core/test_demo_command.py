@@ -7,6 +7,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from helpdesk.ai.models import BotConfig, KnowledgeArticle
+from helpdesk.ai.providers.faq import faq_provider_for
+from helpdesk.core.management.commands.demo import BOT_NAME, DEMO_ARTICLES
 from helpdesk.tenants.models import Inbox, Membership, Tenant, parse_origins
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,6 +27,9 @@ def _isolated_var_dir(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # The machine's environment must not choose the demo bot's provider.
+    settings.OPENAI_API_KEY = ""
+    settings.OPENAI_BASE_URL = ""
 
 
 def run_demo(*args: str) -> str:
@@ -43,7 +49,11 @@ def snapshot() -> dict:
         "tenants": list(Tenant.objects.values_list("pk", "slug", "name")),
         "users": list(users.values_list("pk", "username", "password", "is_staff", "is_superuser")),
         "memberships": list(Membership.objects.values_list("pk", "tenant", "user", "role")),
-        "inboxes": list(Inbox.objects.values_list("pk", "tenant", "public_key", "allowed_origins")),
+        "inboxes": list(
+            Inbox.objects.values_list("pk", "tenant", "public_key", "allowed_origins", "bot")
+        ),
+        "bots": list(BotConfig.objects.values()),
+        "articles": list(KnowledgeArticle.objects.values()),
     }
 
 
@@ -134,3 +144,102 @@ def test_a_bad_addrport_is_refused_before_anything_runs():
     with pytest.raises(CommandError, match="--addrport"):
         run_demo("--addrport", "not an address")
     assert not Tenant.objects.exists()
+
+
+# --- The demo bot ---------------------------------------------------------------------------------
+
+
+def test_without_openai_settings_the_demo_bot_answers_from_the_faq():
+    output = run_demo()
+
+    tenant = Tenant.objects.get()
+    bot = BotConfig.objects.get()
+    assert (bot.tenant, bot.name, bot.provider, bot.is_active) == (tenant, BOT_NAME, "faq", True)
+    assert Inbox.objects.get().bot == bot
+    articles = KnowledgeArticle.objects.filter(tenant=tenant, is_active=True)
+    assert articles.count() == len(DEMO_ARTICLES) >= 8
+    # Bilingual: every article asks and answers in English and in Chinese.
+    for article in articles:
+        for text in (article.question, article.answer, article.keywords):
+            assert any("a" <= ch.lower() <= "z" for ch in text)
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    assert f"bot {BOT_NAME!r} (answers from the FAQ)" in output
+    assert f"{len(DEMO_ARTICLES)} knowledge articles" in output
+    assert "set OPENAI_API_KEY or OPENAI_BASE_URL" in output
+
+    faq = faq_provider_for(bot)
+    for question, expected in [
+        ("怎么退货", "退货"),
+        ("when do you open", "Monday to Friday 9:00"),
+        ("how much is shipping", "free on orders over"),
+        ("我的订单到哪了", "快递单号"),
+        ("does the warranty cover water damage", "12-month warranty"),
+    ]:
+        match = faq.match(question)
+        assert match is not None, question
+        assert expected in match.article.answer, question
+    assert faq.match("what's the weather on Mars") is None
+
+
+def test_with_openai_settings_the_demo_bot_uses_the_api(settings):
+    settings.OPENAI_API_KEY = "sk-demo-environment-key-123"
+    settings.OPENAI_BASE_URL = "http://127.0.0.1:11434/v1"
+
+    output = run_demo()
+
+    bot = BotConfig.objects.get()
+    assert (bot.provider, bot.base_url) == ("openai", "http://127.0.0.1:11434/v1")
+    assert bot.api_key == "sk-demo-environment-key-123"
+    assert "sk-demo-environment-key-123" not in bot.api_key_encrypted
+    assert "sk-demo-environment-key-123" not in output
+    assert Inbox.objects.get().bot == bot
+    assert "answers with the model 'gpt-4o-mini' at http://127.0.0.1:11434/v1" in output
+    # The articles are there too, for when the variables go away.
+    assert KnowledgeArticle.objects.count() == len(DEMO_ARTICLES)
+
+    state = snapshot()
+    assert "Demo already set up; nothing to change." in run_demo()
+    assert snapshot() == state
+
+
+def test_the_demo_bot_follows_the_variables_from_run_to_run(settings):
+    run_demo()
+    settings.OPENAI_API_KEY = "sk-demo-environment-key-123"
+
+    switched = run_demo()
+
+    bot = BotConfig.objects.get()
+    assert (bot.provider, bot.base_url, bot.api_key) == (
+        "openai",
+        "",
+        "sk-demo-environment-key-123",
+    )
+    assert "provider, API key of bot" in switched
+
+    settings.OPENAI_API_KEY = ""
+    back = run_demo()
+
+    bot.refresh_from_db()
+    assert bot.provider == "faq"
+    assert bot.api_key == "sk-demo-environment-key-123"  # kept, not used by the FAQ
+    assert "provider of bot" in back
+    assert KnowledgeArticle.objects.count() == len(DEMO_ARTICLES)
+
+
+def test_the_demo_keeps_what_the_admin_changed():
+    run_demo()
+    tenant = Tenant.objects.get()
+    other = BotConfig.objects.create(tenant=tenant, name="Admin's own bot")
+    inbox = Inbox.objects.get()
+    inbox.bot = other
+    inbox.save()
+    KnowledgeArticle.objects.filter(question__startswith="Thank you").delete()
+    edited = KnowledgeArticle.objects.get(question__startswith="What are your opening hours")
+    edited.answer = "We never close."
+    edited.save()
+    state = snapshot()
+
+    output = run_demo()
+
+    assert snapshot() == state
+    assert "another bot" in output

@@ -934,7 +934,13 @@ class FakeLLMServer:
                 self.reset()
             elif action == "requests" and request.method == "GET":
                 rows = [
-                    {"method": r.method, "path": r.path, "headers": r.headers, "body": r.body}
+                    {
+                        "method": r.method,
+                        "path": r.path,
+                        "headers": r.headers,
+                        "body": r.body,
+                        "received_at": r.received_at,
+                    }
                     for r in self.requests
                 ]
                 return web.json_response(rows)

@@ -14,7 +14,6 @@ import openai
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.fakes.fixtures import fake_llm, fake_llm_server  # noqa: F401
 from tests.fakes.llm_server import FakeLLMServer, count_tokens, tokenize, unused_url
 
 MODEL = "fake-model"

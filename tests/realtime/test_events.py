@@ -139,5 +139,5 @@ def test_conversation_start_tells_the_agents(
     [event] = agents.events()
     assert event["type"] == "conversation.updated"
     assert event["data"]["id"] == conversation.pk
-    assert event["data"]["status"] == "bot"
+    assert event["data"]["status"] == "queued"  # the inbox has no bot
     assert other_tenant_agents.events(wait=0.05) == []

@@ -148,3 +148,19 @@ async def test_conversation_list_updates_reach_agents_on_every_node(
     assert update["data"]["contact"]["id"]
     await customer.ws.close()
     await console.ws.close()
+
+
+async def test_an_idle_socket_outlives_the_channel_layers_blocking_read(
+    two_nodes, inbox, issue_token
+):
+    """channels-redis blocks 5 s per read; redis-py's default read timeout is also 5 s."""
+    node_a, _ = two_nodes
+    token = (await db(issue_token)()).token
+    customer = await WebSocketCustomer.connect(node_a, inbox, token)
+    await customer.next("welcome")
+
+    await asyncio.sleep(7)
+    await customer.send({"type": "ping"})
+
+    assert (await customer.next("pong"))["type"] == "pong"
+    await customer.ws.close()

@@ -6,6 +6,11 @@ missing (running it again changes nothing and duplicates nothing):
 - the tenant "Demo Shop" (slug ``demo``) with its admin ``admin`` and the agents ``alice`` and
   ``bob``;
 - the inbox "Website", whose widget may be used from this server's own pages;
+- the bot "Shop assistant", which answers that inbox: from the tenant's knowledge articles (a
+  few bilingual FAQ entries, added when the tenant has none) unless ``OPENAI_API_KEY`` or
+  ``OPENAI_BASE_URL`` is set, in which case it uses that OpenAI-compatible API. Each run brings
+  the bot's provider, endpoint and key in line with those variables, and gives the inbox the
+  bot if it has none;
 - the superuser ``root``, who manages tenants.
 
 Passwords are made up on the first run and kept in ``VAR_DIR/demo-credentials.json``, so every
@@ -29,6 +34,8 @@ from django.db import transaction
 from django.http.request import validate_host
 from django.urls import Resolver404, resolve
 
+from helpdesk.ai.forms import normalise_endpoint
+from helpdesk.ai.models import BotConfig, KnowledgeArticle
 from helpdesk.core.startup import verify_services
 from helpdesk.tenants.models import Inbox, Membership, Tenant, parse_origins, validate_origins
 from helpdesk.tenants.services import membership_add, membership_create
@@ -44,6 +51,131 @@ MEMBERS = (
     ("bob", Membership.Role.AGENT),
 )
 CREDENTIALS_FILE = "demo-credentials.json"
+BOT_NAME = "Shop assistant"
+BOT_SYSTEM_PROMPT = (
+    "You are the customer-service assistant of Demo Shop, an online shop. Answer briefly and "
+    "in the customer's language (English or Chinese). Use the facts you are given; if you do "
+    "not know something about an order or a policy, say so and offer to pass the customer to a "
+    "member of the team."
+)
+
+# The demo bot's knowledge base: what a small online shop's customers ask most, in English and
+# Chinese, so the FAQ bot has something real to answer with and no API key is needed.
+DEMO_ARTICLES = (
+    {
+        "question": "Hello! What can you help me with? / 你好，你能帮我做什么？",
+        "answer": (
+            "Hi! I'm Demo Shop's assistant. I can answer questions about shipping, returns, "
+            'payment, order tracking, warranty and our opening hours. Type "human" at any '
+            "time to talk to a person.\n\n"
+            "你好！我是 Demo Shop 的智能助手，可以解答配送、退换货、付款、订单查询、保修和营业"
+            "时间等问题。随时输入“人工”即可转接人工客服。"
+        ),
+        "keywords": "hi, hello, hey, good morning, good afternoon, help, what can you do, "
+        "你好, 您好, 在吗, 在不在, 哈喽, 帮助",
+    },
+    {
+        "question": "How long does shipping take and what does it cost? / 多久发货？运费多少？",
+        "answer": (
+            "Orders placed before 3 pm on a weekday ship the same day. Standard delivery takes "
+            "3–5 business days within mainland China and 7–14 days internationally. Shipping "
+            "is free on orders over ¥199; below that it costs ¥12.\n\n"
+            "工作日下午 3 点前下单当天发货。中国大陆标准配送 3–5 个工作日送达，国际订单 7–14 "
+            "天。订单满 199 元包邮，不满 199 元运费 12 元。"
+        ),
+        "keywords": "shipping, ship, delivery, deliver, postage, shipping cost, free shipping, "
+        "international, how long, arrive, dispatch, 发货, 配送, 快递, 运费, 包邮, 多久到, 送达, "
+        "邮费, 国际",
+    },
+    {
+        "question": "How do I return an item or get a refund? / 怎么退货、退款？",
+        "answer": (
+            "You can return unused items in their original packaging within 30 days of "
+            "delivery. Go to My Orders → Return, choose the item and print the prepaid label. "
+            "We refund to your original payment method within 5 business days of receiving "
+            "the parcel. Sale items can be exchanged but not refunded.\n\n"
+            "商品签收后 30 天内，未使用且包装完好即可退货。在“我的订单 → 申请退货”中选择商品并"
+            "打印预付运单。我们收到退件后 5 个工作日内原路退款。特价商品只换不退。"
+        ),
+        "keywords": "return, refund, money back, send back, exchange, wrong size, 退货, 退款, "
+        "退换, 换货, 退钱, 七天无理由, 不想要了, 尺码不对",
+    },
+    {
+        "question": "What are your opening hours? / 你们的营业时间是几点到几点？",
+        "answer": (
+            "Our customer service team is here Monday to Friday 9:00–18:00 and Saturday "
+            "10:00–16:00 (China Standard Time, UTC+8); we are closed on Sundays and public "
+            "holidays. This chat assistant answers around the clock, and our Shanghai store "
+            "(88 Nanjing Road) opens daily 10:00–21:00.\n\n"
+            "人工客服服务时间：周一至周五 9:00–18:00，周六 10:00–16:00（北京时间），周日及法定"
+            "节假日休息。智能助手 24 小时在线。上海门店（南京路 88 号）每天 10:00–21:00 营业。"
+        ),
+        "keywords": "opening hours, open, close, closed, hours, business hours, weekend, "
+        "sunday, holiday, store, 营业时间, 几点, 开门, 关门, 上班, 下班, 周末, 节假日, 门店, 营业",
+    },
+    {
+        "question": "Which payment methods do you accept? / 支持哪些付款方式？",
+        "answer": (
+            "We accept Visa, Mastercard, American Express, PayPal, Alipay, WeChat Pay and "
+            "UnionPay. Payment is taken when you place the order over an encrypted connection, "
+            "and we never store your full card number. Business customers can ask for an "
+            "invoice at checkout.\n\n"
+            "我们支持 Visa、Mastercard、American Express、PayPal、支付宝、微信支付和银联。下单"
+            "时完成付款，所有支付均经加密连接处理，我们不会保存您的完整卡号。企业客户可在结算时"
+            "申请开具发票。"
+        ),
+        "keywords": "payment, pay, credit card, debit card, card, paypal, alipay, wechat pay, "
+        "unionpay, invoice, checkout, 付款, 支付, 支付宝, 微信支付, 银联, 信用卡, 发票, 付钱",
+    },
+    {
+        "question": "Where is my order? How can I track it? / 我的订单到哪了？怎么查物流？",
+        "answer": (
+            "As soon as your parcel ships we e-mail you a tracking number, and you can see its "
+            "status any time under My Orders → Track. Tracking can take up to 24 hours to show "
+            "the first scan. If it has not moved for 5 days, send us your order number and we "
+            "will chase the courier.\n\n"
+            "包裹发出后，我们会通过邮件发送快递单号，您也可以随时在“我的订单 → 查看物流”中查询"
+            "状态。发货后物流信息最长需要 24 小时更新。如果 5 天没有更新，请把订单号发给我们，"
+            "我们会联系快递公司跟进。"
+        ),
+        "keywords": "track, tracking, tracking number, where is my order, order status, parcel, "
+        "package, not arrived, late, courier, 物流, 查询, 快递单号, 订单状态, 到哪了, 还没到, "
+        "没收到, 包裹",
+    },
+    {
+        "question": "What does the warranty cover? / 保修政策是什么？",
+        "answer": (
+            "Every product has a 12-month warranty against manufacturing defects from the date "
+            "of delivery (24 months for electronics). It does not cover accidental damage, "
+            "water damage or normal wear. To make a claim, send us your order number and a "
+            "photo or video of the fault: we repair or replace the item, or refund it if "
+            "neither is possible.\n\n"
+            "所有商品自签收之日起享受 12 个月质量保修（电子产品 24 个月），人为损坏、进水及正常"
+            "磨损不在保修范围内。申请保修请提供订单号和故障照片或视频，我们会为您维修或更换，无法"
+            "维修或更换时予以退款。"
+        ),
+        "keywords": "warranty, guarantee, broken, defect, faulty, repair, replace, not working, "
+        "保修, 质保, 维修, 坏了, 故障, 质量问题, 换新",
+    },
+    {
+        "question": "How can I contact a person? / 怎么联系人工客服？",
+        "answer": (
+            'Type "human" here and a member of our team takes over this chat during opening '
+            "hours. You can also e-mail support@demo-shop.example or call +86 21 5555 0188 "
+            "(Monday to Friday 9:00–18:00).\n\n"
+            "在这里输入“人工”，营业时间内客服人员会接手本对话。您也可以发邮件至 "
+            "support@demo-shop.example，或拨打 +86 21 5555 0188（周一至周五 9:00–18:00）。"
+        ),
+        "keywords": "contact, phone, phone number, call, email, e-mail, talk to someone, "
+        "speak to someone, customer service, complaint, 联系, 电话, 客服, 邮箱, 投诉, 联系方式",
+    },
+    {
+        "question": "Thank you! / 谢谢！",
+        "answer": "You're welcome! Is there anything else I can help you with?\n\n"
+        "不客气！还有什么可以帮您的吗？",
+        "keywords": "thanks, thank you, thx, great, ok, got it, 谢谢, 多谢, 感谢, 好的, 明白了",
+    },
+)
 
 _ANY_ADDRESS = {"0.0.0.0", "::"}
 
@@ -97,6 +229,7 @@ class Account:
 class DemoSetup:
     tenant: Tenant
     inbox: Inbox
+    bot: BotConfig
     accounts: list[Account]
     changes: list[str]  # what this run created or changed; empty when all was in place
 
@@ -113,6 +246,7 @@ def demo_setup(address: Address, credentials_path: Path) -> DemoSetup:
         if created:
             changes.append(f"tenant {tenant.name!r}")
         inbox = _ensure_inbox(tenant, address, changes)
+        bot = _ensure_bot(tenant, inbox, changes)
         accounts = [_ensure_user(SUPERUSER, passwords, changes)]
         accounts += [
             _ensure_user(username, passwords, changes, tenant=tenant, role=role)
@@ -122,7 +256,7 @@ def demo_setup(address: Address, credentials_path: Path) -> DemoSetup:
         # whose password would then be unknown.
         if passwords != saved:
             _save_passwords(credentials_path, passwords)
-    return DemoSetup(tenant=tenant, inbox=inbox, accounts=accounts, changes=changes)
+    return DemoSetup(tenant=tenant, inbox=inbox, bot=bot, accounts=accounts, changes=changes)
 
 
 def _ensure_inbox(tenant: Tenant, address: Address, changes: list[str]) -> Inbox:
@@ -141,6 +275,50 @@ def _ensure_inbox(tenant: Tenant, address: Address, changes: list[str]) -> Inbox
         inbox.save(update_fields=["allowed_origins"])
         changes.append(f"allowed origins of inbox {INBOX_NAME!r}: {', '.join(missing)}")
     return inbox
+
+
+def _ensure_bot(tenant: Tenant, inbox: Inbox, changes: list[str]) -> BotConfig:
+    """The demo bot: FAQ unless OPENAI_API_KEY or OPENAI_BASE_URL is set, then that API."""
+    use_api = bool(settings.OPENAI_API_KEY or settings.OPENAI_BASE_URL)
+    base_url = normalise_endpoint(settings.OPENAI_BASE_URL)
+    provider = BotConfig.Provider.OPENAI if use_api else BotConfig.Provider.FAQ
+    bot = BotConfig.objects.filter(tenant=tenant, name=BOT_NAME).order_by("pk").first()
+    if bot is None:
+        bot = BotConfig(tenant=tenant, name=BOT_NAME, system_prompt=BOT_SYSTEM_PROMPT)
+        created = True
+    else:
+        created = False
+    updated = []
+    if bot.provider != provider:
+        bot.provider = provider
+        updated.append("provider")
+    # Without the variables the endpoint and key are left as they are: switching back to the
+    # FAQ loses nothing an admin typed in.
+    if use_api and bot.base_url != base_url:
+        bot.base_url = base_url
+        updated.append("base URL")
+    if use_api and bot.api_key != settings.OPENAI_API_KEY:
+        bot.api_key = settings.OPENAI_API_KEY
+        updated.append("API key")
+    if created or updated:
+        bot.full_clean()
+        bot.save()
+        what = "an OpenAI-compatible API" if use_api else "the FAQ"
+        if created:
+            changes.append(f"bot {BOT_NAME!r} (answers from {what})")
+        else:
+            changes.append(f"{', '.join(updated)} of bot {BOT_NAME!r} (answers from {what})")
+
+    if not KnowledgeArticle.objects.filter(tenant=tenant).exists():
+        KnowledgeArticle.objects.bulk_create(
+            KnowledgeArticle(tenant=tenant, **article) for article in DEMO_ARTICLES
+        )
+        changes.append(f"{len(DEMO_ARTICLES)} knowledge articles")
+    if inbox.bot_id is None:
+        inbox.bot = bot
+        inbox.save(update_fields=["bot"])
+        changes.append(f"inbox {inbox.name!r} answered by bot {BOT_NAME!r}")
+    return bot
 
 
 def _validate_origins(value: str) -> None:
@@ -241,7 +419,8 @@ def _save_passwords(path: Path, passwords: dict[str, str]) -> None:
 class Command(BaseCommand):
     help = (
         "Set up the demo (migrate, collectstatic, a demo tenant with an admin, two agents, an "
-        "inbox and a superuser; creating only what is missing) and serve it with daphne."
+        "inbox with its bot and a superuser; creating only what is missing) and serve it with "
+        "daphne."
     )
 
     def add_arguments(self, parser):
@@ -305,6 +484,7 @@ class Command(BaseCommand):
         write("")
         write(f"  Passwords are kept in {credentials_path}.")
         write(f"  The inbox {setup.inbox.name!r} has the widget key {setup.inbox.public_key}.")
+        write(f"  {self._describe_bot(setup)}")
         if address.host in _ANY_ADDRESS:
             write(
                 self.style.WARNING(
@@ -321,6 +501,20 @@ class Command(BaseCommand):
                 )
             )
         write("")
+
+    @staticmethod
+    def _describe_bot(setup: DemoSetup) -> str:
+        bot = setup.bot
+        if setup.inbox.bot_id != bot.pk:
+            return f"The inbox is answered by another bot than {bot.name!r}, as set in the admin."
+        if bot.provider == BotConfig.Provider.OPENAI:
+            endpoint = bot.base_url or "api.openai.com"
+            return f"The bot {bot.name!r} answers with the model {bot.model!r} at {endpoint}."
+        count = KnowledgeArticle.objects.filter(tenant=setup.tenant, is_active=True).count()
+        return (
+            f"The bot {bot.name!r} answers from {count} knowledge articles (set OPENAI_API_KEY "
+            "or OPENAI_BASE_URL to answer with a model instead)."
+        )
 
     def _serve(self, address: Address) -> None:
         from daphne.access import AccessLogGenerator

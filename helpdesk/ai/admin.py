@@ -1,0 +1,168 @@
+from django.contrib import admin
+from django.db.models import Count, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.views.decorators.debug import sensitive_post_parameters
+
+from helpdesk.ai.forms import BotConfigForm
+from helpdesk.ai.models import BotConfig, KnowledgeArticle, TokenUsage
+from helpdesk.tenants.admin_base import TenantScopedAdmin
+
+
+@admin.register(BotConfig)
+class BotConfigAdmin(TenantScopedAdmin):
+    form = BotConfigForm
+    list_display = ["name", "provider", "model", "endpoint", "key_status", "is_active"]
+    list_filter = ["provider", "is_active"]
+    search_fields = ["name", "model", "base_url"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["tenant", "name", "is_active"]}),
+        (
+            "Provider & endpoint",
+            {
+                "fields": ["provider", "base_url", "api_key", "clear_api_key", "model"],
+                "description": "“OpenAI-compatible” is OpenAI itself or any server that speaks "
+                "its chat-completions API (vLLM, llama.cpp, Ollama, …). “FAQ” answers from this "
+                "tenant's knowledge articles, with no API, and passes what it cannot answer to "
+                "a human; it ignores the endpoint, key, model and prompt.",
+            },
+        ),
+        (
+            "Prompt & context",
+            {
+                "fields": [
+                    "system_prompt",
+                    "context_turns",
+                    "context_token_budget",
+                    "max_tokens",
+                    "temperature",
+                ]
+            },
+        ),
+        ("Streaming & batching", {"fields": ["streaming", "batch_window_ms", "delta_interval_ms"]}),
+        ("Handoff & fallback", {"fields": ["handoff_keywords", "fallback_message"]}),
+        (
+            "Reliability",
+            {
+                "fields": [
+                    "request_timeout_seconds",
+                    "max_retries",
+                    "breaker_failure_threshold",
+                    "breaker_cooldown_seconds",
+                ]
+            },
+        ),
+        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        # TenantScopedAdmin drops "tenant" from `fields`; fieldsets are ours to trim.
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "tenant"]})
+            for name, options in fieldsets
+        ]
+
+    # The key must not reach an error report or a debug page with the rest of the POST.
+    @method_decorator(sensitive_post_parameters("api_key"))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="Endpoint")
+    def endpoint(self, obj: BotConfig) -> str:
+        if obj.provider == BotConfig.Provider.FAQ:
+            return "—"
+        return obj.base_url or "(default)"
+
+    @admin.display(description="API key")
+    def key_status(self, obj: BotConfig) -> str:
+        return "set" if obj.api_key_encrypted else "—"
+
+
+@admin.register(KnowledgeArticle)
+class KnowledgeArticleAdmin(TenantScopedAdmin):
+    list_display = ["question", "keywords", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["question", "answer", "keywords"]
+    readonly_fields = ["updated_at"]
+    fields = ["tenant", "question", "answer", "keywords", "is_active", "updated_at"]
+    actions = ["activate", "deactivate"]
+
+    @admin.action(description="Let the FAQ bot use the selected articles")
+    def activate(self, request, queryset):
+        # updated_at is set by hand: update() skips auto_now, and the FAQ bot's cached index
+        # is keyed on it.
+        count = queryset.update(is_active=True, updated_at=timezone.now())
+        self.message_user(request, f"{count} article(s) active.")
+
+    @admin.action(description="Stop the FAQ bot from using the selected articles")
+    def deactivate(self, request, queryset):
+        count = queryset.update(is_active=False, updated_at=timezone.now())
+        self.message_user(request, f"{count} article(s) inactive.")
+
+
+@admin.register(TokenUsage)
+class TokenUsageAdmin(TenantScopedAdmin):
+    """What bot replies cost, read-only: the rows are written by the reply pipeline."""
+
+    change_list_template = "admin/ai/tokenusage/change_list.html"
+    list_display = [
+        "created_at",
+        "conversation_link",
+        "model",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "source",
+    ]
+    list_filter = ["source", "model"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    fields = [
+        "tenant",
+        "created_at",
+        "conversation",
+        "message",
+        "model",
+        "prompt_tokens",
+        "completion_tokens",
+        "source",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Conversation", ordering="conversation")
+    def conversation_link(self, obj: TokenUsage) -> str:
+        url = reverse("admin:conversations_conversation_change", args=[obj.conversation_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.conversation_id)
+
+    @admin.display(description="Total")
+    def total_tokens(self, obj: TokenUsage) -> int:
+        return obj.total_tokens
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            # Totals of what the filters and the date selection show, over every page.
+            totals = changelist.queryset.aggregate(
+                replies=Count("id"),
+                prompt=Sum("prompt_tokens", default=0),
+                completion=Sum("completion_tokens", default=0),
+            )
+            totals["total"] = totals["prompt"] + totals["completion"]
+            response.context_data["totals"] = totals
+        return response

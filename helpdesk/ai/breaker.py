@@ -1,0 +1,66 @@
+"""A circuit breaker per tenant and endpoint, shared by every process through the cache.
+
+Closed: calls go through and failures are counted. After ``threshold`` consecutive failures it
+opens: no call is made until ``cooldown`` has passed. Then it is half-open: exactly one caller
+(across all processes — cache.add is the arbiter) gets to try; success closes the breaker,
+failure opens it for another cooldown.
+"""
+
+import hashlib
+import time
+
+from django.core.cache import cache
+
+from helpdesk.core.asyncdb import off_loop
+
+
+class CircuitBreaker:
+    def __init__(self, *, tenant_id: int, endpoint: str, threshold: int, cooldown: int):
+        digest = hashlib.sha256(endpoint.encode()).hexdigest()[:16]
+        prefix = f"t{tenant_id}:breaker:{digest}"
+        self.failures_key = f"{prefix}:failures"
+        self.opened_key = f"{prefix}:opened"
+        self.trial_key = f"{prefix}:trial"
+        self.threshold = threshold
+        self.cooldown = cooldown
+
+    async def allow(self) -> bool:
+        return await off_loop(self._allow)()
+
+    async def state(self) -> str:
+        return await off_loop(self._state)()
+
+    async def record_success(self) -> None:
+        await off_loop(cache.delete_many)([self.failures_key, self.opened_key, self.trial_key])
+
+    async def record_failure(self) -> None:
+        await off_loop(self._record_failure)()
+
+    def _allow(self) -> bool:
+        opened_at = cache.get(self.opened_key)
+        if opened_at is None:
+            return True
+        if time.time() - opened_at < self.cooldown:
+            return False
+        # Half-open: one trial call at a time, across all processes.
+        return cache.add(self.trial_key, 1, timeout=self.cooldown)
+
+    def _state(self) -> str:
+        opened_at = cache.get(self.opened_key)
+        if opened_at is None:
+            return "closed"
+        return "open" if time.time() - opened_at < self.cooldown else "half-open"
+
+    def _record_failure(self) -> None:
+        if cache.add(self.failures_key, 1, timeout=None):
+            failures = 1
+        else:
+            try:
+                failures = cache.incr(self.failures_key)
+            except ValueError:
+                cache.set(self.failures_key, 1, timeout=None)
+                failures = 1
+        half_open_trial_failed = cache.get(self.trial_key) is not None
+        if failures >= self.threshold or half_open_trial_failed:
+            cache.set(self.opened_key, time.time(), timeout=None)
+            cache.delete(self.trial_key)

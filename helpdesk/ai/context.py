@@ -1,0 +1,125 @@
+"""What the bot sees: system prompt, plugin facts, and the last N turns, within a token budget.
+
+The database is the truth; a small LRU keyed by (conversation, last seq) saves re-reading the
+same history for every message of a burst, and can never be stale: a new message is a new key.
+"""
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from threading import Lock
+
+from helpdesk.ai.models import BotConfig
+from helpdesk.ai.providers.base import ChatMessage
+from helpdesk.ai.tokens import count_chat_tokens, count_tokens
+from helpdesk.conversations.models import Conversation, Message
+
+ROLE_FOR_SENDER = {
+    Message.SenderType.CONTACT: "user",
+    Message.SenderType.BOT: "assistant",
+    Message.SenderType.AGENT: "assistant",
+}
+HISTORY_CACHE_SIZE = 2048
+
+
+@dataclass(frozen=True)
+class Turn:
+    sender: str
+    text: str
+
+
+class _HistoryCache:
+    """A bounded LRU of recent histories, one entry per (conversation, last_seq)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: OrderedDict[tuple, list[Turn]] = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, key: tuple) -> list[Turn] | None:
+        with self.lock:
+            turns = self.entries.get(key)
+            if turns is not None:
+                self.entries.move_to_end(key)
+            return turns
+
+    def put(self, key: tuple, turns: list[Turn]) -> None:
+        with self.lock:
+            self.entries[key] = turns
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+history_cache = _HistoryCache(HISTORY_CACHE_SIZE)
+
+
+def recent_turns(conversation: Conversation, *, turns: int, up_to_seq: int) -> list[Turn]:
+    """Text messages of the last ``turns`` rounds up to ``up_to_seq``, oldest first.
+
+    A round starts with a customer message; the unanswered customer messages at the end (the
+    burst being answered) always count in full, whatever ``turns`` says.
+    """
+    key = (conversation.tenant_id, conversation.pk, up_to_seq, turns)
+    cached = history_cache.get(key)
+    if cached is not None:
+        return cached
+    rows = (
+        Message.objects.filter(
+            tenant_id=conversation.tenant_id,
+            conversation=conversation,
+            kind=Message.Kind.TEXT,
+            seq__lte=up_to_seq,
+        )
+        .exclude(state=Message.State.STREAMING)
+        .exclude(text="")
+        .order_by("-seq")
+        .values_list("sender_type", "text")[: (turns + 1) * 6 + 20]
+    )
+    collected: list[Turn] = []
+    rounds = 0  # round 0 is the trailing burst being answered
+    previous_sender = None
+    for sender, text in rows:
+        # Walking back in time, an answer that follows a customer message opens an older round.
+        is_answer = sender != Message.SenderType.CONTACT
+        if is_answer and previous_sender in (Message.SenderType.CONTACT, None):
+            rounds += 1
+            if rounds > turns:
+                break
+        collected.append(Turn(sender, text))
+        previous_sender = sender
+    collected.reverse()
+    history_cache.put(key, collected)
+    return collected
+
+
+def build_messages(
+    *, bot: BotConfig, turns: list[Turn], extra_context: list[str]
+) -> list[ChatMessage]:
+    """The chat prompt, trimmed from the oldest turn until it fits the bot's token budget.
+
+    ``extra_context`` is what plugins add (before_ai), e.g. facts about products the customer
+    linked to."""
+    system = bot.system_prompt.strip()
+    facts = list(dict.fromkeys(line for line in extra_context if line))
+    if facts:
+        system += "\n\nFacts for this conversation:\n" + "\n".join(f"- {f}" for f in facts)
+    history = [ChatMessage(ROLE_FOR_SENDER[t.sender], t.text) for t in turns]
+    budget = bot.context_token_budget
+
+    def size(messages: list[ChatMessage]) -> int:
+        return count_chat_tokens([(m.role, m.content) for m in messages])
+
+    head = [ChatMessage("system", system)] if system else []
+    while len(history) > 1 and size(head + history) > budget:
+        history.pop(0)
+    if history and size(head + history) > budget:
+        # One message alone is over budget: keep its end, where the question usually is.
+        room = max(50, budget - size(head) - 10)
+        history[0] = ChatMessage(history[0].role, _last_tokens(history[0].content, room))
+    return head + history
+
+
+def _last_tokens(text: str, tokens: int) -> str:
+    while count_tokens(text) > tokens and len(text) > 1:
+        text = text[len(text) // 8 or 1 :]
+    return text

@@ -1,0 +1,117 @@
+"""The bot's admin form: a write-only API key and checks the model alone cannot make."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from helpdesk.ai.models import BotConfig
+from helpdesk.ai.validators import validate_endpoint
+from helpdesk.tenants.admin_base import TenantConsistentForm
+
+MAX_HANDOFF_KEYWORDS = 50
+MAX_HANDOFF_KEYWORD_CHARS = 50
+CHAT_COMPLETIONS_SUFFIX = "/chat/completions"
+
+
+def normalise_endpoint(url: str) -> str:
+    """The base URL the SDK wants: people often paste the full chat-completions URL (as the
+    seed's TOML does), and the SDK appends /chat/completions itself."""
+    url = url.strip().rstrip("/")
+    if url.lower().endswith(CHAT_COMPLETIONS_SUFFIX):
+        url = url[: -len(CHAT_COMPLETIONS_SUFFIX)].rstrip("/")
+    return url
+
+
+def parse_handoff_keywords(text: str) -> list[str]:
+    """One keyword per line, stripped, without blanks or repeats (ignoring case)."""
+    keywords: dict[str, str] = {}
+    for line in text.splitlines():
+        keyword = line.strip()
+        if keyword:
+            keywords.setdefault(keyword.casefold(), keyword)
+    return list(keywords.values())
+
+
+class BotConfigForm(TenantConsistentForm):
+    # Write-only: the widget never renders the stored value back into the page.
+    api_key = forms.CharField(
+        label="API key",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    clear_api_key = forms.BooleanField(label="Clear the stored key", required=False)
+    base_url = forms.CharField(
+        label="Base URL",
+        required=False,
+        max_length=200,
+        help_text="The API's base URL, ending in /v1: https://api.openai.com/v1, or a vLLM, "
+        "llama.cpp or Ollama server's, e.g. http://localhost:11434/v1. A pasted "
+        "…/chat/completions is trimmed. Empty: the server's OPENAI_BASE_URL, else OpenAI.",
+    )
+
+    class Meta:
+        model = BotConfig
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        has_key = bool(self.instance.pk and self.instance.api_key_encrypted)
+        if "api_key" in self.fields:
+            self.fields["api_key"].help_text = (
+                "A key is set. It is stored encrypted and never shown: leave this blank to keep "
+                "it, or type a new key to replace it."
+                if has_key
+                else "No key is set: the server's OPENAI_API_KEY is used, if there is one. "
+                "Self-hosted servers often need no key."
+            )
+        if "clear_api_key" in self.fields and not has_key:
+            self.fields["clear_api_key"].disabled = True
+            self.fields["clear_api_key"].help_text = "There is no stored key to clear."
+
+    def clean_base_url(self) -> str:
+        url = normalise_endpoint(self.cleaned_data.get("base_url") or "")
+        if url:
+            validate_endpoint(url)
+        return url
+
+    def clean_api_key(self) -> str:
+        key = self.cleaned_data.get("api_key") or ""
+        if any(ch.isspace() for ch in key):
+            raise ValidationError("An API key has no spaces or line breaks.", code="invalid")
+        return key
+
+    def clean_handoff_keywords(self) -> str:
+        keywords = parse_handoff_keywords(self.cleaned_data.get("handoff_keywords") or "")
+        if len(keywords) > MAX_HANDOFF_KEYWORDS:
+            raise ValidationError(
+                f"At most {MAX_HANDOFF_KEYWORDS} keywords, one per line ({len(keywords)} given).",
+                code="too_many",
+            )
+        long = [k for k in keywords if len(k) > MAX_HANDOFF_KEYWORD_CHARS]
+        if long:
+            raise ValidationError(
+                f"Each keyword is at most {MAX_HANDOFF_KEYWORD_CHARS} characters: "
+                f"{long[0][:MAX_HANDOFF_KEYWORD_CHARS]}…",
+                code="too_long",
+            )
+        return "\n".join(keywords)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("provider") == BotConfig.Provider.OPENAI and not cleaned.get("model"):
+            self.add_error(
+                "model",
+                "An OpenAI-compatible bot needs a model, e.g. gpt-4o-mini, or the name your "
+                "server serves (llama3.1, Qwen/Qwen2.5-7B-Instruct, …).",
+            )
+        if cleaned.get("api_key") and cleaned.get("clear_api_key"):
+            self.add_error("clear_api_key", "Type a new key or clear the stored one, not both.")
+        return cleaned
+
+    def save(self, commit=True):
+        key = self.cleaned_data.get("api_key")
+        if key:
+            self.instance.api_key = key
+        elif self.cleaned_data.get("clear_api_key"):
+            self.instance.api_key_encrypted = ""
+        return super().save(commit)

@@ -1,0 +1,50 @@
+"""One asyncio event loop per process for the AI side, on its own thread.
+
+Jobs arrive on worker threads (Celery's thread pool, or the in-process job pool) and hand their
+coroutine to this loop. One long-lived loop is what lets one pooled AsyncOpenAI client per
+endpoint serve every reply in the process (an httpx pool is bound to the loop it was made on),
+and lets one channel-layer connection pool carry every delta.
+"""
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# Below DATABASE_POOL_MAX (20 by default): every thread may hold a pooled connection at once.
+AI_LOOP_THREADS = 16
+
+_loop: asyncio.AbstractEventLoop | None = None
+_lock = threading.Lock()
+
+
+def ai_loop() -> asyncio.AbstractEventLoop:
+    global _loop
+    with _lock:
+        if _loop is None or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            # Database and cache calls leave the loop for this pool; the default (cores + 4
+            # threads) would queue dozens of concurrent replies behind a handful of queries.
+            loop.set_default_executor(
+                ThreadPoolExecutor(max_workers=AI_LOOP_THREADS, thread_name_prefix="helpdesk-ai")
+            )
+            thread = threading.Thread(target=loop.run_forever, name="helpdesk-ai-loop", daemon=True)
+            thread.start()
+            _loop = loop
+        return _loop
+
+
+def run_on_ai_loop(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+    """Run ``coro`` on the AI loop and wait for its result from the calling (worker) thread."""
+    loop = ai_loop()
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        coro.close()
+        raise RuntimeError("run_on_ai_loop() was called from the AI loop itself; await instead")
+    return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)

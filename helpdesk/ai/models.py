@@ -1,0 +1,162 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from helpdesk.ai.validators import validate_endpoint
+from helpdesk.core.crypto import decrypt, encrypt
+from helpdesk.tenants.models import TenantOwned
+
+DEFAULT_HANDOFF_KEYWORDS = "人工\n转人工\n人工客服\nhuman\nagent\nreal person"
+DEFAULT_FALLBACK = (
+    "Sorry, I can't answer that right now. I'm passing you to a member of our team, "
+    "who will reply here shortly."
+)
+
+
+class BotConfig(TenantOwned):
+    """How a tenant's bot answers: which provider, which model, what context, what limits."""
+
+    class Provider(models.TextChoices):
+        OPENAI = "openai", "OpenAI-compatible API"
+        FAQ = "faq", "FAQ (the tenant's knowledge articles, no API)"
+
+    name = models.CharField(max_length=100, default="Bot")
+    provider = models.CharField(max_length=10, choices=Provider.choices, default=Provider.FAQ)
+    # Not a URLField: Django's URL check refuses single-label hosts, and self-hosted models
+    # live at exactly such names (http://vllm:8000/v1 in Compose or Kubernetes).
+    base_url = models.CharField(
+        max_length=500,
+        blank=True,
+        validators=[validate_endpoint],
+        help_text="OpenAI-compatible endpoint, e.g. https://api.openai.com/v1 or a vLLM, "
+        "llama.cpp or Ollama server's /v1. Empty: OPENAI_BASE_URL, else OpenAI.",
+    )
+    api_key_encrypted = models.TextField(blank=True, editable=False)
+    model = models.CharField(max_length=100, blank=True, default="gpt-4o-mini")
+    system_prompt = models.TextField(
+        blank=True,
+        default="You are a friendly, concise customer-service assistant. Answer in the "
+        "customer's language. If you cannot help, offer to pass them to a human.",
+    )
+    context_turns = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(0), MaxValueValidator(50)],
+        help_text="How many recent rounds (a customer message and its answer) the bot sees.",
+    )
+    context_token_budget = models.PositiveIntegerField(
+        default=3000,
+        validators=[MinValueValidator(200), MaxValueValidator(200_000)],
+        help_text="Most prompt tokens sent; the oldest turns are dropped to fit.",
+    )
+    max_tokens = models.PositiveIntegerField(
+        default=500, validators=[MinValueValidator(1), MaxValueValidator(32_000)]
+    )
+    temperature = models.FloatField(
+        default=0.3, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)]
+    )
+    streaming = models.BooleanField(default=True)
+    batch_window_ms = models.PositiveIntegerField(
+        default=600,
+        validators=[MaxValueValidator(10_000)],
+        help_text="Customer messages arriving within this window get one answer.",
+    )
+    delta_interval_ms = models.PositiveIntegerField(
+        default=50,
+        validators=[MinValueValidator(10), MaxValueValidator(2000)],
+        help_text="How often streamed text is sent to screens (never once per token).",
+    )
+    handoff_keywords = models.TextField(
+        blank=True,
+        default=DEFAULT_HANDOFF_KEYWORDS,
+        help_text="One per line. A customer message containing one goes to a human.",
+    )
+    fallback_message = models.TextField(default=DEFAULT_FALLBACK)
+    request_timeout_seconds = models.FloatField(
+        default=30.0, validators=[MinValueValidator(1.0), MaxValueValidator(300.0)]
+    )
+    max_retries = models.PositiveSmallIntegerField(
+        default=2, validators=[MaxValueValidator(5)], help_text="Retries before falling back."
+    )
+    breaker_failure_threshold = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Consecutive failures after which the endpoint is not called for a while.",
+    )
+    breaker_cooldown_seconds = models.PositiveIntegerField(
+        default=30, validators=[MinValueValidator(1), MaxValueValidator(3600)]
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "bot"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(provider__in=["openai", "faq"]), name="botconfig_provider_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(temperature__gte=0) & Q(temperature__lte=2),
+                name="botconfig_temperature_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_provider_display()})"
+
+    @property
+    def api_key(self) -> str:
+        return decrypt(self.api_key_encrypted)
+
+    @api_key.setter
+    def api_key(self, value: str) -> None:
+        self.api_key_encrypted = encrypt(value)
+
+    @property
+    def handoff_keyword_list(self) -> list[str]:
+        return [k.strip() for k in self.handoff_keywords.splitlines() if k.strip()]
+
+
+class KnowledgeArticle(TenantOwned):
+    """A question the FAQ bot can answer, with the words customers use to ask it."""
+
+    question = models.CharField(max_length=300)
+    answer = models.TextField()
+    keywords = models.CharField(
+        max_length=500, blank=True, help_text="Extra words or phrases, separated by commas."
+    )
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "is_active"])]
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class TokenUsage(TenantOwned):
+    """Tokens one bot reply cost, from the API's own count when it gives one."""
+
+    class Source(models.TextChoices):
+        API = "api", "Reported by the API"
+        COUNTED = "counted", "Counted with tiktoken"
+
+    conversation = models.ForeignKey(
+        "conversations.Conversation", on_delete=models.CASCADE, related_name="+"
+    )
+    message = models.OneToOneField(
+        "conversations.Message", on_delete=models.CASCADE, related_name="token_usage"
+    )
+    model = models.CharField(max_length=100, blank=True)
+    prompt_tokens = models.PositiveIntegerField()
+    completion_tokens = models.PositiveIntegerField()
+    source = models.CharField(max_length=10, choices=Source.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "-created_at"])]
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens

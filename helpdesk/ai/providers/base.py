@@ -1,0 +1,76 @@
+"""The provider interface: stream a reply for a context, and say what the endpoint supports.
+
+Kept small on purpose (the seed's ``AIHandler.HandleMessage``): a provider turns a list of chat
+messages into a stream of events. Everything around it — context, batching, relaying, filters,
+the breaker, handoff — is the pipeline's job, the same for every provider.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class ReplyRequest:
+    messages: list[ChatMessage]
+    max_tokens: int
+    temperature: float
+    stream: bool = True
+    # Offer the model a handoff_to_human tool (only where the endpoint supports tools).
+    offer_handoff_tool: bool = True
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True)
+class HandoffRequested:
+    """The provider decided a human should answer (a tool call, or no FAQ match)."""
+
+    reason: str
+
+
+StreamEvent = TextDelta | Usage | HandoffRequested
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    tools: bool = False
+    usage_in_stream: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+class ProviderError(Exception):
+    """A failure the pipeline answers with retries, the breaker and the fallback message."""
+
+    def __init__(self, message: str, *, retryable: bool = True):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class Provider(Protocol):
+    name: str
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    def stream(self, request: ReplyRequest) -> AsyncIterator[StreamEvent]:
+        """Yield TextDelta as text arrives, Usage when known, HandoffRequested to hand off.
+
+        Raises ProviderError on failure — also when the stream breaks off midway.
+        """
+        ...

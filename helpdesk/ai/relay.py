@@ -1,0 +1,107 @@
+"""Streams a bot reply to screens: output filters on every piece, deltas coalesced per interval.
+
+The provider yields tokens; screens get at most one ``message.delta`` per interval (50 ms by
+default) carrying everything that arrived meanwhile — never one publish per token — and the
+rest is always flushed before the final ``message.updated``.
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from channels.layers import get_channel_layer
+
+from helpdesk.realtime.events import LAYER_MESSAGE_TYPE, conversation_group, envelope
+
+
+class StreamRelay:
+    def __init__(
+        self,
+        *,
+        tenant_id: int,
+        conversation_id: int,
+        interval: float,
+        filters: list,
+        open_message: Callable[[], Awaitable[tuple[int, int]]],
+    ):
+        self.group = conversation_group(tenant_id, conversation_id)
+        self.conversation_id = conversation_id
+        self.interval = interval
+        self.filters = filters
+        # Creates the streamed message on first need; returns (message id, seq).
+        self.open_message = open_message
+        self.message: tuple[int, int] | None = None
+        self.buffer = ""
+        self.shown = ""  # everything sent to screens so far (filtered)
+        self.publishes = 0
+        self.first_publish_at: float | None = None
+        self._last_flush = 0.0
+        self._lock = asyncio.Lock()
+        self._ticker: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._ticker = asyncio.ensure_future(self._tick())
+
+    async def push(self, text: str) -> None:
+        for output_filter in self.filters:
+            text = output_filter.feed(text)
+        if not text:
+            return
+        self.buffer += text
+        if time.monotonic() - self._last_flush >= self.interval:
+            await self.flush()
+
+    async def finish(self) -> str:
+        """Flush everything, the filters' held-back tails included; the full text shown."""
+        await self._stop_ticker()
+        tail = ""
+        for output_filter in self.filters:
+            tail = output_filter.feed(tail) + output_filter.finish()
+        self.buffer += tail
+        await self.flush()
+        return self.shown
+
+    async def abandon(self) -> str:
+        """Stop without the filters' held-back tail (it may hide a banned word): what was shown."""
+        await self._stop_ticker()
+        await self.flush()
+        return self.shown
+
+    async def flush(self) -> None:
+        async with self._lock:
+            if not self.buffer:
+                return
+            if self.message is None:
+                self.message = await self.open_message()
+            message_id, seq = self.message
+            delta, self.buffer = self.buffer, ""
+            self._last_flush = time.monotonic()
+            await get_channel_layer().group_send(
+                self.group,
+                {
+                    "type": LAYER_MESSAGE_TYPE,
+                    "event": envelope(
+                        "message.delta",
+                        conversation_id=self.conversation_id,
+                        seq=seq,
+                        data={"id": message_id, "delta": delta, "sender": "bot"},
+                    ),
+                },
+            )
+            self.shown += delta
+            self.publishes += 1
+            if self.first_publish_at is None:
+                self.first_publish_at = time.monotonic()
+
+    async def _tick(self) -> None:
+        # Text that arrived just after a flush would otherwise wait for the next token.
+        while True:
+            await asyncio.sleep(self.interval)
+            if self.buffer and time.monotonic() - self._last_flush >= self.interval:
+                await self.flush()
+
+    async def _stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
+            self._ticker = None

@@ -1,0 +1,26 @@
+import atexit
+
+from django.apps import AppConfig
+
+
+class PluginsConfig(AppConfig):
+    name = "helpdesk.plugins"
+    label = "plugins"
+    verbose_name = "Plugins"
+
+    def ready(self):
+        from celery.signals import worker_process_shutdown, worker_shutdown
+
+        from helpdesk.plugins.runtime import runtime
+
+        # Plugins release what they set up when the process stops. Celery's pool processes
+        # may leave without running atexit handlers, so its shutdown signals do it too.
+        atexit.register(runtime.teardown_all)
+        worker_process_shutdown.connect(_teardown_all, weak=False)
+        worker_shutdown.connect(_teardown_all, weak=False)
+
+
+def _teardown_all(**kwargs):
+    from helpdesk.plugins.runtime import runtime
+
+    runtime.teardown_all()

@@ -1,0 +1,48 @@
+from helpdesk.plugins.base import BasePlugin
+from helpdesk.plugins.config import ConfigField, FieldType
+from helpdesk.plugins.registry import register
+from plugins.sensitive_words.matcher import MaskingFilter, WordMatcher
+
+MAX_WORDS = 50_000
+MAX_WORD_LENGTH = 100
+
+
+@register
+class SensitiveWordsPlugin(BasePlugin):
+    id = "sensitive_words"
+    name = "Sensitive words"
+    description = (
+        "Masks banned words with * in the bot's replies as they stream, before any of a word "
+        "reaches a screen, and in the stored reply; optionally in agents' messages too."
+    )
+    version = "1.0"
+    config_fields = (
+        ConfigField(
+            "words",
+            FieldType.LIST,
+            default=[],
+            help="One word or phrase per line. English matches in any case; Chinese exactly. "
+            f"Up to {MAX_WORDS:,} entries.",
+            max_items=MAX_WORDS,
+            max_length=MAX_WORD_LENGTH,
+        ),
+        ConfigField(
+            "mask_agent_messages",
+            FieldType.BOOL,
+            default=False,
+            help="Also mask these words in agents' messages before they are stored and sent.",
+        ),
+    )
+
+    def setup(self) -> None:
+        # Built once per configuration version; every reply's filter shares it (read-only).
+        self.matcher = WordMatcher(self.config["words"])
+        self.logger.info("Sensitive-word automaton built with %d words.", len(self.matcher))
+
+    def on_bot_stream(self) -> MaskingFilter | None:
+        return MaskingFilter(self.matcher) if self.matcher else None
+
+    def on_agent_message(self, text: str) -> str:
+        if not (self.config["mask_agent_messages"] and self.matcher):
+            return text
+        return self.matcher.mask(text)
