@@ -1,5 +1,6 @@
 """The ASGI entry point: HTTP through Django, WebSockets through Channels."""
 
+import asyncio
 import os
 
 from django.core.asgi import get_asgi_application
@@ -14,6 +15,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from helpdesk.core.startup import verify_services  # noqa: E402
+from helpdesk.realtime.events import mark_long_lived  # noqa: E402
 from helpdesk.realtime.routing import websocket_urlpatterns  # noqa: E402
 from helpdesk.realtime.socketio import sio  # noqa: E402
 
@@ -29,4 +31,11 @@ router = ProtocolTypeRouter(
 )
 
 # /socket.io/ (HTTP polling and WebSocket) goes to python-socketio; everything else to Django.
-application = socketio.ASGIApp(sio, other_asgi_app=router, socketio_path="socket.io")
+socket_io_app = socketio.ASGIApp(sio, other_asgi_app=router, socketio_path="socket.io")
+
+
+async def application(scope, receive, send):
+    # The server's loop lives as long as the process: events published from its database
+    # threads may be sent after those calls return (helpdesk.realtime.events.publish).
+    mark_long_lived(asyncio.get_running_loop())
+    await socket_io_app(scope, receive, send)

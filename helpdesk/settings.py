@@ -313,3 +313,8 @@ if ENCRYPTION_KEY:
             'ENCRYPTION_KEY must be a Fernet key: python -c "from cryptography.fernet import '
             'Fernet; print(Fernet.generate_key().decode())"'
         ) from None
+
+# --- Agent workflow ----------------------------------------------------------------------
+
+# A queued conversation nobody accepted within this many seconds is surfaced to agents again.
+QUEUE_REMINDER_SECONDS = env.int("QUEUE_REMINDER_SECONDS", default=120)

@@ -12,6 +12,8 @@ from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from helpdesk.realtime.events import mark_long_lived
+
 T = TypeVar("T")
 
 # Below DATABASE_POOL_MAX (20 by default): every thread may hold a pooled connection at once.
@@ -31,6 +33,7 @@ def ai_loop() -> asyncio.AbstractEventLoop:
             loop.set_default_executor(
                 ThreadPoolExecutor(max_workers=AI_LOOP_THREADS, thread_name_prefix="helpdesk-ai")
             )
+            mark_long_lived(loop)
             thread = threading.Thread(target=loop.run_forever, name="helpdesk-ai-loop", daemon=True)
             thread.start()
             _loop = loop

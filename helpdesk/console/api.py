@@ -14,11 +14,18 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from helpdesk.console.access import console_membership
-from helpdesk.console.selectors import display_name
+from helpdesk.console.selectors import (
+    CANNED_PAGE_MAX,
+    agent_directory,
+    canned_responses_search,
+    display_name,
+)
 from helpdesk.conversations.selectors import (
     CONSOLE_PAGE_MAX,
     MESSAGES_PAGE_MAX,
     ConversationCursor,
+    contact_conversations,
+    contact_product_cards,
     conversation_cursor,
     conversation_get,
     conversations_for_console,
@@ -42,6 +49,9 @@ from helpdesk.tenants.models import Membership
 
 CONVERSATIONS_PAGE_DEFAULT = 50
 MESSAGES_PAGE_DEFAULT = 100
+CANNED_PAGE_DEFAULT = 50
+PAST_CONVERSATIONS_SHOWN = 20
+PRODUCT_CARDS_SHOWN = 20
 
 # Most specific first. A code not listed here is an input problem of some kind: 400.
 _STATUS_BY_ERROR: tuple[tuple[type[ServiceError], int], ...] = (
@@ -143,15 +153,7 @@ def conversation_detail(
             "conversation": conversation_payload(
                 conversation, last_message=last.get(conversation.pk)
             ),
-            "contact": {
-                "id": contact.pk,
-                "name": str(contact),
-                "email": contact.email,
-                "visitor_id": str(contact.visitor_id),
-                "metadata": contact.metadata if isinstance(contact.metadata, dict) else {},
-                "created_at": _iso(contact.created_at),
-                "last_seen_at": _iso(contact.last_seen_at),
-            },
+            "contact": _contact(contact),
             "inbox": {"id": conversation.inbox_id, "name": conversation.inbox.name},
             "assignee": ({"id": assignee.pk, "name": display_name(assignee)} if assignee else None),
             "read": {
@@ -185,6 +187,79 @@ def conversation_messages(
             "has_more": len(messages) == limit,
         }
     )
+
+
+@console_api
+def conversation_contact(
+    request: HttpRequest, membership: Membership, conversation_id: str
+) -> JsonResponse:
+    """The side panel: the conversation's contact, the product cards from their messages and
+    their other conversations (newest first). Five queries, whatever the history holds."""
+    tenant = membership.tenant
+    conversation = conversation_get(tenant=tenant, conversation_id=conversation_id)
+    contact = conversation.contact
+    others = contact_conversations(
+        tenant=tenant,
+        contact_id=contact.pk,
+        exclude_id=conversation.pk,
+        limit=PAST_CONVERSATIONS_SHOWN + 1,
+    )
+    shown = others[:PAST_CONVERSATIONS_SHOWN]
+    last_messages = conversations_last_messages(tenant=tenant, conversations=shown)
+    return JsonResponse(
+        {
+            "conversation": conversation.pk,
+            "contact": _contact(contact),
+            "cards": contact_product_cards(
+                tenant=tenant, contact_id=contact.pk, limit=PRODUCT_CARDS_SHOWN
+            ),
+            "conversations": [
+                conversation_payload(c, last_message=last_messages.get(c.pk)) for c in shown
+            ],
+            "more_conversations": len(others) > PAST_CONVERSATIONS_SHOWN,
+        }
+    )
+
+
+@console_api
+def canned_responses(request: HttpRequest, membership: Membership) -> JsonResponse:
+    """``?q=`` (what follows the slash; empty for all) and ``limit``: active canned responses,
+    shortcut prefix matches first."""
+    limit = _int_param(request, "limit", default=CANNED_PAGE_DEFAULT, low=1, high=CANNED_PAGE_MAX)
+    responses = canned_responses_search(
+        tenant=membership.tenant, query=request.GET.get("q", ""), limit=limit + 1
+    )
+    shown = responses[:limit]
+    return JsonResponse(
+        {
+            "responses": [
+                {"id": r.pk, "shortcut": r.shortcut, "title": r.title, "text": r.text}
+                for r in shown
+            ],
+            "has_more": len(responses) > limit,
+        }
+    )
+
+
+@console_api
+def agents(request: HttpRequest, membership: Membership) -> JsonResponse:
+    """The tenant's agents with availability, connection and load, for transfers."""
+    return JsonResponse({"agents": agent_directory(tenant=membership.tenant)})
+
+
+def _contact(contact) -> dict[str, Any]:
+    return {
+        "id": contact.pk,
+        "name": str(contact),
+        # What the customer said their name is ("" when they have not): {{name}} in a canned
+        # response uses it, rather than the "Visitor 7d1c" shown for anonymous contacts.
+        "given_name": contact.name,
+        "email": contact.email,
+        "visitor_id": str(contact.visitor_id),
+        "metadata": contact.metadata if isinstance(contact.metadata, dict) else {},
+        "created_at": _iso(contact.created_at),
+        "last_seen_at": _iso(contact.last_seen_at),
+    }
 
 
 def _int_param(request: HttpRequest, name: str, *, default: int, low: int, high: int) -> int:

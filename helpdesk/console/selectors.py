@@ -1,6 +1,15 @@
-"""Reads only the console needs."""
+"""Reads only the console needs. Every query is filtered by the tenant passed in."""
 
+from django.db.models import BooleanField, Case, Count, Q, Value, When
+
+from helpdesk.console.models import SHORTCUT_MAX, CannedResponse
+from helpdesk.conversations.assignment import agent_presence_key
+from helpdesk.conversations.models import Conversation
+from helpdesk.core.errors import InvalidInput
+from helpdesk.realtime.presence import is_present
 from helpdesk.tenants.models import Membership, Tenant
+
+CANNED_PAGE_MAX = 100
 
 
 def console_agents(*, tenant: Tenant) -> list[dict]:
@@ -15,3 +24,77 @@ def console_agents(*, tenant: Tenant) -> list[dict]:
 
 def display_name(user) -> str:
     return user.get_full_name() or user.get_username()
+
+
+def agent_directory(*, tenant: Tenant) -> list[dict]:
+    """The tenant's active agents and admins with what a transfer needs to know about them.
+
+    ``availability`` is what the agent chose (online / busy / offline), ``online`` whether a
+    console of theirs is connected right now, ``open`` how many conversations are assigned to
+    them and ``capacity`` their ``max_concurrent_chats``. One query whatever the number of
+    agents, plus a cache read per agent for presence.
+    """
+    memberships = list(
+        Membership.objects.filter(tenant=tenant, is_active=True, user__is_active=True)
+        .select_related("user")
+        .annotate(
+            open_count=Count(
+                "user__assigned_conversations",
+                filter=Q(
+                    user__assigned_conversations__tenant=tenant,
+                    user__assigned_conversations__status=Conversation.Status.ASSIGNED,
+                ),
+            )
+        )
+        .order_by("user__first_name", "user__last_name", "user__username")
+    )
+    return [
+        {
+            "id": m.user_id,
+            "name": display_name(m.user),
+            "role": m.role,
+            "availability": m.availability,
+            "online": is_present(agent_presence_key(tenant.pk, m.user_id)),
+            "open": m.open_count,
+            "capacity": m.max_concurrent_chats,
+        }
+        for m in memberships
+    ]
+
+
+def canned_responses_search(
+    *, tenant: Tenant, query: str = "", limit: int = 50
+) -> list[CannedResponse]:
+    """The tenant's active canned responses matching ``query``, at most ``limit``.
+
+    A response matches when its shortcut starts with the query or its title contains it;
+    shortcut matches come first, then by shortcut. A leading slash is ignored, so what the
+    agent typed can be passed as it is. ``limit`` may be one more than ``CANNED_PAGE_MAX``, to
+    learn whether a full page has more behind it.
+    """
+    if not isinstance(query, str):
+        raise InvalidInput("q must be text.", field="q")
+    if (
+        isinstance(limit, bool)
+        or not isinstance(limit, int)
+        or not 1 <= limit <= CANNED_PAGE_MAX + 1
+    ):
+        raise InvalidInput(f"limit must be between 1 and {CANNED_PAGE_MAX + 1}.", field="limit")
+    query = query.strip().removeprefix("/").lower()
+    if len(query) > SHORTCUT_MAX + 160:
+        raise InvalidInput("q is too long.", field="q")
+    responses = CannedResponse.objects.filter(tenant=tenant, is_active=True)
+    if query:
+        responses = responses.filter(
+            Q(shortcut__startswith=query) | Q(title__icontains=query)
+        ).annotate(
+            prefix=Case(
+                When(shortcut__startswith=query, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        responses = responses.order_by("-prefix", "shortcut")
+    else:
+        responses = responses.order_by("shortcut")
+    return list(responses[:limit])

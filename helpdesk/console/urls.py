@@ -21,4 +21,11 @@ urlpatterns = [
         api.conversation_messages,
         name="api_messages",
     ),
+    path(
+        "api/conversations/<str:conversation_id>/contact",
+        api.conversation_contact,
+        name="api_contact",
+    ),
+    path("api/canned", api.canned_responses, name="api_canned"),
+    path("api/agents", api.agents, name="api_agents"),
 ]

@@ -20,13 +20,20 @@ def console(request: HttpRequest, membership: Membership) -> HttpResponse:
     """The console page. Everything on it is loaded by console.js from the API and socket."""
     user = membership.user
     bootstrap = {
-        "agent": {"id": user.pk, "name": display_name(user), "role": membership.role},
+        "agent": {
+            "id": user.pk,
+            "name": display_name(user),
+            "role": membership.role,
+            "availability": membership.availability,
+        },
         "tenant": {"name": membership.tenant.name},
         "agents": console_agents(tenant=membership.tenant),
         "views": list(CONSOLE_VIEWS),
         "messageMaxChars": settings.MESSAGE_MAX_CHARS,
         "urls": {
             "conversations": reverse("console:api_conversations"),
+            "canned": reverse("console:api_canned"),
+            "agents": reverse("console:api_agents"),
             "login": reverse("console:login"),
             "socket": "/ws/console/",
         },
@@ -34,7 +41,12 @@ def console(request: HttpRequest, membership: Membership) -> HttpResponse:
     return render(
         request,
         "console/console.html",
-        {"bootstrap": bootstrap, "membership": membership, "agent_name": display_name(user)},
+        {
+            "bootstrap": bootstrap,
+            "membership": membership,
+            "agent_name": display_name(user),
+            "availability_choices": Membership.Availability.choices,
+        },
     )
 
 

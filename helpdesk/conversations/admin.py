@@ -1,12 +1,41 @@
-from django.contrib import admin
+import json
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from helpdesk.ai.models import TokenUsage
 from helpdesk.conversations.models import Contact, Conversation, Message
+from helpdesk.conversations.transcripts import (
+    TRANSCRIPTS_EXPORT_MAX,
+    conversation_transcript,
+    conversations_transcripts,
+    event_description,
+    transcript_as_text,
+)
 from helpdesk.tenants.admin_base import TenantScopedAdmin
+from helpdesk.tenants.models import Tenant
+
+
+class DeletesTokenUsagesWithConversations:
+    """Deleting contacts or conversations here takes their bot replies' token usages along.
+
+    The token-usage admin never deletes a usage on its own (it is the record of what replies
+    cost), and Django's delete view reads that as a missing permission that blocks the whole
+    deletion. Usages that go only because their conversation goes are not deleted "on their
+    own": the cascade may take them.
+    """
+
+    def get_deleted_objects(self, objs, request):
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed = set(perms_needed) - {str(TokenUsage._meta.verbose_name)}
+        return to_delete, model_count, perms_needed, protected
 
 
 @admin.register(Contact)
-class ContactAdmin(TenantScopedAdmin):
+class ContactAdmin(DeletesTokenUsagesWithConversations, TenantScopedAdmin):
     list_display = ["__str__", "email", "created_at", "last_seen_at"]
     search_fields = ["name", "email"]
     readonly_fields = ["visitor_id", "created_at", "last_seen_at"]
@@ -14,7 +43,7 @@ class ContactAdmin(TenantScopedAdmin):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(TenantScopedAdmin):
+class ConversationAdmin(DeletesTokenUsagesWithConversations, TenantScopedAdmin):
     """Conversations are read-only transcripts here; agents act on them in the console."""
 
     list_display = ["id", "contact", "inbox", "status", "assignee", "last_message_at"]
@@ -29,6 +58,7 @@ class ConversationAdmin(TenantScopedAdmin):
     autocomplete_fields = ["contact"]
     list_select_related = ["contact", "inbox", "assignee"]
     date_hierarchy = "created_at"
+    actions = ["export_transcripts_json", "export_transcripts_text"]
     fields = [
         "tenant",
         "inbox",
@@ -39,6 +69,7 @@ class ConversationAdmin(TenantScopedAdmin):
         "created_at",
         "first_response_at",
         "resolved_at",
+        "export",
         "transcript",
     ]
     readonly_fields = fields
@@ -49,33 +80,176 @@ class ConversationAdmin(TenantScopedAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    # --- Exports ---------------------------------------------------------------------------------
+
+    def get_urls(self):
+        opts = self.model._meta
+        prefix = f"{opts.app_label}_{opts.model_name}"
+        return [
+            path(
+                "<path:object_id>/transcript.json",
+                self.admin_site.admin_view(self.transcript_json_view),
+                name=f"{prefix}_transcript_json",
+            ),
+            path(
+                "<path:object_id>/transcript.txt",
+                self.admin_site.admin_view(self.transcript_text_view),
+                name=f"{prefix}_transcript_text",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _one_transcript(self, request: HttpRequest, object_id: str) -> dict:
+        # get_object answers 404 for another tenant's id (TenantScopedAdmin), like a missing one.
+        conversation = self.get_object(request, object_id)
+        if not self.has_view_permission(request, conversation):
+            raise PermissionDenied
+        tenant = self._export_tenant(request, conversation.tenant)
+        return conversation_transcript(tenant=tenant, conversation_id=conversation.pk)
+
+    def transcript_json_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        transcript = self._one_transcript(request, object_id)
+        return _download(
+            json.dumps(transcript, ensure_ascii=False, indent=2),
+            "application/json",
+            f"conversation-{transcript['conversation']['id']}.json",
+        )
+
+    def transcript_text_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        transcript = self._one_transcript(request, object_id)
+        return _download(
+            transcript_as_text(transcript),
+            "text/plain",
+            f"conversation-{transcript['conversation']['id']}.txt",
+        )
+
+    def _export_tenant(self, request: HttpRequest, tenant: Tenant) -> Tenant:
+        """The tenant an export reads: a tenant admin's own, always; a superuser's, the row's."""
+        if request.user.is_superuser:
+            return tenant
+        own = self._tenant(request)
+        if own is None:
+            raise PermissionDenied
+        return own
+
+    def _selected_transcripts(self, request: HttpRequest, queryset) -> list[dict] | None:
+        # The queryset is the change list's, so already limited to the admin's tenant.
+        selected = list(queryset.values_list("pk", "tenant_id"))
+        if len(selected) > TRANSCRIPTS_EXPORT_MAX:
+            self.message_user(
+                request,
+                f"Select at most {TRANSCRIPTS_EXPORT_MAX} conversations to export at once "
+                f"({len(selected)} selected).",
+                messages.ERROR,
+            )
+            return None
+        by_tenant: dict[int, list[int]] = {}
+        for pk, tenant_id in selected:
+            by_tenant.setdefault(tenant_id, []).append(pk)
+        transcripts = []
+        for tenant in Tenant.objects.filter(pk__in=by_tenant):
+            tenant = self._export_tenant(request, tenant)
+            transcripts += conversations_transcripts(
+                tenant=tenant, conversation_ids=by_tenant.get(tenant.pk, [])
+            )
+        transcripts.sort(key=lambda t: (t["conversation"]["created_at"], t["conversation"]["id"]))
+        return transcripts
+
+    @admin.action(description="Export the selected transcripts as JSON", permissions=["view"])
+    def export_transcripts_json(self, request: HttpRequest, queryset):
+        transcripts = self._selected_transcripts(request, queryset)
+        if transcripts is None:
+            return None
+        return _download(
+            json.dumps(transcripts, ensure_ascii=False, indent=2),
+            "application/json",
+            "transcripts.json",
+        )
+
+    @admin.action(description="Export the selected transcripts as text", permissions=["view"])
+    def export_transcripts_text(self, request: HttpRequest, queryset):
+        transcripts = self._selected_transcripts(request, queryset)
+        if transcripts is None:
+            return None
+        separator = "\n" + "=" * 72 + "\n\n"
+        return _download(
+            separator.join(transcript_as_text(t) for t in transcripts),
+            "text/plain",
+            "transcripts.txt",
+        )
+
+    @admin.display(description="Export")
+    def export(self, obj: Conversation) -> str:
+        opts = self.model._meta
+        prefix = f"admin:{opts.app_label}_{opts.model_name}"
+        return format_html(
+            '<a class="button" href="{}" download>Download JSON</a> '
+            '<a class="button" href="{}" download>Download text</a>',
+            reverse(f"{prefix}_transcript_json", args=[obj.pk]),
+            reverse(f"{prefix}_transcript_text", args=[obj.pk]),
+        )
+
+    # --- The transcript --------------------------------------------------------------------------
+
     @admin.display(description="Transcript")
     def transcript(self, obj: Conversation) -> str:
-        messages = obj.messages.select_related("sender_user").order_by("seq")
+        # Read with the row's own tenant: the page only opens for a row the admin may see.
+        entries = conversation_transcript(tenant=obj.tenant, conversation_id=obj.pk)["messages"]
         rows = format_html_join(
             "",
             '<tr class="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
             '<td style="white-space:pre-wrap">{}</td></tr>',
             (
                 (
-                    f"kind-{m.kind}",
-                    m.seq,
-                    m.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                    _sender_label(m),
-                    m.get_kind_display() if m.kind != Message.Kind.TEXT else "",
-                    m.text,
+                    f"kind-{entry['kind']}",
+                    entry["seq"],
+                    entry["created_at"][:19].replace("T", " "),
+                    _who(entry),
+                    _kind_label(entry),
+                    _what(entry),
                 )
-                for m in messages
+                for entry in entries
             ),
         )
         return format_html(
-            "<table><thead><tr><th>#</th><th>When</th><th>Who</th><th>Kind</th><th>Text</th>"
-            "</tr></thead><tbody>{}</tbody></table>",
+            "<style>.kind-note td{{background:#fff7cf}}"
+            ".kind-event td{{color:#687083;font-style:italic}}</style>"
+            "<table><thead><tr><th>#</th><th>When (UTC)</th><th>Who</th><th>Kind</th>"
+            "<th>Text</th></tr></thead><tbody>{}</tbody></table>",
             rows,
         )
 
 
-def _sender_label(message: Message) -> str:
-    if message.sender_user is not None:
-        return f"{message.get_sender_type_display()} ({message.sender_user.get_username()})"
-    return message.get_sender_type_display()
+def _who(entry: dict) -> str:
+    if entry["kind"] == Message.Kind.EVENT:
+        # An event is written by the system on behalf of whoever acted.
+        return entry["metadata"].get("by_name") or "System"
+    if entry["sender"] == Message.SenderType.AGENT:
+        return f"Agent ({entry['sender_name']})"
+    return entry["sender_name"]
+
+
+def _kind_label(entry: dict) -> str:
+    if entry["kind"] == Message.Kind.NOTE:
+        return "Private note"
+    if entry["kind"] == Message.Kind.EVENT:
+        return "Event"
+    if entry["state"] == Message.State.INTERRUPTED:
+        return "Interrupted"
+    return ""
+
+
+def _what(entry: dict) -> str:
+    if entry["kind"] != Message.Kind.EVENT:
+        return entry["text"]
+    description = event_description(entry)
+    # What the customer was shown, when it says more than the description.
+    if entry["text"] and entry["text"] != description:
+        return f"{description}\n“{entry['text']}”"
+    return description
+
+
+def _download(body: str, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

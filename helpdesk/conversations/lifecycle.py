@@ -1,25 +1,34 @@
 """Conversation status changes. Each transition is validated, stored and announced here, and
 nowhere else: bots, agents, admin actions and jobs all call these functions.
 
-    bot ──handoff──▶ queued
+    bot ──handoff──▶ queued ──accept / auto-assign──▶ assigned ──transfer──▶ assigned
+     │                  │                                 │  ▲
+     └────takeover──────┴────────────takeover─────────────┘  │
+    assigned ──handback──▶ bot          any open ──resolve──▶ resolved ──reopen──▶ …
+
+Every change locks the conversation row first, so of two agents acting at the same instant one
+wins and the other is told who has it. Each change leaves a system event message in the
+transcript (who did what, when) that the customer sees, and a ``conversation.updated``.
 """
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.serializers import conversation_payload
-from helpdesk.conversations.services import Sender, message_post
-from helpdesk.core.errors import ServiceError
+from helpdesk.conversations.services import Sender, agent_membership_check, message_post
+from helpdesk.core.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
 from helpdesk.core.validation import clean_id
 from helpdesk.realtime.events import (
+    agent_user_group,
     agents_group,
     conversation_control_group,
     conversation_group,
     envelope,
     publish_on_commit,
 )
-from helpdesk.tenants.models import Tenant
+from helpdesk.tenants.models import Membership, Tenant
 
 HANDOFF_TEXT = "You're being connected to a member of our team. They'll reply here shortly."
 
@@ -30,11 +39,9 @@ class InvalidTransition(ServiceError):
 
 
 def _locked(tenant: Tenant, conversation_id: int) -> Conversation:
-    from helpdesk.core.errors import NotFound
-
     conversation = (
-        Conversation.objects.select_for_update()
-        .select_related("contact")
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("contact", "inbox", "assignee", "tenant")
         .filter(tenant=tenant, pk=clean_id(conversation_id, what="Conversation"))
         .first()
     )
@@ -43,8 +50,48 @@ def _locked(tenant: Tenant, conversation_id: int) -> Conversation:
     return conversation
 
 
+def _name(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return "Someone"
+    return user.get_full_name() or user.get_username()
+
+
+def _joined(agent: AbstractBaseUser) -> str:
+    return f"{_name(agent)} joined the conversation."
+
+
+def _owner_text(conversation: Conversation) -> str:
+    if conversation.status == Conversation.Status.ASSIGNED:
+        return f"{_name(conversation.assignee)} has this conversation."
+    return {
+        Conversation.Status.BOT: "The bot has this conversation.",
+        Conversation.Status.QUEUED: "This conversation is waiting in the queue.",
+        Conversation.Status.RESOLVED: "This conversation is resolved.",
+    }[conversation.status]
+
+
+def _require(conversation: Conversation, *allowed: str, action: str) -> None:
+    if conversation.status not in allowed:
+        raise InvalidTransition(
+            f"Cannot {action} now: {_owner_text(conversation)}", status=conversation.status
+        )
+
+
+def _event(conversation: Conversation, text: str, event: str, **metadata) -> None:
+    """The transcript line for a change, seen by the customer too."""
+    message_post(
+        tenant=conversation.tenant,
+        conversation_id=conversation.pk,
+        sender=Sender.system(),
+        text=text,
+        kind=Message.Kind.EVENT,
+        metadata={"event": event, **metadata},
+    )
+
+
 def announce_conversation(conversation: Conversation) -> None:
     """Tell agents and the conversation's own subscribers about its new state."""
+    conversation.refresh_from_db()
     event = envelope(
         "conversation.updated",
         conversation_id=conversation.pk,
@@ -55,35 +102,309 @@ def announce_conversation(conversation: Conversation) -> None:
     publish_on_commit(conversation_group(conversation.tenant_id, conversation.pk), event)
 
 
-def conversation_handoff(*, tenant: Tenant, conversation_id: int, reason: str) -> Conversation:
-    """bot → queued: a human should answer. Tells the customer and every agent."""
-    with transaction.atomic():
-        conversation = _locked(tenant, conversation_id)
-        if conversation.status != Conversation.Status.BOT:
-            raise InvalidTransition(
-                f"Only a conversation with the bot can be handed off (it is {conversation.status})."
-            )
-        conversation.status = Conversation.Status.QUEUED
-        conversation.handoff_reason = reason[:200]
-        conversation.queued_at = timezone.now()
-        conversation.save(update_fields=["status", "handoff_reason", "queued_at", "updated_at"])
-        message_post(
-            tenant=tenant,
-            conversation_id=conversation.pk,
-            sender=Sender.system(),
-            text=HANDOFF_TEXT,
-            kind=Message.Kind.EVENT,
-            metadata={"event": "handoff", "reason": conversation.handoff_reason},
-        )
-        conversation.refresh_from_db()
-        stop_bot_on_commit(conversation)
-        announce_conversation(conversation)
-    return conversation
-
-
 def stop_bot_on_commit(conversation: Conversation) -> None:
     """Any bot reply streaming in this conversation stops at its next flush."""
     publish_on_commit(
         conversation_control_group(conversation.tenant_id, conversation.pk),
         envelope("bot.stop", conversation_id=conversation.pk, data={"status": conversation.status}),
     )
+
+
+def notify_agents(tenant_id: int, kind: str, conversation: Conversation, text: str,
+                  user_id: int | None = None) -> None:  # fmt: skip
+    """A ``notification`` to one agent (user_id) or to all of the tenant's agents."""
+    group = agent_user_group(tenant_id, user_id) if user_id else agents_group(tenant_id)
+    publish_on_commit(
+        group,
+        envelope(
+            "notification",
+            conversation_id=conversation.pk,
+            data={"kind": kind, "text": text, "conversation": conversation_payload(conversation)},
+        ),
+    )
+
+
+# --- Transitions ---------------------------------------------------------------------------------
+
+
+def conversation_handoff(*, tenant: Tenant, conversation_id: int, reason: str) -> Conversation:
+    """bot → queued: a human should answer. Tells the customer and every agent, and assigns an
+    available agent straight away when there is one."""
+    from helpdesk.conversations.assignment import assign_waiting, schedule_queue_reminder
+
+    with transaction.atomic():
+        conversation = _locked(tenant, conversation_id)
+        _require(conversation, Conversation.Status.BOT, action="hand off to a human")
+        _enqueue(conversation, reason)
+        _event(conversation, HANDOFF_TEXT, "handoff", reason=conversation.handoff_reason)
+        stop_bot_on_commit(conversation)
+        announce_conversation(conversation)
+        notify_agents(tenant.pk, "queued", conversation, f"Waiting for an agent: {reason}"[:200])
+        schedule_queue_reminder(conversation)
+        assign_waiting(tenant=tenant)
+    conversation.refresh_from_db()
+    return conversation
+
+
+def _enqueue(conversation: Conversation, reason: str) -> None:
+    conversation.status = Conversation.Status.QUEUED
+    conversation.handoff_reason = reason[:200]
+    conversation.queued_at = timezone.now()
+    conversation.save(update_fields=["status", "handoff_reason", "queued_at", "updated_at"])
+
+
+def conversation_takeover(
+    *, tenant: Tenant, conversation_id: int, agent: AbstractBaseUser
+) -> Conversation:
+    """bot or queued → assigned to ``agent``; a bot reply in flight stops."""
+    agent_membership_check(tenant=tenant, user=agent)
+    with transaction.atomic():
+        conversation = _locked(tenant, conversation_id)
+        _require(
+            conversation,
+            Conversation.Status.BOT,
+            Conversation.Status.QUEUED,
+            action="take over",
+        )
+        _assign(
+            conversation, agent, event="takeover", text=f"{_name(agent)} joined the conversation."
+        )
+        stop_bot_on_commit(conversation)
+    return conversation
+
+
+def conversation_accept(
+    *, tenant: Tenant, conversation_id: int, agent: AbstractBaseUser
+) -> Conversation:
+    """queued → assigned to ``agent``."""
+    agent_membership_check(tenant=tenant, user=agent)
+    with transaction.atomic():
+        conversation = _locked(tenant, conversation_id)
+        _require(conversation, Conversation.Status.QUEUED, action="accept")
+        _assign(
+            conversation, agent, event="accept", text=f"{_name(agent)} joined the conversation."
+        )
+    return conversation
+
+
+def conversation_auto_assign(*, conversation: Conversation, agent: AbstractBaseUser) -> None:
+    """queued → assigned by the round-robin (the caller holds the row lock)."""
+    _require(conversation, Conversation.Status.QUEUED, action="assign")
+    _assign(conversation, agent, event="assign", text=_joined(agent))
+    notify_agents(
+        conversation.tenant_id,
+        "assigned",
+        conversation,
+        f"A conversation with {conversation.contact} was assigned to you.",
+        user_id=agent.pk,
+    )
+
+
+def _assign(conversation: Conversation, agent: AbstractBaseUser, *, event: str, text: str) -> None:
+    conversation.status = Conversation.Status.ASSIGNED
+    conversation.assignee = agent
+    conversation.save(update_fields=["status", "assignee", "updated_at"])
+    Membership.objects.filter(tenant_id=conversation.tenant_id, user=agent).update(
+        last_assigned_at=timezone.now()
+    )
+    _event(conversation, text, event, by=agent.pk, by_name=_name(agent))
+    announce_conversation(conversation)
+
+
+def conversation_handback(
+    *, tenant: Tenant, conversation_id: int, agent: AbstractBaseUser
+) -> Conversation:
+    """assigned → bot: the agent gives the conversation back to the inbox's bot."""
+    membership = agent_membership_check(tenant=tenant, user=agent)
+    with transaction.atomic():
+        conversation = _locked(tenant, conversation_id)
+        _require(conversation, Conversation.Status.ASSIGNED, action="hand back")
+        _require_owner_or_admin(conversation, agent, membership)
+        if conversation.inbox.bot_id is None:
+            raise InvalidTransition("This inbox has no bot to hand back to.")
+        conversation.status = Conversation.Status.BOT
+        conversation.assignee = None
+        conversation.save(update_fields=["status", "assignee", "updated_at"])
+        _event(
+            conversation,
+            "The assistant is back to help you.",
+            "handback",
+            by=agent.pk,
+            by_name=_name(agent),
+        )
+        announce_conversation(conversation)
+        _refill(tenant)
+    return conversation
+
+
+def conversation_transfer(
+    *,
+    tenant: Tenant,
+    conversation_id: int,
+    agent: AbstractBaseUser,
+    to_user_id: int,
+    note: str = "",
+) -> Conversation:
+    """assigned → assigned to another agent of the tenant, with an optional private note."""
+    membership = agent_membership_check(tenant=tenant, user=agent)
+    target = _transfer_target(tenant, to_user_id)
+    with transaction.atomic():
+        conversation = _locked(tenant, conversation_id)
+        _require(conversation, Conversation.Status.ASSIGNED, action="transfer")
+        _require_owner_or_admin(conversation, agent, membership)
+        if conversation.assignee_id == target.pk:
+            raise InvalidTransition(f"{_name(target)} already has this conversation.")
+        if isinstance(note, str) and note.strip():
+            message_post(
+                tenant=tenant,
+                conversation_id=conversation.pk,
+                sender=Sender.agent(agent),
+                text=note,
+                kind=Message.Kind.NOTE,
+                metadata={"transfer_to": target.pk},
+            )
+        conversation.assignee = target
+        conversation.save(update_fields=["assignee", "updated_at"])
+        Membership.objects.filter(tenant=tenant, user=target).update(
+            last_assigned_at=timezone.now()
+        )
+        _event(
+            conversation,
+            f"{_name(agent)} transferred the conversation to {_name(target)}.",
+            "transfer",
+            by=agent.pk,
+            by_name=_name(agent),
+            to=target.pk,
+            to_name=_name(target),
+        )
+        announce_conversation(conversation)
+        notify_agents(
+            tenant.pk,
+            "assigned",
+            conversation,
+            f"{_name(agent)} transferred a conversation with {conversation.contact} to you.",
+            user_id=target.pk,
+        )
+        _refill(tenant)
+    return conversation
+
+
+def _transfer_target(tenant: Tenant, to_user_id) -> AbstractBaseUser:
+    if to_user_id is None:
+        raise InvalidInput("Choose the agent to transfer to.", field="to")
+    user_id = clean_id(to_user_id, what="Agent")
+    membership = (
+        Membership.objects.select_related("user")
+        .filter(tenant=tenant, user_id=user_id, is_active=True, user__is_active=True)
+        .first()
+    )
+    if membership is None:
+        raise NotFound("Agent not found.")
+    return membership.user
+
+
+def conversation_resolve(
+    *, tenant: Tenant, conversation_id: int, agent: AbstractBaseUser | None = None
+) -> Conversation:
+    """Any open state → resolved. The assignee is kept: a reopen may go back to them."""
+    if agent is not None:
+        agent_membership_check(tenant=tenant, user=agent)
+    with transaction.atomic():
+        conversation = _locked(tenant, conversation_id)
+        _require(conversation, *Conversation.OPEN_STATUSES, action="resolve")
+        was_with_bot = conversation.status == Conversation.Status.BOT
+        conversation.status = Conversation.Status.RESOLVED
+        conversation.resolved_at = timezone.now()
+        conversation.save(update_fields=["status", "resolved_at", "updated_at"])
+        who = _name(agent) if agent is not None else "The assistant"
+        _event(
+            conversation,
+            f"{who} marked the conversation as resolved.",
+            "resolve",
+            by=agent.pk if agent else None,
+            by_name=who,
+        )
+        if was_with_bot:
+            stop_bot_on_commit(conversation)
+        announce_conversation(conversation)
+        _refill(tenant)
+    return conversation
+
+
+def conversation_reopen(
+    *, tenant: Tenant, conversation_id: int, agent: AbstractBaseUser
+) -> Conversation:
+    """resolved → assigned to the agent who reopens it."""
+    agent_membership_check(tenant=tenant, user=agent)
+    with transaction.atomic():
+        conversation = _locked(tenant, conversation_id)
+        _require(conversation, Conversation.Status.RESOLVED, action="reopen")
+        conversation.resolved_at = None
+        conversation.save(update_fields=["resolved_at"])
+        _assign(
+            conversation, agent, event="reopen", text=f"{_name(agent)} reopened the conversation."
+        )
+    return conversation
+
+
+def reopen_for_customer(conversation: Conversation) -> None:
+    """A customer wrote in their resolved conversation (the caller holds the row lock).
+
+    Back to the bot, or to the last agent when the inbox says so and they are available;
+    otherwise to the queue.
+    """
+    from helpdesk.conversations.assignment import agent_is_available, assign_waiting
+
+    last_agent = conversation.assignee
+    conversation.resolved_at = None
+    wants_agent = conversation.inbox.reopen_to == conversation.inbox.ReopenTo.LAST_AGENT
+    if (
+        wants_agent
+        and last_agent is not None
+        and agent_is_available(conversation.tenant_id, last_agent)
+    ):
+        conversation.status = Conversation.Status.ASSIGNED
+        conversation.save(update_fields=["status", "resolved_at", "updated_at"])
+        _event(
+            conversation,
+            f"{_name(last_agent)} is back in the conversation.",
+            "reopen",
+            to=last_agent.pk,
+            to_name=_name(last_agent),
+        )
+        notify_agents(
+            conversation.tenant_id,
+            "assigned",
+            conversation,
+            f"{conversation.contact} wrote again in a resolved conversation.",
+            user_id=last_agent.pk,
+        )
+    elif not wants_agent and conversation.inbox.bot_id is not None:
+        conversation.status = Conversation.Status.BOT
+        conversation.assignee = None
+        conversation.save(update_fields=["status", "assignee", "resolved_at", "updated_at"])
+        _event(conversation, "The conversation was reopened.", "reopen")
+    else:
+        conversation.assignee = None
+        conversation.save(update_fields=["assignee", "resolved_at"])
+        _enqueue(conversation, "the customer wrote again")
+        _event(conversation, HANDOFF_TEXT, "reopen", reason=conversation.handoff_reason)
+        notify_agents(conversation.tenant_id, "queued", conversation, "A customer wrote again.")
+        assign_waiting(tenant=conversation.tenant)
+    announce_conversation(conversation)
+
+
+def _require_owner_or_admin(
+    conversation: Conversation, agent: AbstractBaseUser, membership: Membership
+) -> None:
+    if conversation.assignee_id != agent.pk and membership.role != Membership.Role.ADMIN:
+        raise PermissionDenied(
+            f"Only {_name(conversation.assignee)} or an admin can do that.",
+        )
+
+
+def _refill(tenant: Tenant) -> None:
+    """Capacity was freed: hand waiting conversations to available agents."""
+    from helpdesk.conversations.assignment import assign_waiting
+
+    assign_waiting(tenant=tenant)

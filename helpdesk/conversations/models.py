@@ -76,6 +76,8 @@ class Conversation(TenantOwned):
             models.Index(fields=["tenant", "status", "-last_message_at"]),
             # "Mine": an agent's open conversations.
             models.Index(fields=["tenant", "assignee", "status"]),
+            # The queue, longest waiting first.
+            models.Index(fields=["tenant", "status", "queued_at"]),
             # A contact's past conversations.
             models.Index(fields=["tenant", "contact", "-created_at"]),
         ]

@@ -17,7 +17,7 @@ MESSAGES_PAGE_MAX = 200
 def conversation_get(*, tenant: Tenant, conversation_id: int) -> Conversation:
     """The tenant's conversation, or NotFound — also for another tenant's id."""
     conversation = (
-        Conversation.objects.select_related("contact", "inbox")
+        Conversation.objects.select_related("contact", "inbox", "assignee")
         .filter(tenant=tenant, pk=clean_id(conversation_id, what="Conversation"))
         .first()
     )
@@ -153,3 +153,87 @@ def conversations_last_messages(
         return {}
     messages = Message.objects.filter(wanted, tenant=tenant)
     return {message.conversation_id: message for message in messages}
+
+
+# --- A contact's history (the console's side panel) -----------------------------------------------
+
+CONTACT_HISTORY_MAX = 50
+CARD_FIELDS = ("product_id", "title", "price", "currency", "image", "url", "stock")
+# How many of the contact's newest messages with cards are read to collect distinct cards: the
+# panel shows the recent ones, and an old, chatty contact must not make it read everything.
+CARD_MESSAGES_SCANNED = 200
+
+
+def contact_conversations(
+    *, tenant: Tenant, contact_id: int, exclude_id: int | None = None, limit: int = 20
+) -> list[Conversation]:
+    """The contact's conversations, newest first, leaving out ``exclude_id`` (the open one).
+
+    At most ``limit``; ask for one more than you show to know whether there are others. An id
+    of another tenant's contact finds nothing.
+    """
+    if (
+        isinstance(limit, bool)
+        or not isinstance(limit, int)
+        or not 1 <= limit <= CONTACT_HISTORY_MAX + 1
+    ):
+        raise InvalidInput(f"limit must be between 1 and {CONTACT_HISTORY_MAX + 1}.", field="limit")
+    conversations = Conversation.objects.filter(
+        tenant=tenant, contact_id=clean_id(contact_id, what="Contact")
+    )
+    if exclude_id is not None:
+        conversations = conversations.exclude(pk=exclude_id)
+    return list(
+        conversations.select_related("contact", "inbox").order_by("-created_at", "-id")[:limit]
+    )
+
+
+def contact_product_cards(*, tenant: Tenant, contact_id: int, limit: int = 20) -> list[dict]:
+    """Product cards that plugins attached to the contact's messages, newest first.
+
+    One card per URL (the newest mention wins; cards without a URL are kept apart by title),
+    each with ``conversation`` and ``seen_at`` saying where it was last mentioned. Only the
+    card fields of ``docs/protocol.md`` are passed on, never the rest of the metadata.
+    """
+    if (
+        isinstance(limit, bool)
+        or not isinstance(limit, int)
+        or not 1 <= limit <= CONTACT_HISTORY_MAX
+    ):
+        raise InvalidInput(f"limit must be between 1 and {CONTACT_HISTORY_MAX}.", field="limit")
+    messages = (
+        Message.objects.filter(
+            tenant=tenant,
+            conversation__tenant=tenant,
+            conversation__contact_id=clean_id(contact_id, what="Contact"),
+            sender_type=Message.SenderType.CONTACT,
+            metadata__has_key="cards",
+        )
+        .only("conversation_id", "metadata", "created_at")
+        .order_by("-created_at", "-id")[:CARD_MESSAGES_SCANNED]
+    )
+    cards: list[dict] = []
+    seen: set[str] = set()
+    for message in messages:
+        found = message.metadata.get("cards") if isinstance(message.metadata, dict) else None
+        if not isinstance(found, list):
+            continue
+        # Within one message the first card is the first link: keep the customer's order.
+        for card in found:
+            if not isinstance(card, dict):
+                continue
+            url = card.get("url") if isinstance(card.get("url"), str) else ""
+            key = f"u:{url}" if url else f"t:{card.get('title')}"
+            if key in seen or not (url or card.get("title")):
+                continue
+            seen.add(key)
+            cards.append(
+                {
+                    **{name: card.get(name) for name in CARD_FIELDS},
+                    "conversation": message.conversation_id,
+                    "seen_at": message.created_at.isoformat(),
+                }
+            )
+            if len(cards) == limit:
+                return cards
+    return cards

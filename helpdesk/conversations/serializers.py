@@ -29,6 +29,8 @@ def conversation_payload(
         "inbox": conversation.inbox_id,
         "contact": {"id": conversation.contact_id, "name": str(conversation.contact)},
         "assignee": conversation.assignee_id,
+        "assignee_name": _user_name(conversation.assignee) if conversation.assignee_id else None,
+        "has_bot": conversation.inbox.bot_id is not None,
         "last_seq": conversation.last_seq,
         "handoff_reason": conversation.handoff_reason,
         "last_message_at": _iso(conversation.last_message_at),
@@ -46,9 +48,12 @@ def conversation_payload(
 
 def _sender_name(message: Message) -> str:
     if message.sender_type == Message.SenderType.AGENT and message.sender_user is not None:
-        user = message.sender_user
-        return user.get_full_name() or user.get_username()
+        return _user_name(message.sender_user)
     return message.get_sender_type_display()
+
+
+def _user_name(user) -> str:
+    return user.get_full_name() or user.get_username()
 
 
 def _iso(value) -> str | None:

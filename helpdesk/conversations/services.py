@@ -140,8 +140,11 @@ def message_post(
         # The row lock serialises posts to one conversation: seq is read and bumped by one
         # writer at a time, so seqs are gap-free and a concurrent resend of the same
         # client_id sees the first copy instead of racing it into the unique constraint.
+        # of=("self",): lock the conversation only, not the inbox or contact joined in for
+        # the announcement (other conversations of the inbox must not wait on this one).
         conversation = (
-            Conversation.objects.select_for_update()
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("inbox", "contact", "assignee")
             .filter(tenant=tenant, pk=clean_id(conversation_id, what="Conversation"))
             .first()
         )
@@ -150,7 +153,8 @@ def message_post(
         existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
         if existing is not None:
             return PostResult(existing, created=False)
-        if not conversation.is_open:
+        # A resolved conversation takes no new messages, only the record of what happened.
+        if not conversation.is_open and kind != Message.Kind.EVENT:
             raise ConversationClosed()
 
         now = timezone.now()
@@ -277,14 +281,26 @@ def customer_message_send(
     if conversation_id is None:
         conversation = _customer_open_conversation(tenant=tenant, inbox=inbox, contact=contact)
         conversation_id = conversation.pk
-    elif not Conversation.objects.filter(
-        tenant=tenant,
-        inbox=inbox,
-        contact=contact,
-        pk=clean_id(conversation_id, what="Conversation"),
-    ).exists():
-        raise NotFound("Conversation not found.")
     with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("inbox", "assignee", "contact", "tenant")
+            .filter(
+                tenant=tenant,
+                inbox=inbox,
+                contact=contact,
+                pk=clean_id(conversation_id, what="Conversation"),
+            )
+            .first()
+        )
+        if conversation is None:
+            raise NotFound("Conversation not found.")
+        resend = Message.objects.filter(conversation=conversation, client_id=client_id).exists()
+        if conversation.status == Conversation.Status.RESOLVED and not resend:
+            # Writing again reopens it (a resend of an old message does not).
+            from helpdesk.conversations.lifecycle import reopen_for_customer
+
+            reopen_for_customer(conversation)
         result = message_post(
             tenant=tenant,
             conversation_id=conversation_id,
@@ -392,8 +408,8 @@ def message_stream_finish(
         raise InvalidInput("A stream ends complete or interrupted.", field="state")
     with transaction.atomic():
         message = (
-            Message.objects.select_for_update()
-            .select_related("conversation")
+            Message.objects.select_for_update(of=("self",))
+            .select_related("conversation__inbox", "conversation__contact")
             .filter(tenant=tenant, pk=message_id, state=Message.State.STREAMING)
             .first()
         )

@@ -1,18 +1,25 @@
-"""ORM calls from async code."""
+"""ORM and other blocking calls from async code."""
+
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 
+# One pool per process for every event loop's blocking calls. Fewer threads than the database
+# pool has connections (DATABASE_POOL_MAX, 20 by default): each may hold one at a time.
+BLOCKING_THREADS = 16
+_executor = ThreadPoolExecutor(max_workers=BLOCKING_THREADS, thread_name_prefix="helpdesk-db")
+
 
 def db_call(func):
-    """``func`` as a coroutine function, run on the default thread pool.
+    """``func`` as a coroutine function, run on the shared blocking-call pool.
 
     Not thread-sensitive: Channels' default runs every database call of a process on ONE
     shared thread, so thousands of sockets would queue behind each other's queries. Each pool
     thread uses its own connection (from the psycopg pool in service mode), closed after the
     call like any request's.
     """
-    return database_sync_to_async(func, thread_sensitive=False)
+    return database_sync_to_async(func, thread_sensitive=False, executor=_executor)
 
 
 def off_loop(func):
@@ -21,4 +28,4 @@ def off_loop(func):
     Django's own ``cache.aget()`` and friends are thread-sensitive: from an event loop that is
     not a request's, they all queue on one global thread, and a busy process serialises on it.
     """
-    return sync_to_async(func, thread_sensitive=False)
+    return sync_to_async(func, thread_sensitive=False, executor=_executor)

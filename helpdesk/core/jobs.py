@@ -70,3 +70,17 @@ def wait_for_in_process_jobs(timeout: float = 10.0) -> bool:
         if not_done:
             return False
     return True
+
+
+def enqueue_later(task: Task, delay: float, /, *args, **kwargs) -> None:
+    """Like enqueue(), but the job starts ``delay`` seconds after the commit."""
+    transaction.on_commit(partial(_dispatch_later, task, delay, args, kwargs), robust=True)
+
+
+def _dispatch_later(task: Task, delay: float, args: tuple, kwargs: dict) -> None:
+    if uses_broker():
+        task.apply_async(args=args, kwargs=kwargs, countdown=delay)
+        return
+    timer = threading.Timer(delay, _dispatch, args=(task, args, kwargs))
+    timer.daemon = True
+    timer.start()

@@ -85,12 +85,22 @@ def publish(group: str, event: dict[str, Any]) -> None:
     loop.call_soon_threadsafe(_publisher_for(loop, layer).submit, group, message)
 
 
+# Loops that run for the life of the process (the server's, the AI loop): only there may a
+# publish be left to run after the caller returns. A loop that async_to_sync() made for one call
+# is closed when the call ends, and would drop whatever was still queued on it.
+_long_lived_loops: "weakref.WeakSet[asyncio.AbstractEventLoop]" = weakref.WeakSet()
+
+
+def mark_long_lived(loop: asyncio.AbstractEventLoop) -> None:
+    _long_lived_loops.add(loop)
+
+
 def _calling_event_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop whose sync_to_async() call is running this thread, if any."""
+    """The long-lived event loop whose sync_to_async() call is running this thread, if any."""
     loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
     if loop is None or getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
         return None
-    return loop if loop.is_running() else None
+    return loop if loop.is_running() and loop in _long_lived_loops else None
 
 
 class _Publisher:

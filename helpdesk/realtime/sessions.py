@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
 
+from helpdesk.conversations import lifecycle
+from helpdesk.conversations.assignment import agent_presence_key, assign_waiting
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.selectors import conversation_get, messages_after
 from helpdesk.conversations.serializers import conversation_payload, message_payload
@@ -41,6 +43,7 @@ from helpdesk.realtime.events import (
 )
 from helpdesk.realtime.frames import Frame, error_frame
 from helpdesk.realtime.presence import presence_join, presence_leave
+from helpdesk.tenants.services import membership_set_availability
 from helpdesk.widget.services import Visitor, visitor_token_renew
 
 logger = logging.getLogger(__name__)
@@ -242,7 +245,7 @@ class CustomerSession(ClientSession):
 
     def _welcome_state(self) -> tuple[Conversation | None, str]:
         conversation = (
-            Conversation.objects.select_related("contact")
+            Conversation.objects.select_related("contact", "inbox", "assignee")
             .filter(
                 tenant=self.visitor.tenant, inbox=self.visitor.inbox, contact=self.visitor.contact
             )
@@ -386,7 +389,22 @@ class AgentSession(ClientSession):
     """An agent or tenant admin in the console: any conversation of their own tenant."""
 
     frame_types = frozenset(
-        {"subscribe", "unsubscribe", "message.send", "typing", "read", "resume", "ping"}
+        {
+            "subscribe",
+            "unsubscribe",
+            "message.send",
+            "typing",
+            "read",
+            "resume",
+            "ping",
+            "conversation.takeover",
+            "conversation.accept",
+            "conversation.handback",
+            "conversation.transfer",
+            "conversation.resolve",
+            "conversation.reopen",
+            "availability.set",
+        }
     )
 
     def __init__(self, *, user, tenant, subscriber: Subscriber):
@@ -405,9 +423,11 @@ class AgentSession(ClientSession):
 
     async def welcome(self) -> list[Frame]:
         await self.join(agents_group(self.tenant_id))
-        # Revocation notices for this user arrive here (see tenants.services).
+        # Revocation notices and personal notifications for this user arrive here.
         await self.join(agent_user_group(self.tenant_id, self.user.pk))
         await self._presence(online=True)
+        # A console coming online may be what a waiting customer needs.
+        await db_call(assign_waiting)(tenant=self.tenant)
         return [
             envelope(
                 "welcome",
@@ -422,7 +442,7 @@ class AgentSession(ClientSession):
 
     async def _presence(self, *, online: bool) -> None:
         change = presence_join if online else presence_leave
-        if await db_call(change)(f"t{self.tenant_id}.u{self.user.pk}.agent"):
+        if await db_call(change)(agent_presence_key(self.tenant_id, self.user.pk)):
             await _group_send(
                 agents_group(self.tenant_id),
                 envelope(
@@ -507,3 +527,60 @@ class AgentSession(ClientSession):
     async def on_resume(self, frame: Frame) -> list[Frame]:
         conversation = await self._conversation(frame)
         return await _replay(self.tenant, conversation.pk, _seq(frame), include_private=True)
+
+    async def _act(self, action: str, transition, frame: Frame, **extra) -> list[Frame]:
+        conversation_id = _conversation_id(frame)
+
+        def act() -> dict:
+            conversation = transition(
+                tenant=self.tenant, conversation_id=conversation_id, agent=self.user, **extra
+            )
+            conversation.refresh_from_db()
+            return conversation_payload(conversation)
+
+        payload = await db_call(act)()
+        return [
+            envelope(
+                "action.done",
+                conversation_id=conversation_id,
+                data={"action": action, "conversation": payload},
+            )
+        ]
+
+    async def on_conversation_takeover(self, frame: Frame) -> list[Frame]:
+        return await self._act("takeover", lifecycle.conversation_takeover, frame)
+
+    async def on_conversation_accept(self, frame: Frame) -> list[Frame]:
+        return await self._act("accept", lifecycle.conversation_accept, frame)
+
+    async def on_conversation_handback(self, frame: Frame) -> list[Frame]:
+        return await self._act("handback", lifecycle.conversation_handback, frame)
+
+    async def on_conversation_transfer(self, frame: Frame) -> list[Frame]:
+        data = _data(frame)
+        return await self._act(
+            "transfer",
+            lifecycle.conversation_transfer,
+            frame,
+            to_user_id=data.get("to"),
+            note=data.get("note") or "",
+        )
+
+    async def on_conversation_resolve(self, frame: Frame) -> list[Frame]:
+        return await self._act("resolve", lifecycle.conversation_resolve, frame)
+
+    async def on_conversation_reopen(self, frame: Frame) -> list[Frame]:
+        return await self._act("reopen", lifecycle.conversation_reopen, frame)
+
+    async def on_availability_set(self, frame: Frame) -> list[Frame]:
+        availability = _data(frame).get("availability")
+        await db_call(membership_set_availability)(
+            tenant=self.tenant, user=self.user, availability=availability
+        )
+        return [
+            envelope(
+                "action.done",
+                conversation_id=None,
+                data={"action": "availability", "availability": availability},
+            )
+        ]

@@ -57,6 +57,8 @@ class Membership(TenantOwned):
         help_text="How many assigned conversations this agent handles at once.",
     )
     is_active = models.BooleanField(default=True)
+    # Round-robin: the available agent assigned longest ago gets the next conversation.
+    last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -5,7 +5,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from helpdesk.core.errors import InvalidInput
-from helpdesk.realtime.events import agent_user_group, envelope, publish_on_commit
+from helpdesk.realtime.events import agent_user_group, agents_group, envelope, publish_on_commit
 from helpdesk.tenants.models import Membership, Tenant
 
 
@@ -96,3 +96,36 @@ def agent_connections_revoke(*, tenant_id: int, user_id: int) -> None:
     publish_on_commit(
         agent_user_group(tenant_id, user_id), envelope("revoked", conversation_id=None, data={})
     )
+
+
+def membership_set_availability(
+    *, tenant: Tenant, user: AbstractBaseUser, availability: str
+) -> Membership:
+    """The agent's online / busy / offline switch. Going online may hand them waiting
+    conversations; anything else stops new ones at once."""
+    from helpdesk.conversations.assignment import assign_waiting
+
+    if availability not in Membership.Availability.values:
+        raise InvalidInput("availability must be online, busy or offline.", field="availability")
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(
+            tenant=tenant, user=user, is_active=True
+        )
+        membership.availability = availability
+        membership.save(update_fields=["availability"])
+        publish_on_commit(
+            agents_group(tenant.pk),
+            envelope(
+                "presence",
+                conversation_id=None,
+                data={
+                    "who": "agent",
+                    "id": user.pk,
+                    "name": user.get_full_name() or user.get_username(),
+                    "availability": availability,
+                },
+            ),
+        )
+        if availability == Membership.Availability.ONLINE:
+            assign_waiting(tenant=tenant)
+    return membership

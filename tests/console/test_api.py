@@ -18,6 +18,8 @@ CONVERSATION_KEYS = {
     "inbox",
     "contact",
     "assignee",
+    "assignee_name",
+    "has_bot",
     "last_seq",
     "handoff_reason",
     "last_message_at",
@@ -298,6 +300,7 @@ def test_the_detail_has_the_conversation_and_its_contact(agent_client, tenant, i
     assert body["contact"] == {
         "id": contact.pk,
         "name": "Ada",
+        "given_name": "Ada",
         "email": "ada@example.com",
         "visitor_id": str(contact.visitor_id),
         "metadata": {"plan": "Pro"},

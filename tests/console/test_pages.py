@@ -53,16 +53,31 @@ def test_an_agent_gets_the_console(agent_client, agent, tenant):
         "connection-status",
         "conversation-actions",
         "contact-panel",
+        "availability-select",
+        "enable-notifications",
+        "queued-alert",
+        "canned-menu",
+        "transfer-dialog",
+        "transfer-agents",
+        "transfer-note",
+        "transfer-confirm",
     ]:
         assert f'data-testid="{testid}"' in content, testid
     assert "helpdesk/console/console.js" in content
     assert "helpdesk/console/console.css" in content
     data = bootstrap(response)
-    assert data["agent"] == {"id": agent.pk, "name": agent.username, "role": "agent"}
+    assert data["agent"] == {
+        "id": agent.pk,
+        "name": agent.username,
+        "role": "agent",
+        "availability": "offline",
+    }
     assert data["tenant"] == {"name": tenant.name}
     assert data["views"] == ["bot", "queued", "mine", "all"]
     assert data["urls"] == {
         "conversations": "/console/api/conversations",
+        "canned": "/console/api/canned",
+        "agents": "/console/api/agents",
         "login": "/console/login/",
         "socket": "/ws/console/",
     }
@@ -74,6 +89,31 @@ def test_the_action_toolbar_is_there_but_empty(agent_client):
     toolbar = re.search(r'<div[^>]*data-testid="conversation-actions"[^>]*>(.*?)</div>', content)
     assert toolbar
     assert toolbar[1].strip() == ""
+
+
+def test_the_availability_switch_shows_the_agents_current_choice(agent_client, agent):
+    agent.membership.availability = "busy"
+    agent.membership.save()
+
+    content = agent_client.get("/console/").content.decode()
+
+    select = re.search(
+        r'<select[^>]*data-testid="availability-select"[^>]*>(.*?)</select>', content, re.S
+    )
+    assert select
+    assert re.findall(r'<option value="(\w+)"', select[1]) == ["online", "busy", "offline"]
+    assert re.findall(r'<option value="(\w+)" selected', select[1]) == ["busy"]
+    assert bootstrap(agent_client.get("/console/"))["agent"]["availability"] == "busy"
+
+
+def test_notifications_are_never_requested_by_the_page_itself(agent_client):
+    # The permission prompt comes only from the button (hidden until console.js sees that the
+    # browser supports notifications and has not been asked).
+    content = agent_client.get("/console/").content.decode()
+
+    button = re.search(r'<button[^>]*data-testid="enable-notifications"[^>]*>', content)
+    assert button
+    assert " hidden" in button[0]
 
 
 def test_a_tenant_admin_gets_the_console(client, tenant_admin):

@@ -288,7 +288,7 @@ async def test_another_visitors_conversation_of_the_same_inbox_is_not_found(
     assert (await client.recv())["data"]["code"] == "not_found"
 
 
-async def test_resolved_conversation_refuses_new_messages(inbox, issue_token, connect_customer):
+async def test_writing_in_a_resolved_conversation_reopens_it(inbox, issue_token, connect_customer):
     issued = await db(issue_token)()
     client = await connect_customer(inbox, issued.token)
     await client.recv_type("welcome")
@@ -296,10 +296,17 @@ async def test_resolved_conversation_refuses_new_messages(inbox, issue_token, co
     await db(Conversation.objects.filter(pk=conversation_id).update)(status="resolved")
 
     await client.send(send("again", "c-2", conversation=conversation_id))
-    error = await client.recv_type("error")
+    ack = await client.recv_type("ack")
 
-    assert error["data"]["code"] == "conversation_closed"
-    assert await count_messages() == 1
+    conversation = await db(Conversation.objects.get)(pk=conversation_id)
+    assert conversation.status == "queued", "no bot in this inbox: back to the human queue"
+    assert ack["data"]["message"]["text"] == "again"
+    texts = await db(list)(
+        Message.objects.filter(conversation_id=conversation_id)
+        .order_by("seq")
+        .values_list("kind", "text")
+    )
+    assert [kind for kind, _ in texts] == ["text", "event", "text"]
 
 
 async def test_rate_limit_answers_with_retry_after_and_stores_nothing_more(

@@ -207,13 +207,14 @@ async def test_rate_limit_is_429_with_retry_after(inbox, visitor, settings):
     assert await db(Message.objects.count)() == 1
 
 
-async def test_resolved_conversation_is_409(inbox, visitor):
+async def test_writing_in_a_resolved_conversation_reopens_it(inbox, visitor):
     conversation_id = await start(inbox, visitor.token)
     await db(Conversation.objects.filter(pk=conversation_id).update)(status="resolved")
 
     response = await send(inbox, visitor.token, message("again", "c-2", conversation_id))
 
-    assert response.status_code == 409
+    assert response.status_code == 200
+    assert (await db(Conversation.objects.get)(pk=conversation_id)).status == "queued"
 
 
 @pytest.mark.parametrize("token", ["", "garbage"])

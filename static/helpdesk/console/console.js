@@ -19,6 +19,10 @@
   var STATUS_LABELS = { bot: "Bot", queued: "Queued", assigned: "Assigned", resolved: "Resolved" };
   var VIEW_LABELS = { bot: "Bot", queued: "Queued", mine: "Mine", all: "All" };
   var SENDER_LABELS = { contact: "Customer", bot: "Bot", agent: "Agent", system: "System" };
+  var ALERT_LABELS = { queued: "New", assigned: "For you", waiting: "Still waiting" };
+  var AVAILABILITY_LABELS = { online: "Online", busy: "Busy", offline: "Offline" };
+  var ACTION_TIMEOUT_MS = 15000;
+  var CANNED_CACHE_MS = 60000;
   var TYPING_SEND_EVERY_MS = 3000;
   var TYPING_IDLE_MS = 4000;
   var TYPING_SHOW_MS = 7000;
@@ -174,18 +178,32 @@
     });
   }
 
-  function agentName(id) {
+  function agentName(id, fallback) {
     if (id === null || id === undefined) return null;
     if (id === ME.id) return "You";
-    return agentNames.get(id) || "Agent #" + id;
+    return agentNames.get(id) || fallback || "Agent #" + id;
   }
 
   var toastRoot = $("[data-testid=toasts]");
-  function toast(text, kind) {
-    var el = h("div", { className: "toast toast--" + (kind || "info"), role: "status", "data-testid": "toast", text: text });
+  /** A short message in the corner. `options.action` ({label, run}) adds a button, e.g. "Open";
+   * `options.testid` and `options.attrs` mark it for tests; `options.ms` keeps it longer. */
+  function toast(text, kind, options) {
+    options = options || {};
+    var attrs = Object.assign({ className: "toast toast--" + (kind || "info"), role: "status", "data-testid": options.testid || "toast" }, options.attrs || {});
+    var el = h("div", attrs, h("span", { className: "toast__text", text: text }));
+    var remove = function () { if (el.parentNode) el.parentNode.removeChild(el); };
+    if (options.action) {
+      el.appendChild(h("button", { type: "button", className: "toast__action", "data-testid": "toast-action", text: options.action.label,
+        onclick: function () { remove(); options.action.run(); } }));
+    }
+    el.appendChild(h("button", { type: "button", className: "toast__close", "aria-label": "Dismiss", text: "×", onclick: remove }));
     toastRoot.appendChild(el);
-    setTimeout(function () { el.classList.add("toast--out"); }, 4500);
-    setTimeout(function () { if (el.parentNode) el.parentNode.removeChild(el); }, 5000);
+    // At most a handful at once: a burst of notifications must not cover the screen.
+    while (toastRoot.children.length > 5) toastRoot.removeChild(toastRoot.firstChild);
+    var ms = options.ms || 5000;
+    setTimeout(function () { el.classList.add("toast--out"); }, ms - 500);
+    setTimeout(remove, ms);
+    return el;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -237,6 +255,10 @@
     unread: new Set(),
     open: null, // the open conversation, see openConversation()
     pending: new Map(), // client_id -> outgoing message not yet confirmed by message.created
+    alerts: new Map(), // conversation id -> notification kind not yet looked at (queued/assigned/waiting)
+    waiting: new Set(), // queued conversations the server reminded us of ("waiting")
+    action: null, // the conversation action waiting for its answer, see runAction()
+    selfAssigned: new Map(), // conversation id -> when we took it ourselves (no "assigned to you" ping)
     detailsVisible: window.matchMedia("(min-width: 1200px)").matches,
   };
 
@@ -352,13 +374,16 @@
     var name = (c.contact && c.contact.name) || "Visitor";
     var avatar = h("span", { className: "avatar", "aria-hidden": "true" });
     paintAvatar(avatar, name, c.contact && c.contact.id);
-    var assignee = c.status === "assigned" || c.status === "resolved" ? agentName(c.assignee) : null;
+    var assignee = c.status === "assigned" || c.status === "resolved" ? agentName(c.assignee, c.assignee_name) : null;
+    var alert = state.alerts.get(c.id) || (state.waiting.has(c.id) ? "waiting" : null);
     var item = h("li", {
-      className: "conv" + (c.id === openId ? " conv--active" : "") + (unread ? " conv--unread" : ""),
+      className: "conv" + (c.id === openId ? " conv--active" : "") + (unread ? " conv--unread" : "") +
+        (alert ? " conv--alert conv--alert-" + alert : ""),
       "data-testid": "conversation-item",
       "data-conversation-id": c.id,
       "data-status": c.status,
       "data-unread": unread ? "true" : "false",
+      "data-alert": alert,
       role: "option",
       "aria-selected": c.id === openId ? "true" : "false",
     },
@@ -372,6 +397,7 @@
           h("span", { className: "conv__preview", "data-testid": "conversation-preview", text: previewText(c) }),
           h("span", { className: "conv__bottom" },
             statusBadge(c.status),
+            alert ? h("span", { className: "conv__alert", "data-testid": "conversation-alert", text: ALERT_LABELS[alert] || alert }) : null,
             assignee ? h("span", { className: "conv__assignee", text: assignee }) : null,
             h("span", { className: "conv__id", text: "#" + c.id }),
             unread ? h("span", { className: "conv__dot", "aria-label": "New activity" }) : null
@@ -407,6 +433,7 @@
       listStateEl.hidden = true;
     }
     loadMoreBtn.hidden = !(state.listLoaded && state.nextCursor);
+    renderAttention();
   }
 
   function emptyText(view) {
@@ -428,6 +455,12 @@
     var result = mergeConversation(data);
     if (!result) return;
     var c = result.now;
+    // A reminder or a "new in the queue" alert is over once someone has the conversation.
+    if (c.status !== "queued") {
+      state.waiting.delete(c.id);
+      if (state.alerts.get(c.id) === "queued" || state.alerts.get(c.id) === "waiting") state.alerts.delete(c.id);
+    }
+    if (state.alerts.get(c.id) === "assigned" && c.assignee !== ME.id) state.alerts.delete(c.id);
     var grew = !result.old || (c.last_seq || 0) > (result.old.last_seq || 0);
     var openId = state.open ? state.open.id : null;
     if (grew && c.id !== openId) state.unread.add(c.id);
@@ -468,12 +501,15 @@
       contactReadSeq: 0,
       contactOnline: null,
       typers: new Map(), // "sender:name" -> {sender, name, until}
+      panel: null, // the side panel's data: contact, product cards, past conversations
+      panelError: null,
       readSent: 0,
       filling: false,
       stick: true, // keep the transcript scrolled to the bottom
     };
     state.open = open;
     state.unread.delete(id);
+    state.alerts.delete(id);
     document.body.classList.add("has-open");
     paneEmpty.hidden = true;
     threadEl.hidden = false;
@@ -493,6 +529,7 @@
       renderDetails();
       renderList();
     });
+    loadPanel(open);
     var messages = loadMessagesAfter(open, 0);
     Promise.all([detail, messages]).then(function () {
       if (state.open !== open) return;
@@ -514,6 +551,7 @@
     var open = state.open;
     if (!open) return;
     stopTyping();
+    closeCanned();
     saveDraft(open.id);
     if (open.subscribed) socket.send({ type: "unsubscribe", conversation: open.id });
     state.open = null;
@@ -829,7 +867,7 @@
     badge.hidden = !c;
     var sub = ["#" + open.id];
     if (open.detail && open.detail.inbox) sub.push(open.detail.inbox.name);
-    if (c && c.assignee !== null && c.assignee !== undefined) sub.push("Assigned to " + agentName(c.assignee));
+    if (c && c.assignee !== null && c.assignee !== undefined) sub.push("Assigned to " + agentName(c.assignee, c.assignee_name));
     $("[data-testid=conversation-subtitle]").textContent = sub.join(" · ");
     threadEl.setAttribute("data-conversation-id", String(open.id));
     threadEl.setAttribute("data-status", c ? c.status : "");
@@ -844,6 +882,9 @@
     if (closed) notice = "This conversation is resolved. Reopen it to reply.";
     else if (c && c.status === "bot") notice = "The bot is answering this conversation.";
     else if (c && c.status === "queued") notice = "Waiting for an agent" + (c.handoff_reason ? " — " + c.handoff_reason : "") + ".";
+    else if (c && c.status === "assigned" && c.assignee !== ME.id && c.assignee !== null && c.assignee !== undefined) {
+      notice = agentName(c.assignee, c.assignee_name) + " is handling this conversation.";
+    }
     noticeEl.hidden = !notice;
     noticeEl.textContent = notice || "";
     noticeEl.setAttribute("data-status", c ? c.status : "");
@@ -851,6 +892,7 @@
     composer.hidden = !!open.error;
     input.disabled = !!closed || !!open.error;
     updateComposer();
+    renderActions();
     renderDetails();
   }
 
@@ -878,21 +920,23 @@
     clear(body);
     var d = open.detail;
     var c = currentConversation() || d.conversation;
+    // The panel's answer is the newer look at the contact when it arrived after the detail.
+    var contact = (open.panel && open.panel.contact) || d.contact;
     var avatar = h("span", { className: "avatar avatar--lg", "aria-hidden": "true" });
-    paintAvatar(avatar, d.contact.name, d.contact.id);
+    paintAvatar(avatar, contact.name, contact.id);
     var when = function (v) { var t = parseTime(v); return t === null ? null : fullFmt.format(t); };
     body.appendChild(h("div", { className: "details__head" }, avatar,
       h("div", null,
-        h("div", { className: "details__name", "data-testid": "contact-name", text: d.contact.name }),
-        d.contact.email ? h("div", { className: "details__email", "data-testid": "contact-email", text: d.contact.email }) : h("div", { className: "details__email muted", text: "No e-mail yet" })),
+        h("div", { className: "details__name", "data-testid": "contact-name", text: contact.name }),
+        contact.email ? h("div", { className: "details__email", "data-testid": "contact-email", text: contact.email }) : h("div", { className: "details__email muted", text: "No e-mail yet" })),
       h("button", { type: "button", className: "icon-btn details__close", "aria-label": "Close details", "data-testid": "close-details", text: "×",
         onclick: function () { state.detailsVisible = false; renderDetails(); } })));
 
     var contactList = h("dl", { className: "kv-list" },
-      detailRow("Visitor", d.contact.visitor_id ? d.contact.visitor_id.slice(0, 8) : null),
-      detailRow("First seen", when(d.contact.created_at)),
-      detailRow("Last seen", when(d.contact.last_seen_at)));
-    var meta = d.contact.metadata || {};
+      detailRow("Visitor", contact.visitor_id ? contact.visitor_id.slice(0, 8) : null),
+      detailRow("Visitor since", when(contact.created_at), "contact-since"),
+      detailRow("Last seen", when(contact.last_seen_at) || "—", "contact-last-seen"));
+    var meta = contact.metadata || {};
     Object.keys(meta).slice(0, 20).forEach(function (key) {
       var v = meta[key];
       var text = typeof v === "string" ? v : JSON.stringify(v);
@@ -908,10 +952,118 @@
       h("dl", { className: "kv-list" },
         detailRow("Status", statusBadge(c.status)),
         detailRow("Inbox", d.inbox ? d.inbox.name : null),
-        detailRow("Assignee", c.assignee !== null && c.assignee !== undefined ? agentName(c.assignee) : "Nobody"),
+        detailRow("Assignee", c.assignee !== null && c.assignee !== undefined ? agentName(c.assignee, c.assignee_name) : "Nobody"),
         detailRow("Handoff reason", c.handoff_reason || null),
         detailRow("Started", when(c.created_at)),
         detailRow("Messages", c.last_seq ? String(c.last_seq) : "0"))));
+
+    body.appendChild(productsSection(open));
+    body.appendChild(pastSection(open));
+  }
+
+  /** Product cards from the contact's messages, newest mention first. */
+  function productsSection(open) {
+    var section = h("section", { className: "details__section", "data-testid": "contact-products" });
+    var cards = open.panel ? open.panel.cards : null;
+    section.appendChild(h("h3", null, "Products", cards && cards.length ? h("span", { className: "details__count", text: String(cards.length) }) : null));
+    if (!open.panel) {
+      section.appendChild(h("p", { className: "details__note", text: open.panelError ? "Could not load products." : "Loading…" }));
+      return section;
+    }
+    if (!cards.length) {
+      section.appendChild(h("p", { className: "details__note", "data-testid": "contact-products-empty", text: "No product links in this customer's messages yet." }));
+      return section;
+    }
+    var list = h("div", { className: "mini-cards" });
+    cards.forEach(function (card) {
+      var url = safeUrl(card.url);
+      var image = safeUrl(card.image);
+      var price = formatPrice(card.price, card.currency);
+      var stock = stockText(card.stock);
+      var elsewhere = card.conversation && card.conversation !== open.id;
+      var body = h("span", { className: "mini-card__body" },
+        h("span", { className: "mini-card__title", text: card.title ? String(card.title) : (url ? url.hostname : "Product") }),
+        h("span", { className: "mini-card__meta" },
+          price ? h("span", { className: "mini-card__price", text: price }) : null,
+          stock ? h("span", { className: "card__stock" + (stock === "Out of stock" ? " card__stock--out" : ""), text: stock }) : null),
+        h("span", { className: "mini-card__where", text: (elsewhere ? "In #" + card.conversation + " · " : "") + (relativeTime(card.seen_at) || "") }));
+      var media = image
+        ? h("img", { className: "mini-card__img", src: image.href, alt: "", loading: "lazy", referrerpolicy: "no-referrer" })
+        : h("span", { className: "mini-card__img mini-card__img--none", "aria-hidden": "true" });
+      var attrs = { className: "mini-card", "data-testid": "panel-product-card", "data-url": url ? url.href : null };
+      list.appendChild(url
+        ? h("a", Object.assign(attrs, { href: url.href, target: "_blank", rel: "noopener noreferrer nofollow" }), media, body)
+        : h("div", attrs, media, body));
+    });
+    section.appendChild(list);
+    return section;
+  }
+
+  /** The contact's other conversations, newest first; clicking one opens it. */
+  function pastSection(open) {
+    var section = h("section", { className: "details__section", "data-testid": "past-conversations" });
+    var past = open.panel ? open.panel.conversations : null;
+    section.appendChild(h("h3", null, "Past conversations", past && past.length ? h("span", { className: "details__count", text: String(past.length) + (open.panel.more_conversations ? "+" : "") }) : null));
+    if (!open.panel) {
+      section.appendChild(h("p", { className: "details__note", text: open.panelError ? "Could not load the history." : "Loading…" }));
+      return section;
+    }
+    if (!past.length) {
+      section.appendChild(h("p", { className: "details__note", "data-testid": "past-conversations-empty", text: "This is their first conversation." }));
+      return section;
+    }
+    var list = h("ul", { className: "past" });
+    past.forEach(function (p) {
+      // Live updates of a past conversation (it was reopened, say) show here too.
+      var c = state.conversations.get(p.id) || p;
+      var t = parseTime(c.created_at);
+      list.appendChild(h("li", null, h("a", {
+        className: "past__link", href: "#/" + state.view + "/" + c.id,
+        "data-testid": "past-conversation", "data-conversation-id": c.id, "data-status": c.status,
+      },
+        h("span", { className: "past__top" },
+          statusBadge(c.status),
+          h("time", { className: "past__date", datetime: c.created_at || "", title: t !== null ? fullFmt.format(t) : null, text: t !== null ? shortDayFmt.format(t) + ", " + timeFmt.format(t) : "" }),
+          h("span", { className: "past__id", text: "#" + c.id })),
+        h("span", { className: "past__preview", text: c.last_message ? String(c.last_message.preview || "").replace(/\s+/g, " ") : "No messages" }))));
+    });
+    section.appendChild(list);
+    if (open.panel.more_conversations) {
+      section.appendChild(h("p", { className: "details__note", text: "Older conversations are not shown." }));
+    }
+    return section;
+  }
+
+  function loadPanel(open) {
+    open.panelError = null;
+    return api(conversationUrl(open.id) + "/contact").then(function (body) {
+      if (state.open !== open) return;
+      open.panel = body;
+      renderDetails();
+    }).catch(function (err) {
+      if (state.open !== open) return;
+      open.panelError = err;
+      renderDetails();
+    });
+  }
+
+  /** A message of the open conversation got product cards (the plugin runs after it is stored):
+   * put them at the top of the panel's list without asking the server again. */
+  function panelCardsFrom(open, m) {
+    if (!open.panel || !m || m.sender !== "contact" || !m.metadata || !Array.isArray(m.metadata.cards)) return;
+    var cards = open.panel.cards;
+    var added = false;
+    m.metadata.cards.slice().reverse().forEach(function (card) {
+      if (!card || typeof card !== "object" || !(card.url || card.title)) return;
+      var key = card.url ? "u:" + card.url : "t:" + card.title;
+      var at = -1;
+      cards.forEach(function (x, i) { if ((x.url ? "u:" + x.url : "t:" + x.title) === key) at = i; });
+      if (at === 0) return;
+      if (at > 0) cards.splice(at, 1);
+      cards.unshift(Object.assign({}, card, { conversation: open.id, seen_at: m.created_at }));
+      added = true;
+    });
+    if (added) renderDetails();
   }
 
   // -- typing, read, presence ------------------------------------------------------------------
@@ -1024,6 +1176,7 @@
   function onComposerInput() {
     autosize();
     updateComposer();
+    updateCanned();
     // A private note is not the customer's business: never show them "agent is typing" for it.
     if (mode !== "text" || !state.open) return;
     var now = Date.now();
@@ -1097,6 +1250,7 @@
 
   input.addEventListener("input", onComposerInput);
   input.addEventListener("keydown", function (e) {
+    if (cannedKeydown(e)) return;
     // isComposing: Enter that confirms an IME candidate (Japanese, Chinese, ...) is not "send".
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
@@ -1249,12 +1403,25 @@
   function onConnected(again) {
     // Missed conversation.updated events cannot be replayed: reload the list instead.
     if (again) loadList(false, true);
+    // Presence changes were missed too: the transfer list asks again when it is next shown.
+    if (again) directoryLoaded = false;
+    if (again && transferDialog.open) loadDirectory().catch(function () { /* shown as before */ });
     if (state.open && state.open.loaded) syncOpenConversation();
     resendPending();
     scheduleTranscript();
   }
 
   function onDisconnected() {
+    if (state.action) {
+      // The answer is lost with the connection; whatever happened shows after the reload.
+      finishAction();
+      toast("The connection dropped before the server answered. Check the conversation.", "warn");
+    }
+    if (availability.pending) {
+      clearTimeout(availability.timer);
+      availability.pending = null;
+      paintAvailability();
+    }
     if (state.open) {
       state.open.subscribed = false;
       state.open.typers.clear();
@@ -1292,6 +1459,7 @@
       case "message.updated":
         if (!forOpen) return;
         putMessage(open, frame.data);
+        panelCardsFrom(open, frame.data);
         scheduleTranscript();
         // A seq beyond the next one means we missed some: fetch them.
         if (typeof frame.seq === "number" && frame.seq > open.lastSeq) {
@@ -1319,13 +1487,24 @@
         }
         return;
       case "presence":
+        if (frame.data && frame.data.who === "agent") {
+          onAgentPresence(frame.data);
+          return;
+        }
         if (forOpen && frame.data && frame.data.who === "contact") {
           open.contactOnline = !!frame.data.online;
           refreshOpenHeader();
         }
         return;
       case "error":
+        if (actionError(frame) || availabilityError(frame)) return;
         onErrorFrame(frame);
+        return;
+      case "action.done":
+        onActionDone(frame);
+        return;
+      case "notification":
+        onNotification(frame);
         return;
       default:
         return; // frames added to the protocol later are ignored, not fatal
@@ -1381,6 +1560,698 @@
   }
 
   // ---------------------------------------------------------------------------------------
+  // Conversation actions (docs/protocol.md, "Conversation actions (agents)")
+  // ---------------------------------------------------------------------------------------
+
+  var actionsEl = $("[data-testid=conversation-actions]");
+
+  var ACTIONS = {
+    takeover: { type: "conversation.takeover", label: "Take over", title: "Answer this customer yourself; the bot stops", done: "You took over the conversation.", style: "primary" },
+    accept: { type: "conversation.accept", label: "Accept", title: "Take this conversation from the queue", done: "You accepted the conversation.", style: "primary" },
+    handback: { type: "conversation.handback", label: "Hand back", title: "Let the bot answer again", done: "Handed back to the bot." },
+    transfer: { type: "conversation.transfer", label: "Transfer…", title: "Give this conversation to a colleague", done: "Conversation transferred." },
+    resolve: { type: "conversation.resolve", label: "Resolve", title: "Close this conversation", done: "Conversation resolved.", style: "resolve" },
+    reopen: { type: "conversation.reopen", label: "Reopen", title: "Open it again, assigned to you", done: "Reopened — it is yours now.", style: "primary" },
+  };
+  var ACTION_BY_TYPE = {};
+  Object.keys(ACTIONS).forEach(function (key) { ACTION_BY_TYPE[ACTIONS[key].type] = key; });
+
+  function inboxHasBot(c) {
+    // The conversation payload says whether its inbox has a bot (has_bot). Unknown (an older
+    // server) means "show it and let the server decide".
+    if (c && typeof c.has_bot === "boolean") return c.has_bot;
+    return null;
+  }
+
+  /** What this agent may do with `c` now, in toolbar order. The server checks again. */
+  function allowedActions(c) {
+    if (!c) return [];
+    var mine = c.assignee === ME.id;
+    var admin = ME.role === "admin";
+    switch (c.status) {
+      case "bot": return ["takeover", "resolve"];
+      case "queued": return ["accept", "takeover", "resolve"];
+      case "assigned": {
+        // Handing back and transferring are the assignee's (or an admin's); any agent may
+        // resolve, as the protocol allows.
+        var list = [];
+        if (mine || admin) {
+          if (inboxHasBot(c) !== false) list.push("handback");
+          list.push("transfer");
+        }
+        list.push("resolve");
+        return list;
+      }
+      case "resolved": return ["reopen"];
+      default: return [];
+    }
+  }
+
+  function renderActions() {
+    var open = state.open;
+    var c = currentConversation();
+    clear(actionsEl);
+    if (!open || open.error || !c) return;
+    var pending = state.action && state.action.conversation === open.id ? state.action : null;
+    actionsEl.setAttribute("data-pending", pending ? pending.key : "");
+    allowedActions(c).forEach(function (key) {
+      var spec = ACTIONS[key];
+      var busy = pending && pending.key === key;
+      // One primary button at a time: in the queue that is Accept, not Take over.
+      var primary = spec.style === "primary" && !(key === "takeover" && c.status === "queued");
+      actionsEl.appendChild(h("button", {
+        type: "button",
+        className: "btn btn-sm action action--" + key + (primary ? " btn-primary" : " btn-ghost") + (busy ? " action--busy" : ""),
+        "data-testid": "action-" + key,
+        "data-action": key,
+        title: spec.title,
+        disabled: !!pending,
+        "aria-busy": busy ? "true" : null,
+        onclick: function () { if (key === "transfer") openTransfer(); else runAction(key, c.id); },
+      }, busy ? h("span", { className: "spinner spinner--sm", "aria-hidden": "true" }) : null, spec.label));
+    });
+  }
+
+  /** Send an action frame and wait for `action.done` or `error`; one at a time. */
+  function runAction(key, conversationId, data) {
+    var spec = ACTIONS[key];
+    if (state.action) return false;
+    if (!socket.isOpen()) {
+      toast("Not connected — try again when the connection is back.", "error");
+      return false;
+    }
+    var frame = { type: spec.type, conversation: conversationId };
+    if (data) frame.data = data;
+    if (key === "takeover" || key === "accept" || key === "reopen") state.selfAssigned.set(conversationId, Date.now());
+    state.action = {
+      key: key,
+      type: spec.type,
+      conversation: conversationId,
+      timer: setTimeout(function () {
+        if (!state.action || state.action.conversation !== conversationId || state.action.key !== key) return;
+        finishAction();
+        toast("No answer from the server. Check the conversation and try again.", "error");
+      }, ACTION_TIMEOUT_MS),
+    };
+    renderActions();
+    renderTransfer();
+    socket.send(frame);
+    return true;
+  }
+
+  function finishAction() {
+    if (state.action) clearTimeout(state.action.timer);
+    state.action = null;
+    renderActions();
+    renderTransfer();
+  }
+
+  function onActionDone(frame) {
+    var data = frame.data || {};
+    if (data.action === "availability" || data.action === "availability.set") {
+      if (typeof data.availability === "string") confirmAvailability(data.availability);
+      return;
+    }
+    var key = ACTION_BY_TYPE[data.action] || (ACTIONS[data.action] ? data.action : null);
+    if (data.conversation && typeof data.conversation === "object") onConversationUpdated(data.conversation);
+    var mineAction = state.action && state.action.conversation === frame.conversation;
+    if (!mineAction) return;
+    key = key || state.action.key;
+    finishAction();
+    if (key === "transfer") closeTransfer();
+    // Short: the toolbar and the transcript already show what changed.
+    toast(ACTIONS[key] ? ACTIONS[key].done : "Done.", "ok", { testid: "action-toast", attrs: { "data-action": key }, ms: 2500 });
+    if ((key === "takeover" || key === "accept" || key === "reopen") && state.open && state.open.id === frame.conversation) {
+      setMode("text", true);
+      input.focus({ preventScroll: true });
+    }
+  }
+
+  /** An `error` that answers the pending action (its `ref` is the frame type). */
+  function actionError(frame) {
+    var data = frame.data || {};
+    var pending = state.action;
+    if (!pending) return false;
+    var answers = data.ref === pending.type ||
+      (!data.ref && frame.conversation === pending.conversation && data.code !== "rate_limited");
+    if (!answers) return false;
+    var key = pending.key;
+    state.selfAssigned.delete(pending.conversation);
+    finishAction();
+    var text = data.message || data.code || "The server refused that.";
+    if (key === "transfer" && transferDialog.open) {
+      transferErrorEl.hidden = false;
+      transferErrorEl.textContent = text;
+    }
+    toast(text, "error", { testid: "action-error", attrs: { "data-code": data.code || "", "data-action": key } });
+    // The list or header may be behind (someone else was faster): ask for the truth.
+    if (data.code === "invalid_transition" || data.code === "forbidden") refreshConversation(pending.conversation);
+    // The target left or was removed meanwhile: show the list as it is now.
+    if (key === "transfer") loadDirectory().catch(function () { /* kept as is */ });
+    return true;
+  }
+
+  function refreshConversation(id) {
+    api(conversationUrl(id)).then(function (body) {
+      onConversationUpdated(body.conversation);
+      if (state.open && state.open.id === id) {
+        state.open.detail = body;
+        refreshOpenHeader();
+      }
+    }).catch(function () { /* the next conversation.updated brings it */ });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Agents: the directory, presence and availability
+  // ---------------------------------------------------------------------------------------
+
+  var directory = new Map(); // user id -> {id, name, role, availability, online, open, capacity}
+  (boot.agents || []).forEach(function (a) { directory.set(a.id, Object.assign({ availability: null, online: null }, a)); });
+  var directoryLoaded = false;
+  var directoryLoading = null;
+
+  function loadDirectory() {
+    if (directoryLoading) return directoryLoading;
+    directoryLoading = api(boot.urls.agents).then(function (body) {
+      var seen = new Set();
+      body.agents.forEach(function (a) {
+        seen.add(a.id);
+        directory.set(a.id, Object.assign(directory.get(a.id) || {}, a));
+        agentNames.set(a.id, a.name);
+      });
+      directory.forEach(function (a, id) { if (!seen.has(id)) directory.delete(id); });
+      directoryLoaded = true;
+    }).finally(function () { directoryLoading = null; renderTransfer(); });
+    return directoryLoading;
+  }
+
+  function onAgentPresence(data) {
+    if (typeof data.id !== "number") return;
+    var a = directory.get(data.id) || { id: data.id, name: data.name || agentName(data.id) };
+    if (typeof data.online === "boolean") a.online = data.online;
+    if (typeof data.availability === "string") a.availability = data.availability;
+    if (data.name) { a.name = data.name; agentNames.set(data.id, data.name); }
+    directory.set(data.id, a);
+    if (data.id === ME.id && typeof data.availability === "string") confirmAvailability(data.availability);
+    renderTransfer();
+  }
+
+  var availEl = $("[data-testid=availability]");
+  var availSelect = $("[data-testid=availability-select]");
+  var availability = { value: ME.availability || availSelect.value, pending: null, timer: null };
+
+  function paintAvailability() {
+    var shown = availability.pending || availability.value;
+    availSelect.value = shown;
+    availEl.setAttribute("data-availability", shown);
+    availEl.setAttribute("data-pending", availability.pending ? "true" : "false");
+    availEl.title = "You are " + (AVAILABILITY_LABELS[shown] || shown).toLowerCase() +
+      (shown === "online" ? ": new conversations may be assigned to you" : "");
+  }
+
+  function confirmAvailability(value) {
+    clearTimeout(availability.timer);
+    availability.value = value;
+    availability.pending = null;
+    paintAvailability();
+  }
+
+  availSelect.addEventListener("change", function () {
+    var wanted = availSelect.value;
+    if (!socket.isOpen()) {
+      paintAvailability();
+      toast("Not connected — your availability stays " + (AVAILABILITY_LABELS[availability.value] || availability.value) + ".", "error");
+      return;
+    }
+    availability.pending = wanted;
+    paintAvailability();
+    socket.send({ type: "availability.set", data: { availability: wanted } });
+    clearTimeout(availability.timer);
+    // The answer is a `presence` frame; without one (an older server) the choice stands.
+    availability.timer = setTimeout(function () {
+      if (availability.pending === wanted) confirmAvailability(wanted);
+    }, ACTION_TIMEOUT_MS);
+  });
+
+  function availabilityError(frame) {
+    var data = frame.data || {};
+    if (data.ref !== "availability.set" || !availability.pending) return false;
+    clearTimeout(availability.timer);
+    availability.pending = null;
+    paintAvailability();
+    toast(data.message || "Could not change your availability.", "error", { testid: "action-error", attrs: { "data-code": data.code || "" } });
+    return true;
+  }
+
+  // -- the transfer dialog ---------------------------------------------------------------------
+
+  var transferDialog = $("[data-testid=transfer-dialog]");
+  var transferForm = $("[data-testid=transfer-form]");
+  var transferList = $("[data-testid=transfer-agents]");
+  var transferStateEl = $("[data-testid=transfer-state]");
+  var transferNote = $("[data-testid=transfer-note]");
+  var transferErrorEl = $("[data-testid=transfer-error]");
+  var transferConfirm = $("[data-testid=transfer-confirm]");
+  var transfer = { conversation: null, to: null, error: null };
+
+  function openTransfer() {
+    var c = currentConversation();
+    if (!c) return;
+    transfer.conversation = c.id;
+    transfer.to = null;
+    transfer.error = null;
+    transferNote.value = "";
+    transferErrorEl.hidden = true;
+    $("[data-testid=transfer-subtitle]").textContent = "#" + c.id + " · " + ((c.contact && c.contact.name) || "Visitor") +
+      ". Pick who takes it over; they are notified at once.";
+    if (typeof transferDialog.showModal === "function") transferDialog.showModal();
+    else transferDialog.setAttribute("open", "");
+    renderTransfer();
+    loadDirectory().catch(function (err) {
+      transfer.error = err.message || "Could not load the agents.";
+      renderTransfer();
+    });
+  }
+
+  function closeTransfer() {
+    transfer.conversation = null;
+    if (transferDialog.open) {
+      if (typeof transferDialog.close === "function") transferDialog.close();
+      else transferDialog.removeAttribute("open");
+    }
+  }
+
+  var AVAILABILITY_ORDER = { online: 0, busy: 1, offline: 2 };
+
+  function agentRank(a) {
+    // Connected and online first, then busy, then everyone who could not answer right now.
+    if (a.online === false) return 3;
+    return AVAILABILITY_ORDER[a.availability] !== undefined ? AVAILABILITY_ORDER[a.availability] : 2;
+  }
+
+  function renderTransfer() {
+    if (!transferDialog.open || transfer.conversation === null) return;
+    var c = state.conversations.get(transfer.conversation);
+    var pending = state.action && state.action.key === "transfer";
+    var candidates = [];
+    // Until the directory answers, the names from the page alone would show every agent as
+    // "unknown": wait for it (or for its failure, then the names are better than nothing).
+    if (directoryLoaded || transfer.error) {
+      directory.forEach(function (a) {
+        if (a.id === ME.id || (c && a.id === c.assignee)) return;
+        candidates.push(a);
+      });
+    }
+    candidates.sort(function (a, b) { return agentRank(a) - agentRank(b) || String(a.name).localeCompare(String(b.name)); });
+    if (transfer.to !== null && !candidates.some(function (a) { return a.id === transfer.to; })) transfer.to = null;
+    var focused = document.activeElement && document.activeElement.getAttribute("data-agent-id");
+    clear(transferList);
+    candidates.forEach(function (a) {
+      var status = a.online === false ? "offline" : (a.availability || "unknown");
+      var statusText = a.online === false
+        ? "Not connected"
+        : (AVAILABILITY_LABELS[a.availability] || "Availability unknown");
+      var load = typeof a.open === "number" ? a.open + (a.capacity ? " / " + a.capacity : "") + " chats" : "";
+      var id = "transfer-agent-" + a.id;
+      var avatar = h("span", { className: "avatar avatar--sm", "aria-hidden": "true" });
+      paintAvatar(avatar, a.name, a.id);
+      transferList.appendChild(h("label", {
+        className: "agent-option" + (transfer.to === a.id ? " agent-option--picked" : ""),
+        "data-testid": "transfer-agent", "data-agent-id": a.id, "data-availability": status, for: id,
+      },
+        h("input", { type: "radio", name: "transfer-to", id: id, value: String(a.id), checked: transfer.to === a.id, disabled: pending,
+          "data-agent-id": a.id,
+          onchange: function () { transfer.to = a.id; transferErrorEl.hidden = true; renderTransfer(); } }),
+        avatar,
+        h("span", { className: "agent-option__body" },
+          h("span", { className: "agent-option__name", text: a.name + (a.role === "admin" ? " (admin)" : "") }),
+          h("span", { className: "agent-option__status" },
+            h("span", { className: "avail-dot", "data-availability": status, "aria-hidden": "true" }),
+            h("span", { "data-testid": "transfer-agent-status", text: statusText }))),
+        load ? h("span", { className: "agent-option__load", text: load }) : null));
+    });
+    if (focused) {
+      var again = transferList.querySelector('input[data-agent-id="' + focused + '"]');
+      if (again) again.focus();
+    }
+    var stateText = null;
+    if (transfer.error) stateText = transfer.error;
+    else if (!directoryLoaded) stateText = "Loading agents…";
+    else if (!candidates.length) stateText = "There is nobody else to transfer to. Add agents in the admin.";
+    transferStateEl.hidden = !stateText;
+    transferStateEl.textContent = stateText || "";
+    transferConfirm.disabled = pending || transfer.to === null;
+    transferConfirm.textContent = pending ? "Transferring…" : "Transfer";
+    transferNote.disabled = pending;
+  }
+
+  transferForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    if (transfer.to === null || transfer.conversation === null) return;
+    var data = { to: transfer.to };
+    var note = transferNote.value.trim();
+    if (note) data.note = note;
+    transferErrorEl.hidden = true;
+    runAction("transfer", transfer.conversation, data);
+  });
+  $("[data-testid=transfer-cancel]").addEventListener("click", closeTransfer);
+  transferDialog.addEventListener("close", function () { transfer.conversation = null; });
+
+  // ---------------------------------------------------------------------------------------
+  // Notifications: in-page toasts and highlights, the browser's Notification, the title
+  // ---------------------------------------------------------------------------------------
+
+  var baseTitle = document.title;
+  var notifyBtn = $("[data-testid=enable-notifications]");
+  var queuedAlertEl = $("[data-testid=queued-alert]");
+
+  function notificationsSupported() { return typeof window.Notification === "function"; }
+
+  function renderNotifyButton() {
+    // Only ever asked from this button, never on load: browsers penalise sites that ask unprompted.
+    notifyBtn.hidden = !notificationsSupported() || window.Notification.permission !== "default";
+  }
+
+  notifyBtn.addEventListener("click", function () {
+    if (!notificationsSupported()) return;
+    var answered = false;
+    var done = function (result) {
+      // Browsers that return a promise may call the callback as well: answer once.
+      if (answered) return;
+      answered = true;
+      renderNotifyButton();
+      if (result === "granted") toast("Browser notifications are on.", "ok");
+      else if (result === "denied") toast("Notifications are blocked. You can allow them in the browser's site settings.", "warn");
+    };
+    try {
+      var asked = window.Notification.requestPermission(done);
+      // Current browsers answer with a promise (and ignore the callback); old Safari only calls back.
+      if (asked && typeof asked.then === "function") asked.then(done);
+    } catch (e) {
+      renderNotifyButton();
+    }
+  });
+
+  function renderAttention() {
+    var unread = state.unread.size;
+    document.title = (unread ? "(" + unread + ") " : "") + baseTitle;
+    var waiting = 0;
+    state.waiting.forEach(function (id) {
+      var c = state.conversations.get(id);
+      if (!c || c.status === "queued") waiting += 1;
+    });
+    queuedAlertEl.hidden = !waiting;
+    queuedAlertEl.textContent = waiting ? String(waiting) : "";
+    queuedAlertEl.setAttribute("aria-label", waiting ? waiting + " waiting too long" : "");
+    document.querySelector("[data-testid=tab-queued]").classList.toggle("tab--alert", waiting > 0);
+  }
+
+  var NOTIFICATION_TITLES = { queued: "New in the queue", assigned: "Assigned to you", waiting: "Still waiting for an agent" };
+
+  function notificationText(kind, c, id) {
+    var name = (c && c.contact && c.contact.name) || "A customer";
+    switch (kind) {
+      case "queued": return name + " is waiting for an agent (#" + id + ").";
+      case "assigned": return name + " (#" + id + ") was assigned to you.";
+      case "waiting": return name + " (#" + id + ") is still waiting — nobody has accepted it yet.";
+      default: return "Conversation #" + id + " needs attention.";
+    }
+  }
+
+  function goTo(id, kind) {
+    var view = kind === "assigned" ? "mine" : (kind === "queued" || kind === "waiting") ? "queued" : state.view;
+    // Stay on the current tab when it already shows the conversation.
+    var c = state.conversations.get(id);
+    if (c && inView(c, state.view)) view = state.view;
+    window.location.hash = "#/" + view + "/" + id;
+  }
+
+  function onNotification(frame) {
+    var data = frame.data || {};
+    var kind = data.kind;
+    var payload = data.conversation && typeof data.conversation === "object" ? data.conversation : null;
+    var id = payload ? payload.id : (typeof data.conversation === "number" ? data.conversation : frame.conversation);
+    if (typeof id !== "number") return;
+    if (payload) onConversationUpdated(payload);
+    else if (!state.conversations.has(id)) refreshConversation(id);
+    if (kind === "assigned") {
+      var at = state.selfAssigned.get(id);
+      // We took it ourselves a moment ago: nothing to tell.
+      if (at && Date.now() - at < ACTION_TIMEOUT_MS) return;
+    }
+    var c = state.conversations.get(id);
+    var isOpen = state.open && state.open.id === id;
+    if (kind === "waiting") state.waiting.add(id);
+    if (!isOpen) {
+      state.alerts.set(id, kind);
+      state.unread.add(id);
+    }
+    if (c && inView(c, state.view)) state.listIds.add(id);
+    renderList();
+    var text = data.text || notificationText(kind, c, id);
+    toast(text, kind === "waiting" ? "warn" : "info", {
+      testid: "notification-toast",
+      attrs: { "data-kind": kind, "data-conversation-id": id },
+      action: isOpen ? null : { label: "Open", run: function () { goTo(id, kind); } },
+      ms: 8000,
+    });
+    showBrowserNotification(kind, id, text, c);
+  }
+
+  function showBrowserNotification(kind, id, text, c) {
+    if (!notificationsSupported() || window.Notification.permission !== "granted") return;
+    var who = (c && c.contact && c.contact.name) || "Conversation";
+    try {
+      var n = new window.Notification((NOTIFICATION_TITLES[kind] || "Helpdesk") + " · " + who + " #" + id, {
+        body: text,
+        // One per conversation and kind: a repeat replaces the old one instead of piling up.
+        tag: "helpdesk-" + kind + "-" + id,
+      });
+      n.onclick = function (event) {
+        if (event && event.preventDefault) event.preventDefault();
+        try { window.focus(); } catch (e) { /* not allowed: the tab still opens it */ }
+        goTo(id, kind);
+        n.close();
+      };
+    } catch (e) {
+      // Android Chrome only shows notifications through a service worker; the toast remains.
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Canned responses: "/" + shortcut in the composer
+  // ---------------------------------------------------------------------------------------
+
+  var cannedEl = $("[data-testid=canned-menu]");
+  var cannedList = $("#canned-list");
+  var cannedStateEl = $("[data-testid=canned-state]");
+  var canned = {
+    all: null, // the tenant's active responses, newest fetch
+    hasMore: false, // the fetch was cut: ask the server per query
+    fetchedAt: 0,
+    loading: null,
+    byQuery: new Map(), // query -> responses, when the server is asked per query
+    token: null, // {start, end, query} of the "/word" at the caret
+    items: [],
+    active: 0,
+    dismissed: null, // the token start the agent closed the menu at (Esc)
+    error: null,
+  };
+  var CANNED_TOKEN_RE = /(^|\s)\/([a-z0-9_-]{0,40})$/i;
+
+  function cannedToken() {
+    if (input.disabled) return null;
+    var pos = input.selectionStart;
+    if (pos === null || pos !== input.selectionEnd) return null;
+    var match = input.value.slice(0, pos).match(CANNED_TOKEN_RE);
+    if (!match) return null;
+    return { start: pos - match[2].length - 1, end: pos, query: match[2].toLowerCase() };
+  }
+
+  function cannedMatches(list, query) {
+    var prefix = [];
+    var other = [];
+    list.forEach(function (r) {
+      var shortcut = String(r.shortcut).toLowerCase();
+      if (shortcut.indexOf(query) === 0) prefix.push(r);
+      else if (query && String(r.title).toLowerCase().indexOf(query) >= 0) other.push(r);
+    });
+    return prefix.concat(other).slice(0, 50);
+  }
+
+  function fetchCanned(query) {
+    var params = { limit: 100 };
+    if (query) params.q = query;
+    return api(boot.urls.canned, params);
+  }
+
+  function ensureCanned() {
+    var fresh = canned.all && Date.now() - canned.fetchedAt < CANNED_CACHE_MS;
+    if (fresh || canned.loading) return;
+    canned.loading = fetchCanned("").then(function (body) {
+      canned.all = body.responses;
+      canned.hasMore = !!body.has_more;
+      canned.fetchedAt = Date.now();
+      canned.byQuery = new Map();
+      canned.error = null;
+    }).catch(function (err) {
+      canned.error = err.message || "Could not load canned responses.";
+    }).then(function () {
+      canned.loading = null;
+      updateCanned();
+    });
+  }
+
+  function cannedFor(query) {
+    if (!canned.all) return null;
+    if (!canned.hasMore || !query) return cannedMatches(canned.all, query);
+    // Too many to hold: the server searches. Until it answers, filter what we have.
+    if (canned.byQuery.has(query)) return canned.byQuery.get(query);
+    canned.byQuery.set(query, cannedMatches(canned.all, query));
+    fetchCanned(query).then(function (body) {
+      canned.byQuery.set(query, body.responses);
+      updateCanned();
+    }).catch(function () { /* the local matches stay */ });
+    return canned.byQuery.get(query);
+  }
+
+  /** Show, filter or hide the menu for the text at the caret. */
+  function updateCanned() {
+    var token = cannedToken();
+    if (!token || (canned.dismissed !== null && canned.dismissed === token.start)) {
+      if (!token) canned.dismissed = null;
+      hideCanned();
+      return;
+    }
+    canned.dismissed = null;
+    ensureCanned();
+    var changed = !canned.token || canned.token.query !== token.query || canned.token.start !== token.start;
+    canned.token = token;
+    var items = cannedFor(token.query);
+    canned.items = items || [];
+    if (changed) canned.active = 0;
+    canned.active = Math.min(canned.active, Math.max(0, canned.items.length - 1));
+    renderCanned(items === null);
+  }
+
+  function renderCanned(loading) {
+    clear(cannedList);
+    canned.items.forEach(function (r, i) {
+      var active = i === canned.active;
+      cannedList.appendChild(h("li", {
+        id: "canned-opt-" + i,
+        className: "canned__item" + (active ? " canned__item--active" : ""),
+        role: "option",
+        "aria-selected": active ? "true" : "false",
+        "data-testid": "canned-item",
+        "data-shortcut": r.shortcut,
+        onmousedown: function (e) { e.preventDefault(); }, // keep the caret in the composer
+        onclick: function () { insertCanned(i); },
+        onmousemove: function () { if (canned.active !== i) { canned.active = i; renderCanned(false); } },
+      },
+        h("span", { className: "canned__top" },
+          h("span", { className: "canned__shortcut", text: "/" + r.shortcut }),
+          h("span", { className: "canned__title", text: r.title })),
+        h("span", { className: "canned__text", text: fillCanned(r.text).replace(/\s+/g, " ") })));
+    });
+    var stateText = null;
+    if (loading) stateText = canned.error || "Loading canned responses…";
+    else if (!canned.items.length) {
+      stateText = canned.token && canned.token.query
+        ? "No canned response starts with /" + canned.token.query + "."
+        : "No canned responses yet. Admins add them in the admin under Canned responses.";
+    }
+    cannedStateEl.hidden = !stateText;
+    cannedStateEl.textContent = stateText || "";
+    cannedEl.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+    if (canned.items.length) input.setAttribute("aria-activedescendant", "canned-opt-" + canned.active);
+    else input.removeAttribute("aria-activedescendant");
+    var activeEl = cannedList.querySelector(".canned__item--active");
+    if (activeEl && activeEl.scrollIntoView) activeEl.scrollIntoView({ block: "nearest" });
+  }
+
+  function hideCanned() {
+    canned.token = null;
+    canned.items = [];
+    cannedEl.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+  }
+
+  function closeCanned() {
+    canned.dismissed = null;
+    hideCanned();
+  }
+
+  function cannedOpen() { return !cannedEl.hidden && !!canned.token; }
+
+  /** The response's text with its placeholders filled in for this conversation. */
+  function fillCanned(text) {
+    var open = state.open;
+    var contact = (open && open.panel && open.panel.contact) || (open && open.detail && open.detail.contact) || null;
+    var given = contact && typeof contact.given_name === "string" ? contact.given_name.trim() : "";
+    // An anonymous customer is "there" ("Hi there!") rather than "Visitor 7d1c".
+    var name = given || "there";
+    // Replacement functions, not strings: a "$&" in a name must stay literal.
+    return String(text)
+      .replace(/\{\{\s*name\s*\}\}/gi, function () { return name; })
+      .replace(/\{\{\s*agent\s*\}\}/gi, function () { return ME.name; });
+  }
+
+  function insertCanned(index) {
+    var r = canned.items[index];
+    var token = canned.token;
+    if (!r || !token) return;
+    var text = fillCanned(r.text);
+    var value = input.value;
+    input.value = value.slice(0, token.start) + text + value.slice(token.end);
+    var caret = token.start + text.length;
+    input.setSelectionRange(caret, caret);
+    closeCanned();
+    input.focus();
+    onComposerInput();
+  }
+
+  /** Keys for the menu; true when the key was the menu's. */
+  function cannedKeydown(e) {
+    if (!cannedOpen() || e.isComposing || e.keyCode === 229) return false;
+    var n = canned.items.length;
+    switch (e.key) {
+      case "ArrowDown":
+        if (!n) return false;
+        canned.active = (canned.active + 1) % n;
+        renderCanned(false);
+        break;
+      case "ArrowUp":
+        if (!n) return false;
+        canned.active = (canned.active - 1 + n) % n;
+        renderCanned(false);
+        break;
+      case "Enter":
+      case "Tab":
+        if (!n || e.shiftKey) return false;
+        insertCanned(canned.active);
+        break;
+      case "Escape":
+        canned.dismissed = canned.token.start;
+        hideCanned();
+        break;
+      default:
+        return false;
+    }
+    e.preventDefault();
+    return true;
+  }
+
+  input.addEventListener("keyup", function (e) {
+    // Caret moves (arrows without the menu, Home/End) may enter or leave a "/word".
+    if (e.key === "ArrowLeft" || e.key === "ArrowRight" || e.key === "Home" || e.key === "End") updateCanned();
+  });
+  input.addEventListener("click", updateCanned);
+  input.addEventListener("blur", function () { setTimeout(function () { if (document.activeElement !== input) hideCanned(); }, 150); });
+
+  // ---------------------------------------------------------------------------------------
   // Routing (#/<view>/<conversation id>) and wiring
   // ---------------------------------------------------------------------------------------
 
@@ -1424,6 +2295,8 @@
   }, 30000);
 
   setConnection("connecting", "Connecting…");
+  paintAvailability();
+  renderNotifyButton();
   route();
   updateComposer();
   socket.connect();

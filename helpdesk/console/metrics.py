@@ -1,0 +1,67 @@
+"""The reports page of the console and the JSON it draws from.
+
+Admins and agents of the tenant may both look (read-only): agents see how the team and the
+bot are doing, which is what they are measured by. Nothing here changes anything.
+"""
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from helpdesk.console.access import console_page
+from helpdesk.console.api import console_api
+from helpdesk.console.selectors import display_name
+from helpdesk.conversations.metrics import (
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    metrics_period,
+    tenant_metrics,
+)
+from helpdesk.core.errors import InvalidInput
+from helpdesk.tenants.models import Membership
+
+# What the page offers; the API takes any number of days up to MAX_DAYS.
+RANGE_CHOICES = (7, 30, 90)
+
+
+@require_GET
+@never_cache
+@console_page
+def metrics_page(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The page; metrics.js fetches the numbers from ``metrics_api`` and draws the charts."""
+    bootstrap = {
+        "tenant": {"name": membership.tenant.name},
+        "ranges": list(RANGE_CHOICES),
+        "defaultDays": DEFAULT_DAYS,
+        "urls": {
+            "metrics": reverse("console_reports:api_metrics"),
+            "console": reverse("console:index"),
+            "login": reverse("console:login"),
+        },
+    }
+    return render(
+        request,
+        "console/metrics.html",
+        {
+            "bootstrap": bootstrap,
+            "membership": membership,
+            "agent_name": display_name(membership.user),
+        },
+    )
+
+
+@console_api
+def metrics_api(request: HttpRequest, membership: Membership) -> JsonResponse:
+    """``GET /console/api/metrics?days=30``: every number of the reports page."""
+    period = metrics_period(days=_days(request.GET.get("days")))
+    return JsonResponse(tenant_metrics(tenant=membership.tenant, period=period))
+
+
+def _days(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_DAYS
+    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 3 or not 1 <= int(raw) <= MAX_DAYS:
+        raise InvalidInput(f"days must be an integer from 1 to {MAX_DAYS}.", field="days")
+    return int(raw)

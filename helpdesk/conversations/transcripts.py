@@ -1,0 +1,261 @@
+"""Full transcripts of conversations: every message, private note and event, in seq order.
+
+Read-only (selectors). The same dict feeds the console's JSON export, the plain-text export and
+the admin's transcript, so all three tell the same story of who did what when.
+
+Times are UTC: a tenant has no time zone of its own, and an export that is read elsewhere must
+not depend on the server's setting. The text export says so in its header.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
+
+from helpdesk.conversations.models import Conversation, Message
+from helpdesk.core.errors import InvalidInput, NotFound
+from helpdesk.core.validation import clean_id
+from helpdesk.tenants.models import Tenant
+
+TRANSCRIPT_FORMAT = "helpdesk.transcript/1"
+# The admin's bulk export answers in one response; past this many it must be done in parts.
+TRANSCRIPTS_EXPORT_MAX = 100
+
+# What a transcript keeps of a message's metadata. The rest (plugin context lines, internal
+# flags) is working data of the bot and plugins, not part of the record.
+_METADATA_KEYS = ("event", "by", "by_name", "to", "to_name", "reason", "cards", "fallback")
+
+_SENDER_LABELS = {
+    Message.SenderType.CONTACT: "Customer",
+    Message.SenderType.BOT: "Bot",
+    Message.SenderType.AGENT: "Agent",
+    Message.SenderType.SYSTEM: "System",
+}
+
+
+def conversation_transcript(*, tenant: Tenant, conversation_id: int | str) -> dict[str, Any]:
+    """The conversation's facts and every message in seq order, notes and events included.
+
+    Another tenant's conversation is NotFound, exactly like one that does not exist.
+    """
+    pk = clean_id(conversation_id, what="Conversation")
+    transcripts = conversations_transcripts(tenant=tenant, conversation_ids=[pk])
+    if not transcripts:
+        raise NotFound("Conversation not found.")
+    return transcripts[0]
+
+
+def conversations_transcripts(
+    *, tenant: Tenant, conversation_ids: list[int]
+) -> list[dict[str, Any]]:
+    """Transcripts of the tenant's conversations among ``conversation_ids``, oldest first.
+
+    Ids of other tenants' conversations (and unknown ids) are left out. Three queries whatever
+    the number: conversations, their messages, and the users named by events.
+    """
+    if len(conversation_ids) > TRANSCRIPTS_EXPORT_MAX:
+        raise InvalidInput(
+            f"At most {TRANSCRIPTS_EXPORT_MAX} transcripts can be exported at once.",
+            field="conversations",
+        )
+    messages = (
+        Message.objects.filter(tenant=tenant)
+        .select_related("sender_user", "token_usage")
+        .order_by("seq")
+    )
+    conversations = list(
+        Conversation.objects.filter(tenant=tenant, pk__in=conversation_ids)
+        .select_related("tenant", "contact", "inbox", "assignee")
+        .prefetch_related(Prefetch("messages", queryset=messages, to_attr="transcript_messages"))
+        .order_by("created_at", "pk")
+    )
+    names = _event_user_names(message for c in conversations for message in c.transcript_messages)
+    return [_transcript(c, names) for c in conversations]
+
+
+def _event_user_names(messages) -> dict[int, str]:
+    """Names of the users that events point at by id (``by``, ``to``) without naming them."""
+    wanted: set[int] = set()
+    for message in messages:
+        metadata = message.metadata if isinstance(message.metadata, dict) else {}
+        for key in ("by", "to"):
+            value = metadata.get(key)
+            if _is_id(value) and not metadata.get(f"{key}_name"):
+                wanted.add(value)
+    if not wanted:
+        return {}
+    users = get_user_model().objects.filter(pk__in=wanted)
+    return {user.pk: user_display_name(user) for user in users}
+
+
+def _transcript(conversation: Conversation, names: dict[int, str]) -> dict[str, Any]:
+    contact = conversation.contact
+    assignee = conversation.assignee
+    return {
+        "format": TRANSCRIPT_FORMAT,
+        "conversation": {
+            "id": conversation.pk,
+            "tenant": conversation.tenant.slug,
+            "status": conversation.status,
+            "inbox": {"id": conversation.inbox_id, "name": conversation.inbox.name},
+            "contact": {"id": contact.pk, "name": str(contact), "email": contact.email},
+            "assignee": (
+                {"id": assignee.pk, "name": user_display_name(assignee)} if assignee else None
+            ),
+            "handoff_reason": conversation.handoff_reason,
+            "created_at": _iso(conversation.created_at),
+            "queued_at": _iso(conversation.queued_at),
+            "first_response_at": _iso(conversation.first_response_at),
+            "resolved_at": _iso(conversation.resolved_at),
+            "last_seq": conversation.last_seq,
+        },
+        "messages": [_message(m, names) for m in conversation.transcript_messages],
+    }
+
+
+def _message(message: Message, names: dict[int, str]) -> dict[str, Any]:
+    raw = message.metadata if isinstance(message.metadata, dict) else {}
+    metadata = {key: raw[key] for key in _METADATA_KEYS if key in raw}
+    for key in ("by", "to"):
+        if _is_id(raw.get(key)) and not raw.get(f"{key}_name") and raw[key] in names:
+            metadata[f"{key}_name"] = names[raw[key]]
+    entry: dict[str, Any] = {
+        "seq": message.seq,
+        "sender": message.sender_type,
+        "sender_name": _sender_name(message),
+        "kind": message.kind,
+        "text": message.text,
+        "state": message.state,
+        "created_at": _iso(message.created_at),
+        "metadata": metadata,
+    }
+    usage = getattr(message, "token_usage", None) if message.sender_type == "bot" else None
+    if usage is not None:
+        entry["tokens"] = {
+            "model": usage.model,
+            "prompt": usage.prompt_tokens,
+            "completion": usage.completion_tokens,
+        }
+    return entry
+
+
+def _sender_name(message: Message) -> str:
+    if message.sender_type == Message.SenderType.AGENT:
+        # A deleted agent's messages stay (sender_user is SET_NULL); they lose only the name.
+        return user_display_name(message.sender_user) if message.sender_user else "Agent"
+    return _SENDER_LABELS.get(message.sender_type, message.sender_type)
+
+
+def user_display_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def event_description(entry: dict[str, Any]) -> str:
+    """What an event message of a transcript says happened, naming who did it.
+
+    Built from the event's metadata where the event is known, so a transcript reads the same
+    whatever wording the customer was shown; the stored text otherwise.
+    """
+    metadata = entry.get("metadata") or {}
+    event = metadata.get("event")
+    by = metadata.get("by_name") or ""
+    to = metadata.get("to_name") or (
+        f"user #{metadata['to']}" if _is_id(metadata.get("to")) else ""
+    )
+    text = entry.get("text") or ""
+    if event == "handoff":
+        reason = metadata.get("reason")
+        return "Handed to the team" + (f" (reason: {reason})" if reason else "")
+    if event == "assign":
+        # Automatic assignment names the agent who got it as "by"; a manual one has "to".
+        if by and to:
+            return f"{by} assigned the conversation to {to}"
+        if to or by:
+            return f"Assigned to {to or by}"
+    if event == "reopen" and not by:
+        if to:
+            return f"Conversation reopened, back with {to}"
+        if metadata.get("reason"):
+            return f"Conversation reopened and queued (reason: {metadata['reason']})"
+        return "Conversation reopened"
+    if by and event in _BY_EVENTS:
+        return _BY_EVENTS[event].format(by=by, to=to or "another agent")
+    if event == "resolve":
+        return "Conversation resolved"
+    return text or (event or "event").replace("_", " ").capitalize()
+
+
+_BY_EVENTS = {
+    "takeover": "{by} took over",
+    "accept": "{by} accepted the conversation",
+    "handback": "{by} handed the conversation back to the bot",
+    "transfer": "{by} transferred the conversation to {to}",
+    "resolve": "{by} resolved the conversation",
+    "reopen": "{by} reopened the conversation",
+}
+
+
+def transcript_as_text(transcript: dict[str, Any]) -> str:
+    """A plain-text transcript a person can read: a header, then one line per message.
+
+    Continuation lines of a multi-line message are indented under it; private notes and
+    events are marked so a reader never mistakes them for something the customer was told.
+    """
+    c = transcript["conversation"]
+    contact = c["contact"]
+    contact_line = contact["name"] + (f" <{contact['email']}>" if contact["email"] else "")
+    header = [
+        f"Conversation #{c['id']}",
+        f"Contact:   {contact_line}",
+        f"Inbox:     {c['inbox']['name']}",
+        f"Status:    {c['status']}",
+        f"Assignee:  {c['assignee']['name'] if c['assignee'] else '-'}",
+        f"Created:   {_text_time(c['created_at'])}",
+        f"Resolved:  {_text_time(c['resolved_at']) if c['resolved_at'] else '-'}",
+    ]
+    if c["handoff_reason"]:
+        header.append(f"Handoff:   {c['handoff_reason']}")
+    header.append("Times are UTC.")
+    lines = [*header, ""]
+    for entry in transcript["messages"]:
+        stamp = f"[{_text_time(entry['created_at'])}]"
+        if entry["kind"] == Message.Kind.EVENT:
+            lines.append(f"{stamp} — {event_description(entry)} —")
+            continue
+        who = entry["sender_name"]
+        if entry["kind"] == Message.Kind.NOTE:
+            who += " (private note)"
+        if entry["state"] == Message.State.INTERRUPTED:
+            who += " (interrupted)"
+        elif entry["state"] == Message.State.STREAMING:
+            who += " (still writing)"
+        body = entry["text"].splitlines() or [""]
+        lines.append(f"{stamp} {who}: {body[0]}")
+        indent = " " * (len(stamp) + 1)
+        lines.extend(f"{indent}{line}" for line in body[1:])
+        for card in entry["metadata"].get("cards") or []:
+            if isinstance(card, dict):
+                lines.append(f"{indent}[card] {_card_line(card)}")
+    return "\n".join(lines) + "\n"
+
+
+def _card_line(card: dict[str, Any]) -> str:
+    parts = [str(card.get("title") or "Product")]
+    if card.get("price") not in (None, ""):
+        parts.append(f"{card.get('price')} {card.get('currency') or ''}".strip())
+    if card.get("url"):
+        parts.append(str(card["url"]))
+    return " · ".join(parts)
+
+
+def _text_time(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
