@@ -34,14 +34,17 @@ from helpdesk.ai.providers.base import (
 from helpdesk.ai.providers.registry import provider_for
 from helpdesk.ai.relay import StreamRelay
 from helpdesk.ai.tokens import count_chat_tokens, count_tokens
-from helpdesk.conversations.lifecycle import InvalidTransition, conversation_handoff
+from helpdesk.conversations.lifecycle import (
+    InvalidTransition,
+    bot_stop_key,
+    conversation_handoff,
+)
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.services import Sender, message_post, message_stream_finish
 from helpdesk.core.asyncdb import db_call, off_loop
 from helpdesk.plugins.runner import astream_filters, collect_ai_context, run_after_bot_reply
 from helpdesk.realtime.events import (
     LAYER_MESSAGE_TYPE,
-    conversation_control_group,
     conversation_group,
     envelope,
 )
@@ -254,7 +257,9 @@ async def _answer(
     usage: Usage | None = None
     handoff: HandoffRequested | None = None
     stop = asyncio.Event()
-    watcher = asyncio.ensure_future(_watch_for_stop(tenant.pk, conversation.pk, stop))
+    watcher = asyncio.ensure_future(
+        _watch_for_stop(tenant.pk, conversation.pk, stop, bot.delta_interval_ms / 1000)
+    )
 
     async def consume() -> None:
         nonlocal usage, handoff
@@ -410,23 +415,22 @@ async def _typing(tenant_id: int, conversation_id: int, typing: bool) -> None:
     )
 
 
-async def _watch_for_stop(tenant_id: int, conversation_id: int, stop: asyncio.Event) -> None:
-    layer = get_channel_layer()
-    channel = await layer.new_channel()
-    group = conversation_control_group(tenant_id, conversation_id)
-    await layer.group_add(group, channel)
-    try:
-        # A takeover announced before we joined the group is not missed: look once.
-        if not await db_call(_still_with_bot)(conversation_id):
+async def _watch_for_stop(
+    tenant_id: int, conversation_id: int, stop: asyncio.Event, interval: float
+) -> None:
+    """Set ``stop`` within one flush interval of an order to stop issued after we started."""
+    started = time.time()
+    key = bot_stop_key(tenant_id, conversation_id)
+    # Taken over between the checks before the reply and now?
+    if not await db_call(_still_with_bot)(conversation_id):
+        stop.set()
+        return
+    while True:
+        ordered_at = await off_loop(cache.get)(key)
+        if ordered_at is not None and ordered_at >= started:
             stop.set()
             return
-        while True:
-            message = await layer.receive(channel)
-            if message.get("event", {}).get("type") == "bot.stop":
-                stop.set()
-                return
-    finally:
-        await layer.group_discard(group, channel)
+        await asyncio.sleep(interval)
 
 
 def _still_with_bot(conversation_id: int) -> bool:

@@ -11,7 +11,10 @@ wins and the other is told who has it. Each change leaves a system event message
 transcript (who did what, when) that the customer sees, and a ``conversation.updated``.
 """
 
+import time
+
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,7 +26,6 @@ from helpdesk.core.validation import clean_id
 from helpdesk.realtime.events import (
     agent_user_group,
     agents_group,
-    conversation_control_group,
     conversation_group,
     envelope,
     publish_on_commit,
@@ -102,12 +104,19 @@ def announce_conversation(conversation: Conversation) -> None:
     publish_on_commit(conversation_group(conversation.tenant_id, conversation.pk), event)
 
 
+def bot_stop_key(tenant_id: int, conversation_id: int) -> str:
+    return f"t{tenant_id}:c{conversation_id}:bot-stop"
+
+
 def stop_bot_on_commit(conversation: Conversation) -> None:
-    """Any bot reply streaming in this conversation stops at its next flush."""
-    publish_on_commit(
-        conversation_control_group(conversation.tenant_id, conversation.pk),
-        envelope("bot.stop", conversation_id=conversation.pk, data={"status": conversation.status}),
-    )
+    """Any bot reply streaming in this conversation stops at its next flush.
+
+    The order is a timestamp in the cache (shared by every process): a reply that started
+    before it stops. A flag rather than an event, so a reply that was just starting, or whose
+    channel dropped the message, cannot miss it.
+    """
+    key = bot_stop_key(conversation.tenant_id, conversation.pk)
+    transaction.on_commit(lambda: cache.set(key, time.time(), timeout=3600), robust=True)
 
 
 def notify_agents(tenant_id: int, kind: str, conversation: Conversation, text: str,

@@ -34,11 +34,6 @@ def conversation_staff_group(tenant_id: int, conversation_id: int) -> str:
     return f"t{tenant_id}.c{conversation_id}.staff"
 
 
-def conversation_control_group(tenant_id: int, conversation_id: int) -> str:
-    """Server-side only: a streaming bot reply listens here for the order to stop."""
-    return f"t{tenant_id}.c{conversation_id}.control"
-
-
 def agents_group(tenant_id: int) -> str:
     return f"t{tenant_id}.agents"
 

@@ -1108,6 +1108,10 @@
       var n = c.assignee.name || c.assignee.display_name || c.assignee.username;
       S.assignee = typeof n === "string" && n.trim() ? n.trim() : null;
     } else if (typeof c.assignee === "string") S.assignee = c.assignee;
+    // The server sends the assignee as an id with its display name beside it.
+    if (typeof c.assignee_name === "string" && c.assignee_name.trim()) {
+      S.assignee = c.assignee_name.trim();
+    }
     if (S.status === "resolved") clearAllRemoteTyping();
     updateUI();
   }
