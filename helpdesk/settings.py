@@ -177,8 +177,15 @@ if REDIS_URL:
                 # redis-py 6+ times out reads after 5 s by default, the same 5 s that
                 # channels-redis blocks in BZPOPMIN waiting for events: every idle socket's
                 # consumer would die with "Timeout reading". Reads must outlast the block.
+                # redis-py 8 also caps a pool at 100 connections and then raises instead of
+                # waiting; a busy server process uses more than that at once.
                 "hosts": [
-                    {"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 30,
+                        "socket_connect_timeout": 5,
+                        "max_connections": env.int("CHANNEL_REDIS_MAX_CONNECTIONS", default=1000),
+                    }
                 ],
                 # A client that stops reading loses ephemeral events past this many, instead
                 # of making Redis (and every publisher) hold them forever.
