@@ -205,7 +205,7 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "BACKEND": "helpdesk.realtime.layers.LoopSafeInMemoryChannelLayer",
             "CONFIG": {"capacity": env.int("CHANNEL_CAPACITY", default=500), "expiry": 60},
         }
     }
