@@ -237,3 +237,14 @@ def contact_product_cards(*, tenant: Tenant, contact_id: int, limit: int = 20) -
             if len(cards) == limit:
                 return cards
     return cards
+
+
+def customer_conversation_check(*, tenant: Tenant, inbox, contact, conversation_id: int) -> int:
+    """The id, if it names this contact's conversation in this inbox; NotFound otherwise —
+    for another visitor's or another tenant's conversation as for a missing one."""
+    conversation_id = clean_id(conversation_id, what="Conversation")
+    if not Conversation.objects.filter(
+        tenant=tenant, inbox=inbox, contact=contact, pk=conversation_id
+    ).exists():
+        raise NotFound("Conversation not found.")
+    return conversation_id

@@ -8,10 +8,9 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from helpdesk.conversations.models import Conversation
-from helpdesk.conversations.selectors import messages_after
+from helpdesk.conversations.selectors import customer_conversation_check, messages_after
 from helpdesk.core.asyncdb import db_call
-from helpdesk.core.errors import InvalidInput, NotFound, ServiceError
+from helpdesk.core.errors import InvalidInput, ServiceError
 from helpdesk.core.validation import clean_id
 from helpdesk.realtime.events import conversation_group
 from helpdesk.realtime.frames import parse_frame
@@ -71,7 +70,12 @@ async def poll_wait(request: HttpRequest) -> HttpResponse:
         visitor = await _authenticate(request)
         conversation_id = clean_id(request.GET.get("conversation", ""), what="Conversation")
         after = _seq_param(request.GET.get("seq", "0"))
-        await db_call(_check_own)(visitor, conversation_id)
+        await db_call(customer_conversation_check)(
+            tenant=visitor.tenant,
+            inbox=visitor.inbox,
+            contact=visitor.contact,
+            conversation_id=conversation_id,
+        )
     except ServiceError as error:
         return error_response(error)
     frames = await _wait_for_events(visitor, conversation_id, after)
@@ -84,13 +88,6 @@ def _seq_param(value: str) -> int:
     if not value.isdigit() or len(value) > 18:
         raise InvalidInput("seq must be a non-negative integer.", field="seq")
     return int(value)
-
-
-def _check_own(visitor: Visitor, conversation_id: int) -> None:
-    if not Conversation.objects.filter(
-        tenant=visitor.tenant, inbox=visitor.inbox, contact=visitor.contact, pk=conversation_id
-    ).exists():
-        raise NotFound("Conversation not found.")
 
 
 async def _wait_for_events(visitor: Visitor, conversation_id: int, after: int) -> list[Any]:

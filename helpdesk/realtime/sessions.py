@@ -15,7 +15,11 @@ from channels.layers import get_channel_layer
 from helpdesk.conversations import lifecycle
 from helpdesk.conversations.assignment import agent_presence_key, assign_waiting
 from helpdesk.conversations.models import Conversation, Message
-from helpdesk.conversations.selectors import conversation_get, messages_after
+from helpdesk.conversations.selectors import (
+    conversation_get,
+    customer_conversation_check,
+    messages_after,
+)
 from helpdesk.conversations.serializers import conversation_payload, message_payload
 from helpdesk.conversations.services import (
     agent_membership_check,
@@ -26,7 +30,6 @@ from helpdesk.conversations.services import (
 from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import (
     InvalidInput,
-    NotFound,
     Revoked,
     ServerError,
     ServiceError,
@@ -289,16 +292,12 @@ class CustomerSession(ClientSession):
     async def _own_conversation(self, frame: Frame) -> int:
         conversation_id = _conversation_id(frame)
         if conversation_id not in self._own:
-            exists = await db_call(
-                Conversation.objects.filter(
-                    tenant=self.visitor.tenant,
-                    inbox=self.visitor.inbox,
-                    contact=self.visitor.contact,
-                    pk=conversation_id,
-                ).exists
-            )()
-            if not exists:
-                raise NotFound("Conversation not found.")
+            await db_call(customer_conversation_check)(
+                tenant=self.visitor.tenant,
+                inbox=self.visitor.inbox,
+                contact=self.visitor.contact,
+                conversation_id=conversation_id,
+            )
             self._own.add(conversation_id)
         return conversation_id
 
