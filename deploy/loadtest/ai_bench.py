@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import psycopg  # noqa: E402
 import websockets  # noqa: E402
 from run import (  # noqa: E402
     ROOT,
@@ -41,6 +42,8 @@ WARM_UP = 4
 async def one_customer(
     url: str, data: dict, visitor: dict, start: asyncio.Event, delay: float
 ) -> dict:
+    # Unique per customer, so the completion request it causes can be found at the LLM.
+    question = f"Tell me about my order {visitor['conversation']}"
     async with websockets.connect(
         ws_url(url, "/ws/widget/"), additional_headers={"Origin": data["origin"]}
     ) as ws:
@@ -57,7 +60,7 @@ async def one_customer(
                 {
                     "type": "message.send",
                     "conversation": visitor["conversation"],
-                    "data": {"client_id": "bench-1", "text": "Tell me about my order"},
+                    "data": {"client_id": "bench-1", "text": question},
                 }
             )
         )
@@ -73,6 +76,7 @@ async def one_customer(
                     first_delta = time.monotonic()
             elif frame["type"] == "message.updated" and frame["data"]["sender"] == "bot":
                 return {
+                    "question": question,
                     "sent": sent,
                     "first_delta": None if first_delta is None else first_delta - sent,
                     "deltas": deltas,
@@ -168,16 +172,20 @@ def main() -> None:
         time.sleep(3)  # the worker is up
         # A few replies first, so every process has made its connections and clients.
         asyncio.run(run_customers(urls, data, data["visitors"][-WARM_UP:], spread=0))
-        measured_from = time.monotonic()
         results = asyncio.run(
             run_customers(urls, data, data["visitors"][: args.conversations], args.spread)
         )
         # When each completion request reached the LLM (CLOCK_MONOTONIC is machine-wide):
-        # what the send → job → worker part of the overhead is.
+        # the send → job → worker part of the overhead, per customer.
         with urllib.request.urlopen(f"{llm_url}/_fake/requests", timeout=5) as answer:
             recorded = json.loads(answer.read())
     finally:
         stop_processes(processes)
+    with psycopg.connect(args.database_url) as connection:
+        # A reply that never finished: the customer saw a bot typing forever.
+        stuck = connection.execute(
+            "SELECT count(*) FROM conversations_message WHERE state = 'streaming'"
+        ).fetchone()[0]
 
     good = [r for r in results if isinstance(r, dict) and r["first_delta"] is not None]
     overhead_ms = [(r["first_delta"] - args.ttft) * 1000 for r in good]
@@ -187,6 +195,7 @@ def main() -> None:
         "answered": len(good),
         "complete_and_equal_to_deltas": sum(1 for r in good if r["complete"]),
         "errors": len(results) - len(good),
+        "replies_left_streaming": stuck,
         "first_error": next((repr(r) for r in results if not isinstance(r, dict)), None),
         "configured_ttft_ms": args.ttft * 1000,
         "arrivals_spread_s": args.spread,
@@ -197,12 +206,14 @@ def main() -> None:
         "publishes_per_reply_max": deltas[-1] if deltas else None,
         "reply_seconds_p50": percentile([r["total"] for r in good], 50),
     }
-    sent_at = min((r["sent"] for r in good), default=measured_from)
-    arrivals = [
-        (r["received_at"] - sent_at) * 1000
-        for r in (recorded if isinstance(recorded, list) else recorded.get("requests", []))
-        if r.get("path", "").endswith("/chat/completions") and r["received_at"] >= sent_at
-    ]
+    sent_at = {r["question"]: r["sent"] for r in good}
+    arrivals = []
+    for request in recorded:
+        if not request["path"].endswith("/chat/completions"):
+            continue
+        question = request["body"]["messages"][-1]["content"]
+        if question in sent_at:
+            arrivals.append((request["received_at"] - sent_at[question]) * 1000)
     summary["llm_requests"] = len(arrivals)
     summary["llm_request_after_send_p50_ms"] = percentile(arrivals, 50)
     summary["llm_request_after_send_p99_ms"] = percentile(arrivals, 99)

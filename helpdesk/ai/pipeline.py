@@ -41,6 +41,7 @@ from helpdesk.conversations.lifecycle import (
 )
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.services import Sender, message_post, message_stream_finish
+from helpdesk.core.aio import cancel_and_wait
 from helpdesk.core.asyncdb import db_call, off_loop
 from helpdesk.plugins.runner import astream_filters, collect_ai_context, run_after_bot_reply
 from helpdesk.realtime.events import (
@@ -265,6 +266,10 @@ async def _answer(
         nonlocal usage, handoff
         renewed = time.monotonic()
         async for event in provider.stream(request):
+            if stop.is_set():
+                # Normally cancelled by now; this ends it even when a Redis call swallowed the
+                # cancellation (see cancel_and_wait).
+                return
             if isinstance(event, TextDelta):
                 await relay.push(event.text)
             elif isinstance(event, Usage):
@@ -285,17 +290,15 @@ async def _answer(
         await asyncio.wait(
             {streaming, stopped}, timeout=deadline, return_when=asyncio.FIRST_COMPLETED
         )
-        if stop.is_set() and not streaming.done():
+        if stop.is_set():
             # An agent took over (or the bot was stopped): end within one flush interval,
             # keeping what the customer has already seen.
-            streaming.cancel()
-            await asyncio.gather(streaming, return_exceptions=True)
+            await cancel_and_wait(streaming)
             shown = await relay.abandon()
             message_id = await _finish(tenant, relay, shown, Message.State.INTERRUPTED)
             return _outcome("interrupted", relay, started, message_id)
         if not streaming.done():
-            streaming.cancel()
-            await asyncio.gather(streaming, return_exceptions=True)
+            await cancel_and_wait(streaming)
             error = ProviderError(f"no complete reply within {deadline:.0f} s")
         else:
             error = streaming.exception()
@@ -324,8 +327,8 @@ async def _answer(
             return _outcome("handoff", relay, started, message_id, handoff.reason)
         return _outcome("answered", relay, started, message_id)
     finally:
-        stopped.cancel()
-        watcher.cancel()
+        await cancel_and_wait(stopped)
+        await cancel_and_wait(watcher)
         await _typing(tenant.pk, conversation.pk, False)
 
 

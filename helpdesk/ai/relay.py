@@ -6,12 +6,16 @@ rest is always flushed before the final ``message.updated``.
 """
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
 from channels.layers import get_channel_layer
 
+from helpdesk.core.aio import cancel_and_wait
 from helpdesk.realtime.events import LAYER_MESSAGE_TYPE, conversation_group, envelope
+
+logger = logging.getLogger(__name__)
 
 
 class StreamRelay:
@@ -32,7 +36,7 @@ class StreamRelay:
         self.open_message = open_message
         self.message: tuple[int, int] | None = None
         self.buffer = ""
-        self.shown = ""  # everything sent to screens so far (filtered)
+        self.shown = ""  # everything flushed so far (filtered): the reply as screens know it
         self.publishes = 0
         self.first_publish_at: float | None = None
         self._last_flush = 0.0
@@ -76,6 +80,10 @@ class StreamRelay:
             message_id, seq = self.message
             delta, self.buffer = self.buffer, ""
             self._last_flush = time.monotonic()
+            # Shown or not, the text is the reply's: the final message carries all of it even
+            # if this delta never reaches a screen.
+            self.shown += delta
+            self.publishes += 1
             await get_channel_layer().group_send(
                 self.group,
                 {
@@ -88,8 +96,6 @@ class StreamRelay:
                     ),
                 },
             )
-            self.shown += delta
-            self.publishes += 1
             if self.first_publish_at is None:
                 self.first_publish_at = time.monotonic()
 
@@ -98,10 +104,13 @@ class StreamRelay:
         while True:
             await asyncio.sleep(self.interval)
             if self.buffer and time.monotonic() - self._last_flush >= self.interval:
-                await self.flush()
+                try:
+                    await self.flush()
+                except Exception:
+                    # Screens miss this delta; the final message still carries the whole text.
+                    logger.warning("Publishing a delta to %s failed", self.group, exc_info=True)
 
     async def _stop_ticker(self) -> None:
         if self._ticker is not None:
-            self._ticker.cancel()
-            await asyncio.gather(self._ticker, return_exceptions=True)
+            await cancel_and_wait(self._ticker)
             self._ticker = None

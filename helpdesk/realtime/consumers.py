@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http.request import validate_host
 
+from helpdesk.core.aio import cancel_and_wait
 from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import AuthenticationFailed, Revoked, ServiceError
 from helpdesk.realtime.frames import Frame, close_code, error_frame, parse_frame
@@ -182,5 +183,5 @@ class AgentConsumer(FrameConsumer):
     async def disconnect(self, code):
         recheck = getattr(self, "_recheck", None)
         if recheck is not None:
-            recheck.cancel()
+            await cancel_and_wait(recheck)
         await super().disconnect(code)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from helpdesk.conversations.selectors import customer_conversation_check, messages_after
+from helpdesk.core.aio import cancel_and_wait
 from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import InvalidInput, ServiceError
 from helpdesk.core.validation import clean_id
@@ -115,9 +116,15 @@ async def _receive_burst(layer, channel: str, timeout: float) -> list[Any]:
     events: list[Any] = []
     wait = timeout
     while True:
+        # Not asyncio.wait_for(): on Python < 3.12 it waits out a receive that ignored its
+        # cancellation (see cancel_and_wait), holding the request far past its timeout.
+        receiving = asyncio.ensure_future(layer.receive(channel))
         try:
-            message = await asyncio.wait_for(layer.receive(channel), wait)
-        except TimeoutError:
+            await asyncio.wait({receiving}, timeout=wait)
+        finally:
+            await cancel_and_wait(receiving)
+        if receiving.cancelled():
             return events
-        events.append(message["event"])
+        # A message that arrived as the wait ended is kept, not dropped.
+        events.append(receiving.result()["event"])
         wait = GATHER_SECONDS

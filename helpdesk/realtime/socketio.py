@@ -15,6 +15,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
+from helpdesk.core.aio import cancel_and_wait
 from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import FrameTooLarge, InvalidJSON, ServiceError
 from helpdesk.realtime.consumers import client_ip, header
@@ -78,9 +79,9 @@ class ChannelSubscriber:
     async def leave(self, group: str) -> None:
         await self.layer.group_discard(group, self.channel)
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         if self._pump is not None:
-            self._pump.cancel()
+            await cancel_and_wait(self._pump)
 
 
 async def _emit(sid: str, frames: list[Frame]) -> None:
@@ -128,5 +129,5 @@ async def disconnect(sid: str, *args) -> None:
     state = await sio.get_session(sid)
     if not state:
         return
-    state["subscriber"].stop()
+    await state["subscriber"].stop()
     await state["session"].close()

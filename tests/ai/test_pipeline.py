@@ -2,11 +2,13 @@
 real openai SDK: answers, streaming, degradation, failures, the breaker, handoff, exactly-once."""
 
 import asyncio
+import contextlib
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
+from helpdesk.ai import relay as relay_module
 from helpdesk.ai.models import TokenUsage
 from helpdesk.ai.pipeline import bot_reply, reply_client_id
 from helpdesk.ai.providers import openai_compat
@@ -247,9 +249,31 @@ async def test_the_bot_never_answers_where_an_agent_owns_the_conversation(
     assert fake_llm.total_requests == 0
 
 
+class CancelLosingLayer:
+    """The channel layer, but every cancellation that arrives during a send is lost — what
+    redis-py does now and then on Python 3.11 (see helpdesk.core.aio.cancel_and_wait)."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    async def group_send(self, group, message):
+        sending = asyncio.ensure_future(self._slow_send(group, message))
+        while not sending.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(sending)
+
+    async def _slow_send(self, group, message):
+        await asyncio.sleep(0.03)  # most of the stream's time is spent in here
+        await self.layer.group_send(group, message)
+
+
+@pytest.mark.parametrize("cancellations", ["kept", "lost in sends"])
 async def test_an_agent_taking_over_stops_the_stream_within_a_flush_interval(
-    conversation, fake_llm, agent
+    conversation, fake_llm, agent, cancellations, monkeypatch
 ):
+    if cancellations == "lost in sends":
+        losing = CancelLosingLayer(get_channel_layer())
+        monkeypatch.setattr(relay_module, "get_channel_layer", lambda: losing)
     fake_llm.script(reply=" ".join(["slowly"] * 200), tokens_per_second=20)
     trigger = await customer_says(conversation, "tell me a long story")
 

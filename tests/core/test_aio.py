@@ -1,0 +1,58 @@
+"""cancel_and_wait: a cancelled task really stops, even when something it awaits loses the
+cancellation — as redis-py does on Python < 3.12 once a socket timeout is set."""
+
+import asyncio
+import random
+
+import pytest
+from channels.layers import get_channel_layer
+
+from helpdesk.core.aio import cancel_and_wait
+
+
+async def test_a_task_that_ignores_its_first_cancellation_is_stopped():
+    ignored = 0
+
+    async def stubborn():
+        nonlocal ignored
+        while True:
+            try:
+                await asyncio.sleep(1)
+            except asyncio.CancelledError:
+                if ignored:
+                    raise
+                ignored += 1
+
+    task = asyncio.ensure_future(stubborn())
+    await asyncio.sleep(0)
+
+    await asyncio.wait_for(cancel_and_wait(task), 1)
+
+    assert task.cancelled()
+    assert ignored == 1
+
+
+async def test_a_finished_task_is_left_as_it_is():
+    task = asyncio.ensure_future(asyncio.sleep(0, result="done"))
+    await task
+
+    await cancel_and_wait(task)
+
+    assert task.result() == "done"
+
+
+@pytest.mark.services
+async def test_tasks_cancelled_during_redis_calls_of_the_channel_layer_stop():
+    """The real thing: with the channel layer's socket timeout, a bare cancel() of a task busy
+    with Redis commands is lost most of the time on Python 3.11."""
+    connection = get_channel_layer().connection(0)
+
+    async def busy():
+        while True:
+            await connection.zrange("helpdesk-test-nothing", 0, -1)
+
+    for _ in range(50):
+        task = asyncio.ensure_future(busy())
+        await asyncio.sleep(random.random() * 0.003)
+        await asyncio.wait_for(cancel_and_wait(task), 2)
+        assert task.cancelled()
