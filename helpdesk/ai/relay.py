@@ -112,5 +112,8 @@ class StreamRelay:
 
     async def _stop_ticker(self) -> None:
         if self._ticker is not None:
-            await cancel_and_wait(self._ticker)
+            async with self._lock:
+                # Holding the lock, the ticker is not mid-send: cancelling a send would cost
+                # the screens that delta.
+                await cancel_and_wait(self._ticker)
             self._ticker = None
