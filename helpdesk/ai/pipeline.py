@@ -33,6 +33,7 @@ from helpdesk.ai.providers.base import (
 )
 from helpdesk.ai.providers.registry import provider_for
 from helpdesk.ai.relay import StreamRelay
+from helpdesk.ai.stop_orders import stop_orders
 from helpdesk.ai.tokens import count_chat_tokens, count_tokens
 from helpdesk.conversations.lifecycle import (
     InvalidTransition,
@@ -423,17 +424,13 @@ async def _watch_for_stop(
 ) -> None:
     """Set ``stop`` within one flush interval of an order to stop issued after we started."""
     started = time.time()
-    key = bot_stop_key(tenant_id, conversation_id)
     # Taken over between the checks before the reply and now?
     if not await db_call(_still_with_bot)(conversation_id):
         stop.set()
         return
-    while True:
-        ordered_at = await off_loop(cache.get)(key)
-        if ordered_at is not None and ordered_at >= started:
-            stop.set()
-            return
-        await asyncio.sleep(interval)
+    key = bot_stop_key(tenant_id, conversation_id)
+    async with stop_orders().watching(key, since=started, interval=interval, stop=stop):
+        await stop.wait()
 
 
 def _still_with_bot(conversation_id: int) -> bool:
