@@ -1,13 +1,15 @@
 """Relay overhead of the AI bot, measured from the customer's seat.
 
-    .venv/bin/python deploy/loadtest/ai_bench.py --conversations 100 --ttft 0.5
+    .venv/bin/python deploy/loadtest/ai_bench.py --conversations 100 --spread 10 \
+        --tokens-per-second 4
 
 Starts the fake OpenAI-compatible server (its own process), a Celery worker and one daphne per
-core over PostgreSQL + Redis, then has N customers send one message each at the same moment.
-For each reply it records when the first ``message.delta`` reached the customer and how many
-deltas carried the reply. Overhead = customer-seen time to first token − the fake server's
-configured time to first token: everything we add (socket, database, job queue, worker, SDK,
-relay, Redis, socket again).
+core over PostgreSQL + Redis, then has N customers send one message each, their arrivals spread
+evenly over --spread seconds. Replies that last longer than the spread (40 tokens at 4 a second:
+10 s) all stream at once; ``concurrent_streams_peak`` says how many did. For each reply it
+records when the first ``message.delta`` reached the customer and how many deltas carried it.
+Overhead = customer-seen time to first token − the fake server's configured time to first
+token: everything we add (socket, database, job queue, worker, SDK, relay, Redis, socket again).
 """
 
 import argparse
@@ -179,6 +181,8 @@ def main() -> None:
         # the send → job → worker part of the overhead, per customer.
         with urllib.request.urlopen(f"{llm_url}/_fake/requests", timeout=5) as answer:
             recorded = json.loads(answer.read())
+        with urllib.request.urlopen(f"{llm_url}/_fake/stats", timeout=5) as answer:
+            concurrent_streams_peak = json.loads(answer.read())["peak"]
     finally:
         stop_processes(processes)
     with psycopg.connect(args.database_url) as connection:
@@ -199,6 +203,7 @@ def main() -> None:
         "first_error": next((repr(r) for r in results if not isinstance(r, dict)), None),
         "configured_ttft_ms": args.ttft * 1000,
         "arrivals_spread_s": args.spread,
+        "concurrent_streams_peak": concurrent_streams_peak,
         "overhead_p50_ms": percentile(overhead_ms, 50),
         "overhead_p99_ms": percentile(overhead_ms, 99),
         "reply_tokens": len(REPLY.split()),
