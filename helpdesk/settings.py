@@ -200,6 +200,14 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_PREFIX", default="helpdesk"),
+            "OPTIONS": {
+                # One pool per process, not one per socket (see helpdesk/core/cache.py).
+                "pool_class": "helpdesk.core.cache.SharedBlockingConnectionPool",
+                "max_connections": env.int("CACHE_REDIS_MAX_CONNECTIONS", default=64),
+                "timeout": 10,  # seconds to wait for a free connection before an error
+                "socket_timeout": 5,
+                "socket_connect_timeout": 5,
+            },
         }
     }
 else:
