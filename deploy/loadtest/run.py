@@ -5,7 +5,7 @@
 Starts the servers itself (ports 8101, 8102, ...), prepares a load-test tenant in its own database
 (helpdesk_loadtest) and Redis database (13), runs widget_load.py in this process, and prints
 one table row per N: connections, errors, customer→agent and ack round trips (p50/p99), server
-memory per connection and server CPU while sending. Only talks to 127.0.0.1.
+memory per connection, and server and client CPU while sending. Only talks to 127.0.0.1.
 """
 
 import argparse
@@ -184,7 +184,7 @@ def main() -> None:
     header = (
         "| N | processes | connected | connect errors | error frames | sent | acked | "
         "agent missing | customer→agent p50 / p99 ms | ack p50 / p99 ms | KB per connection | "
-        "server CPU (% of one core) |"
+        "server CPU (% of one core) | client CPU (% of one core) |"
     )
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
@@ -193,7 +193,8 @@ def main() -> None:
             f"| {r['connections']} | {r['processes']} | {r['connected']} | {r['connect_errors']} "
             f"| {r['error_frames']} | {r['sent']} | {r['acked']} | {r['agent_missing']} "
             f"| {r['agent_p50_ms']} / {r['agent_p99_ms']} | {r['ack_p50_ms']} / {r['ack_p99_ms']} "
-            f"| {r['kb_per_connection']} | {r['server_cpu_percent_of_one_core']} |"
+            f"| {r['kb_per_connection']} | {r['server_cpu_percent_of_one_core']} "
+            f"| {r['client_cpu_percent_of_one_core']} |"
         )
     print(f"\nfull results: {out}")
 

@@ -99,26 +99,30 @@ def _calling_event_loop() -> asyncio.AbstractEventLoop | None:
 
 
 class _Publisher:
-    """Sends a loop's events: in order within each group, groups side by side.
+    """Sends a loop's events: in order within each conversation of a group, the rest side by side.
 
-    Order only matters within a group (a client follows groups, and dedupes by seq); a single
-    queue for everything would make one slow Redis round trip delay every conversation.
+    Clients need order only within a conversation (they dedupe and resume by its seq). One queue
+    per group would put every conversation.updated of a tenant's agents group in single file,
+    each send several Redis round trips: at 5,000 sockets and 100 messages a second, agents saw
+    messages 0.6 s late.
     """
 
     def __init__(self, layer):
         self.layer = layer
-        self.pending: dict[str, collections.deque] = {}
+        self.pending: dict[tuple[str, Any], collections.deque] = {}
 
     def submit(self, group: str, message: dict[str, Any]) -> None:
-        queue = self.pending.get(group)
+        key = (group, message["event"].get("conversation"))
+        queue = self.pending.get(key)
         if queue is not None:
             queue.append(message)
             return
-        self.pending[group] = collections.deque([message])
-        asyncio.get_running_loop().create_task(self._drain(group))
+        self.pending[key] = collections.deque([message])
+        asyncio.get_running_loop().create_task(self._drain(key))
 
-    async def _drain(self, group: str) -> None:
-        queue = self.pending[group]
+    async def _drain(self, key: tuple[str, Any]) -> None:
+        group = key[0]
+        queue = self.pending[key]
         try:
             while queue:
                 message = queue.popleft()
@@ -128,7 +132,7 @@ class _Publisher:
                     # A lost notice is recovered by the clients' resume.
                     logger.exception("Publishing to %s failed", group)
         finally:
-            del self.pending[group]
+            del self.pending[key]
 
 
 _publishers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Publisher]" = (
