@@ -14,6 +14,7 @@ import socketio  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from helpdesk.core.server import tune_garbage_collector  # noqa: E402
 from helpdesk.core.startup import verify_services  # noqa: E402
 from helpdesk.realtime.events import mark_long_lived  # noqa: E402
 from helpdesk.realtime.routing import websocket_urlpatterns  # noqa: E402
@@ -32,6 +33,8 @@ router = ProtocolTypeRouter(
 
 # /socket.io/ (HTTP polling and WebSocket) goes to python-socketio; everything else to Django.
 socket_io_app = socketio.ASGIApp(sio, other_asgi_app=router, socketio_path="socket.io")
+
+tune_garbage_collector()
 
 
 async def application(scope, receive, send):
