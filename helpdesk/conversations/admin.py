@@ -38,6 +38,7 @@ class DeletesTokenUsagesWithConversations:
 class ContactAdmin(DeletesTokenUsagesWithConversations, TenantScopedAdmin):
     list_display = ["__str__", "email", "created_at", "last_seen_at"]
     search_fields = ["name", "email"]
+    ordering = ["-created_at", "-pk"]  # stable pages in the list and in autocomplete
     readonly_fields = ["visitor_id", "created_at", "last_seen_at"]
     fields = ["tenant", "name", "email", "metadata", "visitor_id", "created_at", "last_seen_at"]
 

@@ -170,6 +170,7 @@ class InboxAdmin(TenantScopedAdmin):
     list_display = ["name", "public_key", "is_active", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name"]
+    ordering = ["name", "pk"]  # stable pages in the list and in autocomplete
     readonly_fields = ["public_key", "embed_snippet"]
     fields = [
         "tenant",
