@@ -286,8 +286,10 @@ class CustomerSession(ClientSession):
                 conversation_id=conversation_id,
                 data={"who": "contact", "online": online, "name": str(self.visitor.contact)},
             )
+            # Only to the agents who have this conversation open (they joined its group): the
+            # whole agents group would get every customer's comings and goings, 10,000 events
+            # for two agents as 5,000 customers connect, crowding out the messages behind them.
             await _group_send(conversation_group(self.tenant_id, conversation_id), event)
-            await _group_send(agents_group(self.tenant_id), event)
 
     async def _own_conversation(self, frame: Frame) -> int:
         conversation_id = _conversation_id(frame)

@@ -1,7 +1,7 @@
 import pytest
 from channels.db import database_sync_to_async
 
-from helpdesk.conversations.models import Message
+from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.services import Sender, message_post
 from helpdesk.tenants.models import Membership
 from helpdesk.tenants.services import membership_changed, tenant_changed, user_changed
@@ -359,3 +359,25 @@ async def test_typing_is_not_echoed_to_its_sender(connect_agent, agent, conversa
     await console.send({"type": "ping"})
     assert (await console.recv())["type"] == "pong", "no typing echo may come first"
     assert await console.nothing(0.2)
+
+
+async def test_a_customers_presence_reaches_only_the_agents_watching_the_conversation(
+    connect_agent, connect_customer, agent, tenant, inbox, issue_token
+):
+    customer = await connect_customer(inbox, (await db(issue_token)()).token)
+    await customer.recv_type("welcome")
+    conversation_id = await start_conversation(customer)
+    conversation = await db(Conversation.objects.get)(pk=conversation_id)
+    watching = await connected(connect_agent, agent)
+    await subscribed(watching, conversation)
+    elsewhere = await connected(
+        connect_agent, await db(lambda: MembershipFactory(tenant=tenant).user)()
+    )
+
+    await customer.close()
+
+    offline = await watching.recv_type("presence")
+    while offline["data"]["who"] != "contact":  # the colleague's own arrival came first
+        offline = await watching.recv_type("presence")
+    assert (offline["conversation"], offline["data"]["online"]) == (conversation_id, False)
+    assert await elsewhere.nothing(0.5)
