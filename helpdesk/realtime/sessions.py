@@ -289,7 +289,11 @@ class CustomerSession(ClientSession):
             # Only to the agents who have this conversation open (they joined its group): the
             # whole agents group would get every customer's comings and goings, 10,000 events
             # for two agents as 5,000 customers connect, crowding out the messages behind them.
-            await _group_send(conversation_group(self.tenant_id, conversation_id), event)
+            await _group_send(
+                conversation_group(self.tenant_id, conversation_id),
+                event,
+                exclude=getattr(self.subscriber, "channel_name", None),  # news for the others
+            )
 
     async def _own_conversation(self, frame: Frame) -> int:
         conversation_id = _conversation_id(frame)

@@ -461,3 +461,14 @@ async def test_a_previous_token_keeps_the_same_visitor(issue_token):
     assert renewed.visitor.contact == first.visitor.contact
     assert stranger.visitor.contact != first.visitor.contact
     assert await db(ContactFactory._meta.model.objects.count)() == 2
+
+
+async def test_a_customer_is_not_told_of_their_own_presence(inbox, issue_token, connect_customer):
+    client = await connect_customer(inbox, (await db(issue_token)()).token)
+    await client.send(send("hello", "p-1"))
+    seen = [(await client.recv())["type"]]
+    while seen[-1] != "resumed":  # the conversation has started
+        seen.append((await client.recv())["type"])
+
+    assert "presence" not in seen
+    assert await client.nothing(0.3)
