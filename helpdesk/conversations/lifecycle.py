@@ -80,28 +80,32 @@ def _require(conversation: Conversation, *allowed: str, action: str) -> None:
 
 
 def _event(conversation: Conversation, text: str, event: str, **metadata) -> None:
-    """The transcript line for a change, seen by the customer too."""
-    message_post(
+    """Record a change: its transcript line, seen by the customer too, and the news of the
+    conversation's new state.
+
+    Posting the line already tells the agents group (a ``conversation.updated`` with this line
+    as the last message, from the row as it now stands); the conversation's own group, the
+    customer and the agents who have it open, gets the same update here.
+    """
+    message = message_post(
         tenant=conversation.tenant,
         conversation_id=conversation.pk,
         sender=Sender.system(),
         text=text,
         kind=Message.Kind.EVENT,
         metadata={"event": event, **metadata},
+    ).message
+    conversation.last_seq = message.seq
+    conversation.last_message_at = message.created_at
+    publish_on_commit(
+        conversation_group(conversation.tenant_id, conversation.pk),
+        envelope(
+            "conversation.updated",
+            conversation_id=conversation.pk,
+            seq=conversation.last_seq,
+            data=conversation_payload(conversation, last_message=message),
+        ),
     )
-
-
-def announce_conversation(conversation: Conversation) -> None:
-    """Tell agents and the conversation's own subscribers about its new state."""
-    conversation.refresh_from_db()
-    event = envelope(
-        "conversation.updated",
-        conversation_id=conversation.pk,
-        seq=conversation.last_seq,
-        data=conversation_payload(conversation),
-    )
-    publish_on_commit(agents_group(conversation.tenant_id), event)
-    publish_on_commit(conversation_group(conversation.tenant_id, conversation.pk), event)
 
 
 def bot_stop_key(tenant_id: int, conversation_id: int) -> str:
@@ -147,7 +151,6 @@ def conversation_handoff(*, tenant: Tenant, conversation_id: int, reason: str) -
         _enqueue(conversation, reason)
         _event(conversation, HANDOFF_TEXT, "handoff", reason=conversation.handoff_reason)
         stop_bot_on_commit(conversation)
-        announce_conversation(conversation)
         notify_agents(tenant.pk, "queued", conversation, f"Waiting for an agent: {reason}"[:200])
         schedule_queue_reminder(conversation)
         assign_waiting(tenant=tenant)
@@ -217,7 +220,6 @@ def _assign(conversation: Conversation, agent: AbstractBaseUser, *, event: str, 
         last_assigned_at=timezone.now()
     )
     _event(conversation, text, event, by=agent.pk, by_name=_name(agent))
-    announce_conversation(conversation)
 
 
 def conversation_handback(
@@ -241,7 +243,6 @@ def conversation_handback(
             by=agent.pk,
             by_name=_name(agent),
         )
-        announce_conversation(conversation)
         _refill(tenant)
     return conversation
 
@@ -286,7 +287,6 @@ def conversation_transfer(
             to=target.pk,
             to_name=_name(target),
         )
-        announce_conversation(conversation)
         notify_agents(
             tenant.pk,
             "assigned",
@@ -335,7 +335,6 @@ def conversation_resolve(
         )
         if was_with_bot:
             stop_bot_on_commit(conversation)
-        announce_conversation(conversation)
         _refill(tenant)
     return conversation
 
@@ -400,7 +399,6 @@ def reopen_for_customer(conversation: Conversation) -> None:
         _event(conversation, HANDOFF_TEXT, "reopen", reason=conversation.handoff_reason)
         notify_agents(conversation.tenant_id, "queued", conversation, "A customer wrote again.")
         assign_waiting(tenant=conversation.tenant)
-    announce_conversation(conversation)
 
 
 def _require_owner_or_admin(

@@ -540,7 +540,6 @@ class AgentSession(ClientSession):
             conversation = transition(
                 tenant=self.tenant, conversation_id=conversation_id, agent=self.user, **extra
             )
-            conversation.refresh_from_db()
             return conversation_payload(conversation)
 
         payload = await db_call(act)()

@@ -167,6 +167,23 @@ def test_takeover_from_the_bot_stops_it_and_announces_the_agent(
     assert cache.get(lifecycle.bot_stop_key(tenant.pk, with_bot.pk)) >= before
 
 
+def test_a_transition_is_announced_once_to_each_group_with_its_new_state(
+    tenant, with_bot, agent, listen, django_capture_on_commit_callbacks
+):
+    agents = listen(agents_group(tenant.pk))
+    watchers = listen(conversation_group(tenant.pk, with_bot.pk))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.conversation_takeover(tenant=tenant, conversation_id=with_bot.pk, agent=agent)
+
+    event = Message.objects.get(conversation=with_bot, kind="event")
+    for listener in (agents, watchers):
+        [update] = [e for e in listener.events() if e["type"] == "conversation.updated"]
+        assert update["seq"] == event.seq
+        assert (update["data"]["status"], update["data"]["assignee"]) == ("assigned", agent.pk)
+        assert update["data"]["last_message"]["seq"] == event.seq
+
+
 def test_takeover_works_from_the_queue_too(tenant, with_bot, agent):
     Conversation.objects.filter(pk=with_bot.pk).update(status="queued", queued_at=timezone.now())
 
