@@ -51,7 +51,7 @@ async def poll_send(request: HttpRequest) -> HttpResponse:
     except ServiceError as error:
         return error_response(error)
     session = CustomerSession(
-        visitor, client_ip=request_ip(request), subscriber=NoSubscriptions(), track_presence=False
+        visitor, client_ip=request_ip(request), subscriber=NoSubscriptions(), live=False
     )
     if frame.get("type") == "hello":
         frames = await session.welcome()

@@ -213,13 +213,16 @@ class CustomerSession(ClientSession):
         *,
         client_ip: str,
         subscriber: Subscriber,
-        track_presence: bool = True,
+        live: bool = True,
     ):
         super().__init__(subscriber)
         self.visitor = visitor
         self.client_ip = client_ip
-        # Request/response transports come and go per request: they say nothing of presence.
-        self.track_presence = track_presence
+        # A connection that stays (WebSocket, Socket.IO) follows its conversation: its comings
+        # and goings are announced, and entering a conversation replays what it missed. A
+        # request/response transport (long-poll) is neither present nor following anything:
+        # its next GET fetches by seq.
+        self.live = live
         self.conversation_id: int | None = None
         self._own: set[int] = set()
 
@@ -276,7 +279,7 @@ class CustomerSession(ClientSession):
         await self.leave_all()
 
     async def _presence(self, conversation_id: int, *, online: bool) -> None:
-        if not self.track_presence:
+        if not self.live:
             return
         key = f"t{self.tenant_id}.c{conversation_id}.contact"
         change = presence_join if online else presence_leave
@@ -321,9 +324,12 @@ class CustomerSession(ClientSession):
         )
         conversation_id = result.message.conversation_id
         frames = [_ack(conversation_id, result.message)]
-        if await self._enter(conversation_id):
-            # The conversation was new to this connection, so its announcements so far went
-            # to a group it had not joined yet: replay them from the message just sent.
+        entered = await self._enter(conversation_id)
+        # A conversation new to this connection had its announcements so far sent to a group
+        # it had not joined yet: replay them from the message just sent. A long-poll client
+        # needs that only for a conversation it did not know yet; it fetches the rest by seq.
+        new_to_client = entered if self.live else requested is None
+        if new_to_client:
             frames += await _replay(
                 self.visitor.tenant, conversation_id, result.message.seq - 1, include_private=False
             )

@@ -80,6 +80,15 @@ async def test_send_answers_ack_and_the_new_conversation_so_far(inbox, visitor):
     assert await db(Message.objects.count)() == 1
 
 
+async def test_a_send_in_a_known_conversation_answers_just_the_ack(inbox, visitor):
+    conversation_id = await start(inbox, visitor.token)
+
+    response = await send(inbox, visitor.token, message("more", "c-2", conversation_id))
+
+    # The next GET delivers the message; replaying it here too would send it twice.
+    assert types(response) == ["ack"]
+
+
 async def test_resend_over_long_poll_is_stored_once(inbox, visitor):
     conversation_id = await start(inbox, visitor.token)
 
