@@ -367,7 +367,7 @@ def agent_membership_check(*, tenant: Tenant, user: AbstractBaseUser) -> Members
 
 
 def conversation_mark_read(
-    *, tenant: Tenant, conversation: Conversation, reader: Message.SenderType, seq: int
+    *, tenant: Tenant, conversation_id: int, reader: Message.SenderType, seq: int
 ) -> int:
     """Record that ``reader`` (contact or agent) has seen up to ``seq``; announce it.
 
@@ -380,7 +380,13 @@ def conversation_mark_read(
         Message.SenderType.AGENT: "agent_last_read_seq",
     }[reader]
     with transaction.atomic():
-        locked = Conversation.objects.select_for_update().get(tenant=tenant, pk=conversation.pk)
+        locked = (
+            Conversation.objects.select_for_update()
+            .filter(tenant=tenant, pk=clean_id(conversation_id, what="Conversation"))
+            .first()
+        )
+        if locked is None:
+            raise NotFound("Conversation not found.")
         mark = min(seq, locked.last_seq)
         if mark <= getattr(locked, field):
             return getattr(locked, field)

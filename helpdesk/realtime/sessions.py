@@ -345,18 +345,12 @@ class CustomerSession(ClientSession):
 
     async def on_read(self, frame: Frame) -> list[Frame]:
         conversation_id = await self._own_conversation(frame)
-        seq = _seq(frame)
-
-        def mark() -> None:
-            conversation = Conversation.objects.get(pk=conversation_id)
-            conversation_mark_read(
-                tenant=self.visitor.tenant,
-                conversation=conversation,
-                reader=Message.SenderType.CONTACT,
-                seq=seq,
-            )
-
-        await db_call(mark)()
+        await db_call(conversation_mark_read)(
+            tenant=self.visitor.tenant,
+            conversation_id=conversation_id,
+            reader=Message.SenderType.CONTACT,
+            seq=_seq(frame),
+        )
         return []
 
     async def on_resume(self, frame: Frame) -> list[Frame]:
@@ -386,7 +380,11 @@ async def _replay(
             if len(page) < RESUME_PAGE:
                 break
             cursor = page[-1].seq
-        last_seq = Conversation.objects.values_list("last_seq", flat=True).get(pk=conversation_id)
+        last_seq = (
+            Conversation.objects.filter(tenant=tenant, pk=conversation_id)
+            .values_list("last_seq", flat=True)
+            .get()
+        )
         return messages, last_seq
 
     messages, last_seq = await db_call(load)()
@@ -531,7 +529,10 @@ class AgentSession(ClientSession):
         conversation = await self._conversation(frame)
         seq = _seq(frame)
         await db_call(conversation_mark_read)(
-            tenant=self.tenant, conversation=conversation, reader=Message.SenderType.AGENT, seq=seq
+            tenant=self.tenant,
+            conversation_id=conversation.pk,
+            reader=Message.SenderType.AGENT,
+            seq=seq,
         )
         return []
 

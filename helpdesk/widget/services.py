@@ -7,6 +7,7 @@ the contact row it names is the only state.
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -24,6 +25,8 @@ from helpdesk.core.ratelimit import rate_limit_hit
 from helpdesk.tenants.models import Inbox, Tenant
 
 TOKEN_SALT = "helpdesk.widget.visitor"
+# How stale a contact's "last seen" may get before an authentication refreshes it.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,13 @@ def visitor_authenticate(*, inbox_key: object, token: object, origin: str | None
     """The visitor a connection speaks for. Raises an AuthenticationFailed subclass otherwise."""
     inbox = inbox_for_key(inbox_key, origin=origin)
     visitor = _visitor_from_token(inbox, token)
-    Contact.objects.filter(pk=visitor.contact.pk).update(last_seen_at=timezone.now())
+    now = timezone.now()
+    seen = visitor.contact.last_seen_at
+    # Long-poll authenticates every request: a write each time would be a write per poll.
+    if seen is None or now - seen >= LAST_SEEN_RESOLUTION:
+        Contact.objects.filter(tenant=visitor.tenant, pk=visitor.contact.pk).update(
+            last_seen_at=now
+        )
     return visitor
 
 

@@ -5,6 +5,7 @@ from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.services import (
     Sender,
     contact_get_or_create,
+    conversation_mark_read,
     conversation_start,
     message_post,
 )
@@ -258,3 +259,26 @@ def test_a_rolled_back_post_leaves_no_message_and_no_seq(conversation):
     conversation.refresh_from_db()
     assert conversation.last_seq == 0
     assert post(conversation, "kept").message.seq == 1
+
+
+def test_a_read_mark_moves_forward_only_and_never_past_the_newest_message(conversation):
+    post(conversation, "one")
+    post(conversation, "two")
+
+    assert conversation_mark_read(tenant=conversation.tenant, conversation_id=conversation.pk,
+                                  reader=Message.SenderType.CONTACT, seq=99) == 2  # fmt: skip
+    assert conversation_mark_read(tenant=conversation.tenant, conversation_id=conversation.pk,
+                                  reader=Message.SenderType.CONTACT, seq=1) == 2  # fmt: skip
+
+
+def test_a_read_mark_in_another_tenants_conversation_is_not_found(conversation, other_tenant):
+    post(conversation, "one")
+
+    with pytest.raises(NotFound):
+        conversation_mark_read(
+            tenant=other_tenant,
+            conversation_id=conversation.pk,
+            reader=Message.SenderType.CONTACT,
+            seq=1,
+        )
+    assert Conversation.objects.get(pk=conversation.pk).contact_last_read_seq == 0
