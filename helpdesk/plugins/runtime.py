@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.cache import cache as default_cache
 
+from helpdesk.core.asyncdb import off_loop
 from helpdesk.plugins import metrics
 from helpdesk.plugins.base import BasePlugin, PluginContext
 from helpdesk.plugins.config import validate_config
@@ -62,14 +63,16 @@ class PluginCache:
     def delete(self, key: str) -> None:
         self._backend.delete(self.key(key))
 
+    # Not Django's cache.aget() and friends: from an event loop that is not a request's, they
+    # all queue on one shared thread (see helpdesk.core.asyncdb.off_loop).
     async def aget(self, key: str, default: Any = None) -> Any:
-        return await self._backend.aget(self.key(key), default)
+        return await off_loop(self.get)(key, default)
 
     async def aset(self, key: str, value: Any, timeout: float | None = None) -> None:
-        await self._backend.aset(self.key(key), value, timeout)
+        await off_loop(self.set)(key, value, timeout)
 
     async def adelete(self, key: str) -> None:
-        await self._backend.adelete(self.key(key))
+        await off_loop(self.delete)(key)
 
 
 class _TenantLogAdapter(logging.LoggerAdapter):

@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 
 from django.core.exceptions import ValidationError
 
+from helpdesk.core.asyncdb import db_call
 from helpdesk.plugins.base import BasePlugin
 from helpdesk.plugins.config import ConfigField, FieldType
 from helpdesk.plugins.registry import register
@@ -208,7 +209,7 @@ class ProductLinksPlugin(BasePlugin):
             .order_by("-seq")
             .values_list("metadata", flat=True)[:count]
         )
-        newest_first = [_context_lines(metadata) async for metadata in recent]
+        newest_first = [_context_lines(metadata) for metadata in await db_call(list)(recent)]
         lines = [line for lines in reversed(newest_first) for line in lines]
         added = [line for line in dict.fromkeys(lines) if line not in context]
         return [*context, *added]

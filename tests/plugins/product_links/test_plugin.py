@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.db.backends.utils import CursorWrapper
 from django.urls import reverse
 
 from helpdesk.conversations.services import Sender, message_post
@@ -179,6 +180,28 @@ def test_a_product_link_gets_a_card_an_announcement_and_context_for_the_bot(
         "Be brief.",
         line,
     ]
+
+
+def test_the_bots_context_is_read_on_the_shared_blocking_pool(
+    tenant, conversation, product_links, post, monkeypatch
+):
+    """Not through Django's async ORM, which queues every query of the AI loop on one thread."""
+    product_links(context_messages=5)
+    post("hello")
+    threads = []
+    execute = CursorWrapper.execute
+
+    def recording_execute(self, sql, params=None):
+        if "conversations_message" in sql:
+            threads.append(threading.current_thread().name)
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(CursorWrapper, "execute", recording_execute)
+
+    ai_context(tenant=tenant, conversation=conversation, context=[])
+
+    assert threads
+    assert all(name.startswith("helpdesk-db") for name in threads), threads
 
 
 def test_facts_are_cached_per_tenant(tenant, other_tenant, shop, product_links, pattern, post):
