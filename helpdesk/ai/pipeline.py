@@ -16,7 +16,6 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -45,11 +44,7 @@ from helpdesk.conversations.services import Sender, message_post, message_stream
 from helpdesk.core.aio import cancel_and_wait
 from helpdesk.core.asyncdb import db_call, off_loop
 from helpdesk.plugins.runner import astream_filters, collect_ai_context, run_after_bot_reply
-from helpdesk.realtime.events import (
-    LAYER_MESSAGE_TYPE,
-    conversation_group,
-    envelope,
-)
+from helpdesk.realtime.events import conversation_group, envelope, send_now
 
 logger = logging.getLogger(__name__)
 
@@ -406,16 +401,13 @@ async def _handoff(conversation: Conversation, reason: str) -> ReplyOutcome:
 
 
 async def _typing(tenant_id: int, conversation_id: int, typing: bool) -> None:
-    await get_channel_layer().group_send(
+    await send_now(
         conversation_group(tenant_id, conversation_id),
-        {
-            "type": LAYER_MESSAGE_TYPE,
-            "event": envelope(
-                "typing",
-                conversation_id=conversation_id,
-                data={"sender": "bot", "name": "Bot", "typing": typing},
-            ),
-        },
+        envelope(
+            "typing",
+            conversation_id=conversation_id,
+            data={"sender": "bot", "name": "Bot", "typing": typing},
+        ),
     )
 
 

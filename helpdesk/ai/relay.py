@@ -10,10 +10,9 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from channels.layers import get_channel_layer
-
 from helpdesk.core.aio import cancel_and_wait
-from helpdesk.realtime.events import LAYER_MESSAGE_TYPE, conversation_group, envelope
+from helpdesk.plugins.runner import apply_filters, finish_filters
+from helpdesk.realtime.events import conversation_group, envelope, send_now
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +46,7 @@ class StreamRelay:
         self._ticker = asyncio.ensure_future(self._tick())
 
     async def push(self, text: str) -> None:
-        for output_filter in self.filters:
-            text = output_filter.feed(text)
+        text = apply_filters(self.filters, text)
         if not text:
             return
         self.buffer += text
@@ -58,10 +56,7 @@ class StreamRelay:
     async def finish(self) -> str:
         """Flush everything, the filters' held-back tails included; the full text shown."""
         await self._stop_ticker()
-        tail = ""
-        for output_filter in self.filters:
-            tail = output_filter.feed(tail) + output_filter.finish()
-        self.buffer += tail
+        self.buffer += finish_filters(self.filters)
         await self.flush()
         return self.shown
 
@@ -84,17 +79,14 @@ class StreamRelay:
             # if this delta never reaches a screen.
             self.shown += delta
             self.publishes += 1
-            await get_channel_layer().group_send(
+            await send_now(
                 self.group,
-                {
-                    "type": LAYER_MESSAGE_TYPE,
-                    "event": envelope(
-                        "message.delta",
-                        conversation_id=self.conversation_id,
-                        seq=seq,
-                        data={"id": message_id, "delta": delta, "sender": "bot"},
-                    ),
-                },
+                envelope(
+                    "message.delta",
+                    conversation_id=self.conversation_id,
+                    seq=seq,
+                    data={"id": message_id, "delta": delta, "sender": "bot"},
+                ),
             )
             if self.first_publish_at is None:
                 self.first_publish_at = time.monotonic()

@@ -14,6 +14,7 @@ from django.http.request import validate_host
 from helpdesk.core.aio import cancel_and_wait
 from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import AuthenticationFailed, Revoked, ServiceError
+from helpdesk.realtime.events import delivered_to
 from helpdesk.realtime.frames import Frame, close_code, error_frame, parse_frame
 from helpdesk.realtime.sessions import AgentSession, CustomerSession
 from helpdesk.tenants.access import active_membership
@@ -63,7 +64,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
     async def helpdesk_event(self, message: dict[str, Any]) -> None:
         """An event published to a group this connection joined."""
-        if message.get("exclude") == self.channel_name:
+        if not delivered_to(message, self.channel_name):
             return
         await self.send(text_data=json.dumps(message["event"], cls=DjangoJSONEncoder))
 

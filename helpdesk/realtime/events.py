@@ -64,11 +64,29 @@ def publish_on_commit(group: str, event: dict[str, Any]) -> None:
     transaction.on_commit(lambda: publish(group, event), robust=True)
 
 
+def layer_message(event: dict[str, Any], *, exclude: str | None = None) -> dict[str, Any]:
+    """The channel-layer message carrying ``event``; the connection on ``exclude`` skips it."""
+    message = {"type": LAYER_MESSAGE_TYPE, "event": event}
+    if exclude:
+        message["exclude"] = exclude
+    return message
+
+
+def delivered_to(message: dict[str, Any], channel: str | None) -> bool:
+    return message.get("exclude") != channel
+
+
+async def send_now(group: str, event: dict[str, Any], *, exclude: str | None = None) -> None:
+    """Send ``event`` to ``group`` from async code, at once: for what is not stored (typing,
+    deltas, presence). What is stored is announced with publish_on_commit."""
+    await get_channel_layer().group_send(group, layer_message(event, exclude=exclude))
+
+
 def publish(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": LAYER_MESSAGE_TYPE, "event": event}
+    message = layer_message(event)
     loop = _calling_event_loop()
     if loop is None:
         async_to_sync(layer.group_send)(group, message)

@@ -10,8 +10,6 @@ import logging
 import time
 from typing import Any, Protocol
 
-from channels.layers import get_channel_layer
-
 from helpdesk.conversations import lifecycle
 from helpdesk.conversations.assignment import agent_presence_key, assign_waiting
 from helpdesk.conversations.models import Conversation, Message
@@ -37,12 +35,12 @@ from helpdesk.core.errors import (
 )
 from helpdesk.core.validation import clean_id
 from helpdesk.realtime.events import (
-    LAYER_MESSAGE_TYPE,
     agent_user_group,
     agents_group,
     conversation_group,
     conversation_staff_group,
     envelope,
+    send_now,
 )
 from helpdesk.realtime.frames import Frame, error_frame
 from helpdesk.realtime.presence import presence_join, presence_leave
@@ -150,7 +148,7 @@ class ClientSession:
         if now - self._last_typing < TYPING_MIN_INTERVAL and data["typing"]:
             return
         self._last_typing = now
-        await _group_send(
+        await send_now(
             conversation_group(self.tenant_id, conversation_id),
             envelope("typing", conversation_id=conversation_id, data=data),
             # Typing is news for the others only.
@@ -160,14 +158,6 @@ class ClientSession:
     @property
     def tenant_id(self) -> int:
         raise NotImplementedError
-
-
-async def _group_send(group: str, event: Frame, *, exclude: str | None = None) -> None:
-    """Send ``event`` to ``group``; the connection on channel ``exclude`` does not get it."""
-    message = {"type": LAYER_MESSAGE_TYPE, "event": event}
-    if exclude:
-        message["exclude"] = exclude
-    await get_channel_layer().group_send(group, message)
 
 
 def replay_frames(messages: list[Message], conversation_id: int) -> list[Frame]:
@@ -292,7 +282,7 @@ class CustomerSession(ClientSession):
             # Only to the agents who have this conversation open (they joined its group): the
             # whole agents group would get every customer's comings and goings, 10,000 events
             # for two agents as 5,000 customers connect, crowding out the messages behind them.
-            await _group_send(
+            await send_now(
                 conversation_group(self.tenant_id, conversation_id),
                 event,
                 exclude=getattr(self.subscriber, "channel_name", None),  # news for the others
@@ -452,7 +442,7 @@ class AgentSession(ClientSession):
     async def _presence(self, *, online: bool) -> None:
         change = presence_join if online else presence_leave
         if await db_call(change)(agent_presence_key(self.tenant_id, self.user.pk)):
-            await _group_send(
+            await send_now(
                 agents_group(self.tenant_id),
                 envelope(
                     "presence",

@@ -19,6 +19,7 @@ from helpdesk.core.aio import cancel_and_wait
 from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import FrameTooLarge, InvalidJSON, ServiceError
 from helpdesk.realtime.consumers import client_ip, header
+from helpdesk.realtime.events import delivered_to
 from helpdesk.realtime.frames import Frame, close_code, error_frame
 from helpdesk.realtime.sessions import CustomerSession
 from helpdesk.widget.services import visitor_authenticate
@@ -64,7 +65,7 @@ class ChannelSubscriber:
     async def _forward(self) -> None:
         while True:
             message = await self.layer.receive(self.channel)
-            if message.get("exclude") == self.channel:
+            if not delivered_to(message, self.channel):
                 continue
             event = message["event"]
             await sio.emit(event["type"], event, to=self.sid)

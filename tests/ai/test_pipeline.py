@@ -8,7 +8,6 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from helpdesk.ai import relay as relay_module
 from helpdesk.ai.models import TokenUsage
 from helpdesk.ai.pipeline import bot_reply, reply_client_id
 from helpdesk.ai.providers import openai_compat
@@ -16,6 +15,7 @@ from helpdesk.ai.tokens import count_tokens
 from helpdesk.conversations.lifecycle import stop_bot_on_commit
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.services import Sender, message_post
+from helpdesk.realtime import events
 from helpdesk.realtime.events import conversation_group
 from tests.factories import BotConfigFactory, ConversationFactory, InboxFactory
 from tests.fakes.llm_server import count_tokens as count_fake_tokens
@@ -273,7 +273,7 @@ async def test_an_agent_taking_over_stops_the_stream_within_a_flush_interval(
 ):
     if cancellations == "lost in sends":
         losing = CancelLosingLayer(get_channel_layer())
-        monkeypatch.setattr(relay_module, "get_channel_layer", lambda: losing)
+        monkeypatch.setattr(events, "get_channel_layer", lambda: losing)
     fake_llm.script(reply=" ".join(["slowly"] * 200), tokens_per_second=20)
     trigger = await customer_says(conversation, "tell me a long story")
 

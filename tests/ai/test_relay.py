@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from helpdesk.ai import relay as relay_module
 from helpdesk.ai.relay import StreamRelay
+from helpdesk.realtime import events
 
 
 class CancelLosingLayer:
@@ -29,7 +29,7 @@ class CancelLosingLayer:
 @pytest.fixture
 def layer(monkeypatch):
     layer = CancelLosingLayer()
-    monkeypatch.setattr(relay_module, "get_channel_layer", lambda: layer)
+    monkeypatch.setattr(events, "get_channel_layer", lambda: layer)
     return layer
 
 
@@ -66,7 +66,7 @@ async def test_a_delta_the_ticker_fails_to_publish_still_ends_up_in_the_reply(mo
             self.deltas.append(message["event"]["data"]["delta"])
 
     layer = FlakyLayer()
-    monkeypatch.setattr(relay_module, "get_channel_layer", lambda: layer)
+    monkeypatch.setattr(events, "get_channel_layer", lambda: layer)
     relay = make_relay(interval=0.05)
     relay.start()
     await relay.push("Hello")
