@@ -6,6 +6,11 @@ from django.core.cache import cache
 PRESENCE_TTL = 24 * 3600
 
 
+def contact_presence_key(tenant_id: int, conversation_id: int) -> str:
+    """A customer's connections to one conversation (the widget on several tabs)."""
+    return f"t{tenant_id}.c{conversation_id}.contact"
+
+
 def presence_join(key: str) -> bool:
     """Count a connection in; True when it is the first one (the subject just came online)."""
     if cache.add(f"presence:{key}", 1, timeout=PRESENCE_TTL):

@@ -25,7 +25,7 @@ from helpdesk.conversations.services import (
     conversation_mark_read,
     customer_message_send,
 )
-from helpdesk.core.asyncdb import db_call
+from helpdesk.core.asyncdb import db_call, off_loop
 from helpdesk.core.errors import (
     InvalidInput,
     Revoked,
@@ -43,7 +43,7 @@ from helpdesk.realtime.events import (
     send_now,
 )
 from helpdesk.realtime.frames import Frame, error_frame
-from helpdesk.realtime.presence import presence_join, presence_leave
+from helpdesk.realtime.presence import contact_presence_key, presence_join, presence_leave
 from helpdesk.tenants.services import membership_set_availability
 from helpdesk.widget.services import Visitor, visitor_token_renew
 
@@ -271,9 +271,8 @@ class CustomerSession(ClientSession):
     async def _presence(self, conversation_id: int, *, online: bool) -> None:
         if not self.live:
             return
-        key = f"t{self.tenant_id}.c{conversation_id}.contact"
         change = presence_join if online else presence_leave
-        if await db_call(change)(key):
+        if await off_loop(change)(contact_presence_key(self.tenant_id, conversation_id)):
             event = envelope(
                 "presence",
                 conversation_id=conversation_id,
@@ -441,7 +440,7 @@ class AgentSession(ClientSession):
 
     async def _presence(self, *, online: bool) -> None:
         change = presence_join if online else presence_leave
-        if await db_call(change)(agent_presence_key(self.tenant_id, self.user.pk)):
+        if await off_loop(change)(agent_presence_key(self.tenant_id, self.user.pk)):
             await send_now(
                 agents_group(self.tenant_id),
                 envelope(
