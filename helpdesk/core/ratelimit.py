@@ -2,6 +2,7 @@
 
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 
 from helpdesk.core.errors import RateLimited
@@ -24,3 +25,14 @@ def rate_limit_hit(scope: str, key: str, rate: tuple[int, int]) -> None:
             count = 1
     if count > limit:
         raise RateLimited(retry_after=max(1, window_start + window - now))
+
+
+def client_address(forwarded_for: str | None, peer: str | None) -> str:
+    """The address per-IP limits count against, the same for every transport.
+
+    Behind a proxy (USE_X_FORWARDED_FOR) it is the last X-Forwarded-For entry, the one our own
+    proxy added; the earlier ones are whatever the client claimed.
+    """
+    if settings.USE_X_FORWARDED_FOR and forwarded_for:
+        return forwarded_for.split(",")[-1].strip()
+    return peer or "unknown"

@@ -14,6 +14,7 @@ from django.http.request import validate_host
 from helpdesk.core.aio import cancel_and_wait
 from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import AuthenticationFailed, Revoked, ServiceError
+from helpdesk.core.ratelimit import client_address
 from helpdesk.realtime.events import delivered_to
 from helpdesk.realtime.frames import Frame, close_code, error_frame, parse_frame
 from helpdesk.realtime.sessions import AgentSession, CustomerSession
@@ -36,12 +37,8 @@ def header(scope: dict, name: bytes) -> str | None:
 
 
 def client_ip(scope: dict) -> str:
-    if settings.USE_X_FORWARDED_FOR:
-        forwarded = header(scope, b"x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
     client = scope.get("client")
-    return client[0] if client else "unknown"
+    return client_address(header(scope, b"x-forwarded-for"), client[0] if client else None)
 
 
 class FrameConsumer(AsyncWebsocketConsumer):

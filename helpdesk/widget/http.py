@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from helpdesk.core.errors import OriginNotAllowed, RateLimited, ServiceError
+from helpdesk.core.ratelimit import client_address
 from helpdesk.realtime.frames import error_frame
 
 STATUS_FOR_CODE = {
@@ -100,12 +100,7 @@ def error_response(error: ServiceError) -> JsonResponse:
 
 
 def request_ip(request: HttpRequest) -> str:
-    """The client's address, as the WebSocket consumers compute it from their scope."""
-    if settings.USE_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    return client_address(request.META.get("HTTP_X_FORWARDED_FOR"), request.META.get("REMOTE_ADDR"))
 
 
 def request_origin(request: HttpRequest) -> str | None:
