@@ -143,7 +143,7 @@ class MembershipAdmin(TenantScopedAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
-            membership_changed(obj)
+            membership_changed(obj, form.changed_data)
 
     def delete_model(self, request, obj):
         membership_delete(obj)

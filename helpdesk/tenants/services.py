@@ -1,5 +1,7 @@
 """Writes for tenants and memberships."""
 
+from collections.abc import Iterable
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -60,12 +62,22 @@ def membership_sync_staff(membership: Membership) -> None:
     user.save(update_fields=["is_staff"])
 
 
-def membership_changed(membership: Membership) -> None:
-    """Apply what follows from an edited membership: the staff flag, and closing the console
-    connections of a member who was disabled."""
+def membership_changed(membership: Membership, changed: Iterable[str] = ()) -> None:
+    """Apply what follows from an edited membership (the admin's form; ``changed`` names the
+    fields it changed): the staff flag; closing a disabled member's console connections; and,
+    as when agents flip their own switch, their availability announced and the queue served
+    if they can now take more."""
+    from helpdesk.conversations.assignment import assign_waiting
+
     membership_sync_staff(membership)
     if not membership.is_active:
         agent_connections_revoke(tenant_id=membership.tenant_id, user_id=membership.user_id)
+        return
+    changed = set(changed)
+    if "availability" in changed:
+        _announce_availability(membership)
+    if changed & {"availability", "max_concurrent_chats", "is_active"}:
+        assign_waiting(tenant=membership.tenant)
 
 
 def membership_delete(membership: Membership) -> None:
@@ -113,19 +125,24 @@ def membership_set_availability(
         )
         membership.availability = availability
         membership.save(update_fields=["availability"])
-        publish_on_commit(
-            agents_group(tenant.pk),
-            envelope(
-                "presence",
-                conversation_id=None,
-                data={
-                    "who": "agent",
-                    "id": user.pk,
-                    "name": user.get_full_name() or user.get_username(),
-                    "availability": availability,
-                },
-            ),
-        )
+        _announce_availability(membership)
         if availability == Membership.Availability.ONLINE:
             assign_waiting(tenant=tenant)
     return membership
+
+
+def _announce_availability(membership: Membership) -> None:
+    user = membership.user
+    publish_on_commit(
+        agents_group(membership.tenant_id),
+        envelope(
+            "presence",
+            conversation_id=None,
+            data={
+                "who": "agent",
+                "id": user.pk,
+                "name": user.get_full_name() or user.get_username(),
+                "availability": membership.availability,
+            },
+        ),
+    )

@@ -10,8 +10,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
+from helpdesk.conversations.assignment import agent_presence_key
 from helpdesk.conversations.models import Contact, Conversation
+from helpdesk.realtime.presence import presence_join
 from helpdesk.tenants.admin_base import (
     TenantConsistentForm,
     TenantScopedAdmin,
@@ -21,6 +24,7 @@ from helpdesk.tenants.admin_base import (
 from helpdesk.tenants.models import Inbox, Membership, Tenant
 from tests.factories import (
     ContactFactory,
+    ConversationFactory,
     InboxFactory,
     MembershipFactory,
     UserFactory,
@@ -535,6 +539,33 @@ def test_promoting_an_agent_gives_them_the_staff_flag(tenant_admin_client, agent
     agent.refresh_from_db()
     assert agent.membership.role == Membership.Role.ADMIN
     assert agent.is_staff is True
+
+
+@pytest.mark.parametrize(
+    ("before", "change"),
+    [
+        ({"availability": "offline"}, {"availability": "online"}),
+        ({"max_concurrent_chats": 1}, {"max_concurrent_chats": 3}),
+    ],
+    ids=["set online", "capacity raised"],
+)
+def test_an_agent_the_admin_makes_available_is_given_the_waiting_conversations(
+    tenant_admin_client, tenant, before, change, django_capture_on_commit_callbacks
+):
+    membership = MembershipFactory(tenant=tenant, **{"availability": "online", **before})
+    presence_join(agent_presence_key(tenant.pk, membership.user_id))
+    ConversationFactory(tenant=tenant, status="assigned", assignee=membership.user)  # 1 of 1
+    waiting = ConversationFactory(tenant=tenant, status="queued", queued_at=timezone.now())
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = tenant_admin_client.post(
+            admin_url(Membership, "change", membership.pk), membership_post(membership, **change)
+        )
+
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.assignee_id) == ("assigned", membership.user_id)
+    assert callbacks  # announced, as when agents flip their own switch
 
 
 @pytest.mark.parametrize("change", [{"role": "agent"}, {"is_active": ""}])
