@@ -109,7 +109,7 @@ def console_api(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse
 @console_api
 def conversations_list(request: HttpRequest, membership: Membership) -> JsonResponse:
     """``?view=bot|queued|mine|all`` (default all), ``limit``, ``before`` (a ``next`` cursor)."""
-    limit = _int_param(
+    limit = int_param(
         request, "limit", default=CONVERSATIONS_PAGE_DEFAULT, low=1, high=CONSOLE_PAGE_MAX
     )
     before = _cursor_param(request.GET.get("before"))
@@ -169,8 +169,8 @@ def conversation_messages(
     request: HttpRequest, membership: Membership, conversation_id: str
 ) -> JsonResponse:
     """``?after=N`` (default 0) and ``limit``: messages with seq > N in order, notes included."""
-    after = _int_param(request, "after", default=0, low=0, high=MAX_ID)
-    limit = _int_param(
+    after = int_param(request, "after", default=0, low=0, high=MAX_ID)
+    limit = int_param(
         request, "limit", default=MESSAGES_PAGE_DEFAULT, low=1, high=MESSAGES_PAGE_MAX
     )
     messages = messages_after(
@@ -225,7 +225,7 @@ def conversation_contact(
 def canned_responses(request: HttpRequest, membership: Membership) -> JsonResponse:
     """``?q=`` (what follows the slash; empty for all) and ``limit``: active canned responses,
     shortcut prefix matches first."""
-    limit = _int_param(request, "limit", default=CANNED_PAGE_DEFAULT, low=1, high=CANNED_PAGE_MAX)
+    limit = int_param(request, "limit", default=CANNED_PAGE_DEFAULT, low=1, high=CANNED_PAGE_MAX)
     responses = canned_responses_search(
         tenant=membership.tenant, query=request.GET.get("q", ""), limit=limit + 1
     )
@@ -262,7 +262,7 @@ def _contact(contact) -> dict[str, Any]:
     }
 
 
-def _int_param(request: HttpRequest, name: str, *, default: int, low: int, high: int) -> int:
+def int_param(request: HttpRequest, name: str, *, default: int, low: int, high: int) -> int:
     raw = request.GET.get(name)
     if raw is None or raw == "":
         return default

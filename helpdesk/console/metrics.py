@@ -11,15 +11,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from helpdesk.console.access import console_page
-from helpdesk.console.api import console_api
-from helpdesk.console.selectors import display_name
+from helpdesk.console.api import console_api, int_param
 from helpdesk.conversations.metrics import (
     DEFAULT_DAYS,
     MAX_DAYS,
     metrics_period,
     tenant_metrics,
 )
-from helpdesk.core.errors import InvalidInput
+from helpdesk.tenants.access import display_name
 from helpdesk.tenants.models import Membership
 
 # What the page offers; the API takes any number of days up to MAX_DAYS.
@@ -55,13 +54,6 @@ def metrics_page(request: HttpRequest, membership: Membership) -> HttpResponse:
 @console_api
 def metrics_api(request: HttpRequest, membership: Membership) -> JsonResponse:
     """``GET /console/api/metrics?days=30``: every number of the reports page."""
-    period = metrics_period(days=_days(request.GET.get("days")))
+    days = int_param(request, "days", default=DEFAULT_DAYS, low=1, high=MAX_DAYS)
+    period = metrics_period(days=days)
     return JsonResponse(tenant_metrics(tenant=membership.tenant, period=period))
-
-
-def _days(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return DEFAULT_DAYS
-    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 3 or not 1 <= int(raw) <= MAX_DAYS:
-        raise InvalidInput(f"days must be an integer from 1 to {MAX_DAYS}.", field="days")
-    return int(raw)

@@ -1,29 +1,21 @@
 """Reads only the console needs. Every query is filtered by the tenant passed in."""
 
-from django.db.models import BooleanField, Case, Count, Q, Value, When
+from django.db.models import BooleanField, Case, Q, Value, When
 
 from helpdesk.console.models import SHORTCUT_MAX, CannedResponse
-from helpdesk.conversations.assignment import agent_presence_key
-from helpdesk.conversations.models import Conversation
+from helpdesk.conversations.assignment import agent_presence_key, members_with_load
 from helpdesk.core.errors import InvalidInput
 from helpdesk.realtime.presence import is_present
-from helpdesk.tenants.models import Membership, Tenant
+from helpdesk.tenants.access import active_members, display_name
+from helpdesk.tenants.models import Tenant
 
 CANNED_PAGE_MAX = 100
 
 
 def console_agents(*, tenant: Tenant) -> list[dict]:
     """The tenant's active members as ``{"id", "name"}``, to show assignees by name."""
-    memberships = (
-        Membership.objects.filter(tenant=tenant, is_active=True, user__is_active=True)
-        .select_related("user")
-        .order_by("user__username")
-    )
+    memberships = active_members(tenant.pk).select_related("user").order_by("user__username")
     return [{"id": m.user_id, "name": display_name(m.user)} for m in memberships]
-
-
-def display_name(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def agent_directory(*, tenant: Tenant) -> list[dict]:
@@ -34,19 +26,8 @@ def agent_directory(*, tenant: Tenant) -> list[dict]:
     them and ``capacity`` their ``max_concurrent_chats``. One query whatever the number of
     agents, plus a cache read per agent for presence.
     """
-    memberships = list(
-        Membership.objects.filter(tenant=tenant, is_active=True, user__is_active=True)
-        .select_related("user")
-        .annotate(
-            open_count=Count(
-                "user__assigned_conversations",
-                filter=Q(
-                    user__assigned_conversations__tenant=tenant,
-                    user__assigned_conversations__status=Conversation.Status.ASSIGNED,
-                ),
-            )
-        )
-        .order_by("user__first_name", "user__last_name", "user__username")
+    memberships = members_with_load(tenant=tenant).order_by(
+        "user__first_name", "user__last_name", "user__username"
     )
     return [
         {
@@ -55,7 +36,7 @@ def agent_directory(*, tenant: Tenant) -> list[dict]:
             "role": m.role,
             "availability": m.availability,
             "online": is_present(agent_presence_key(tenant.pk, m.user_id)),
-            "open": m.open_count,
+            "open": m.load,
             "capacity": m.max_concurrent_chats,
         }
         for m in memberships

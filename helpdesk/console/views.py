@@ -8,8 +8,9 @@ from django.views.decorators.http import require_GET
 
 from helpdesk.console.access import console_membership, console_page
 from helpdesk.console.forms import ConsoleAuthenticationForm
-from helpdesk.console.selectors import console_agents, display_name
+from helpdesk.console.selectors import console_agents
 from helpdesk.conversations.selectors import CONSOLE_VIEWS
+from helpdesk.tenants.access import display_name
 from helpdesk.tenants.models import Membership
 
 

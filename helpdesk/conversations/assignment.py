@@ -6,11 +6,12 @@ conversations are served longest-waiting first; the customers waiting are told t
 """
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 
 from helpdesk.conversations.models import Conversation
 from helpdesk.realtime.events import conversation_group, envelope, publish_on_commit
 from helpdesk.realtime.presence import is_present
+from helpdesk.tenants.access import active_members
 from helpdesk.tenants.models import Membership, Tenant
 
 # Customers further back than this are not sent position updates on every change.
@@ -22,9 +23,7 @@ def agent_presence_key(tenant_id: int, user_id: int) -> str:
 
 
 def agent_is_available(tenant_id: int, user) -> bool:
-    membership = Membership.objects.filter(
-        tenant_id=tenant_id, user=user, is_active=True, user__is_active=True
-    ).first()
+    membership = active_members(tenant_id).filter(user=user).first()
     return (
         membership is not None
         and membership.availability == Membership.Availability.ONLINE
@@ -32,16 +31,12 @@ def agent_is_available(tenant_id: int, user) -> bool:
     )
 
 
-def pick_agent(*, tenant: Tenant) -> Membership | None:
-    """The next available agent with spare capacity, round-robin by last assignment."""
-    candidates = (
-        Membership.objects.select_related("user")
-        .filter(
-            tenant=tenant,
-            is_active=True,
-            user__is_active=True,
-            availability=Membership.Availability.ONLINE,
-        )
+def members_with_load(*, tenant: Tenant) -> QuerySet[Membership]:
+    """Active members, each with ``load``: the conversations assigned to them now. The same
+    count routes conversations here and is shown to agents choosing whom to transfer to."""
+    return (
+        active_members(tenant.pk)
+        .select_related("user")
         .annotate(
             load=Count(
                 "user__assigned_conversations",
@@ -51,7 +46,14 @@ def pick_agent(*, tenant: Tenant) -> Membership | None:
                 ),
             )
         )
-        .filter(load__lt=F("max_concurrent_chats"))
+    )
+
+
+def pick_agent(*, tenant: Tenant) -> Membership | None:
+    """The next available agent with spare capacity, round-robin by last assignment."""
+    candidates = (
+        members_with_load(tenant=tenant)
+        .filter(availability=Membership.Availability.ONLINE, load__lt=F("max_concurrent_chats"))
         .order_by(F("last_assigned_at").asc(nulls_first=True), "pk")
     )
     for membership in candidates:

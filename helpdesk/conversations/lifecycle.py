@@ -30,6 +30,7 @@ from helpdesk.realtime.events import (
     envelope,
     publish_on_commit,
 )
+from helpdesk.tenants.access import display_name
 from helpdesk.tenants.models import Membership, Tenant
 
 HANDOFF_TEXT = "You're being connected to a member of our team. They'll reply here shortly."
@@ -53,9 +54,7 @@ def _locked(tenant: Tenant, conversation_id: int) -> Conversation:
 
 
 def _name(user: AbstractBaseUser | None) -> str:
-    if user is None:
-        return "Someone"
-    return user.get_full_name() or user.get_username()
+    return "Someone" if user is None else display_name(user)
 
 
 def _joined(agent: AbstractBaseUser) -> str:
@@ -178,9 +177,7 @@ def conversation_takeover(
             Conversation.Status.QUEUED,
             action="take over",
         )
-        _assign(
-            conversation, agent, event="takeover", text=f"{_name(agent)} joined the conversation."
-        )
+        _assign(conversation, agent, event="takeover", text=_joined(agent))
         stop_bot_on_commit(conversation)
     return conversation
 
@@ -193,9 +190,7 @@ def conversation_accept(
     with transaction.atomic():
         conversation = _locked(tenant, conversation_id)
         _require(conversation, Conversation.Status.QUEUED, action="accept")
-        _assign(
-            conversation, agent, event="accept", text=f"{_name(agent)} joined the conversation."
-        )
+        _assign(conversation, agent, event="accept", text=_joined(agent))
     return conversation
 
 

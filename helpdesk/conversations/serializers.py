@@ -3,6 +3,7 @@
 from typing import Any
 
 from helpdesk.conversations.models import Conversation, Message
+from helpdesk.tenants.access import display_name
 
 
 def message_payload(message: Message) -> dict[str, Any]:
@@ -29,7 +30,7 @@ def conversation_payload(
         "inbox": conversation.inbox_id,
         "contact": {"id": conversation.contact_id, "name": str(conversation.contact)},
         "assignee": conversation.assignee_id,
-        "assignee_name": _user_name(conversation.assignee) if conversation.assignee_id else None,
+        "assignee_name": display_name(conversation.assignee) if conversation.assignee_id else None,
         "has_bot": conversation.inbox.bot_id is not None,
         "last_seq": conversation.last_seq,
         "handoff_reason": conversation.handoff_reason,
@@ -48,12 +49,8 @@ def conversation_payload(
 
 def _sender_name(message: Message) -> str:
     if message.sender_type == Message.SenderType.AGENT and message.sender_user is not None:
-        return _user_name(message.sender_user)
+        return display_name(message.sender_user)
     return message.get_sender_type_display()
-
-
-def _user_name(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def _iso(value) -> str | None:

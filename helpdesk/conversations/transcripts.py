@@ -16,6 +16,7 @@ from django.db.models import Prefetch
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.core.errors import InvalidInput, NotFound
 from helpdesk.core.validation import clean_id
+from helpdesk.tenants.access import display_name
 from helpdesk.tenants.models import Tenant
 
 TRANSCRIPT_FORMAT = "helpdesk.transcript/1"
@@ -86,7 +87,7 @@ def _event_user_names(messages) -> dict[int, str]:
     if not wanted:
         return {}
     users = get_user_model().objects.filter(pk__in=wanted)
-    return {user.pk: user_display_name(user) for user in users}
+    return {user.pk: display_name(user) for user in users}
 
 
 def _transcript(conversation: Conversation, names: dict[int, str]) -> dict[str, Any]:
@@ -100,9 +101,7 @@ def _transcript(conversation: Conversation, names: dict[int, str]) -> dict[str, 
             "status": conversation.status,
             "inbox": {"id": conversation.inbox_id, "name": conversation.inbox.name},
             "contact": {"id": contact.pk, "name": str(contact), "email": contact.email},
-            "assignee": (
-                {"id": assignee.pk, "name": user_display_name(assignee)} if assignee else None
-            ),
+            "assignee": ({"id": assignee.pk, "name": display_name(assignee)} if assignee else None),
             "handoff_reason": conversation.handoff_reason,
             "created_at": _iso(conversation.created_at),
             "queued_at": _iso(conversation.queued_at),
@@ -143,12 +142,8 @@ def _message(message: Message, names: dict[int, str]) -> dict[str, Any]:
 def _sender_name(message: Message) -> str:
     if message.sender_type == Message.SenderType.AGENT:
         # A deleted agent's messages stay (sender_user is SET_NULL); they lose only the name.
-        return user_display_name(message.sender_user) if message.sender_user else "Agent"
+        return display_name(message.sender_user) if message.sender_user else "Agent"
     return _SENDER_LABELS.get(message.sender_type, message.sender_type)
-
-
-def user_display_name(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def event_description(entry: dict[str, Any]) -> str:

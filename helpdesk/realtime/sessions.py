@@ -44,6 +44,7 @@ from helpdesk.realtime.events import (
 )
 from helpdesk.realtime.frames import Frame, error_frame
 from helpdesk.realtime.presence import contact_presence_key, presence_join, presence_leave
+from helpdesk.tenants.access import display_name
 from helpdesk.tenants.services import membership_set_availability
 from helpdesk.widget.services import Visitor, visitor_token_renew
 
@@ -417,7 +418,7 @@ class AgentSession(ClientSession):
 
     @property
     def display_name(self) -> str:
-        return self.user.get_full_name() or self.user.get_username()
+        return display_name(self.user)
 
     async def welcome(self) -> list[Frame]:
         await self.join(agents_group(self.tenant_id))

@@ -1,6 +1,7 @@
 """Who acts for which tenant. Derived from the user's membership, never from a global."""
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from helpdesk.tenants.models import Membership, Tenant
@@ -17,6 +18,16 @@ def active_membership(user: AbstractBaseUser | AnonymousUser) -> Membership | No
         .filter(user=user, is_active=True, tenant__is_active=True)
         .first()
     )
+
+
+def active_members(tenant_id: int) -> QuerySet[Membership]:
+    """The tenant's members who may act: the membership and its user both active."""
+    return Membership.objects.filter(tenant_id=tenant_id, is_active=True, user__is_active=True)
+
+
+def display_name(user: AbstractBaseUser) -> str:
+    """How a member is named to customers and colleagues."""
+    return user.get_full_name() or user.get_username()
 
 
 def administered_tenant(user: AbstractBaseUser | AnonymousUser) -> Tenant | None:

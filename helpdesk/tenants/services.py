@@ -8,6 +8,7 @@ from django.db import transaction
 
 from helpdesk.core.errors import InvalidInput
 from helpdesk.realtime.events import agent_user_group, agents_group, envelope, publish_on_commit
+from helpdesk.tenants.access import display_name
 from helpdesk.tenants.models import Membership, Tenant
 
 
@@ -141,7 +142,7 @@ def _announce_availability(membership: Membership) -> None:
             data={
                 "who": "agent",
                 "id": user.pk,
-                "name": user.get_full_name() or user.get_username(),
+                "name": display_name(user),
                 "availability": membership.availability,
             },
         ),
