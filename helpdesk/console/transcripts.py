@@ -9,7 +9,12 @@ import json
 from django.http import HttpRequest, HttpResponse
 
 from helpdesk.console.api import console_api
-from helpdesk.conversations.transcripts import conversation_transcript, transcript_as_text
+from helpdesk.conversations.transcripts import (
+    conversation_transcript,
+    transcript_as_text,
+    transcript_filename,
+)
+from helpdesk.core.http import attachment
 from helpdesk.tenants.models import Membership
 
 
@@ -20,7 +25,7 @@ def transcript_json(
     """``GET …/transcript.json``: the transcript as a JSON attachment."""
     transcript = conversation_transcript(tenant=membership.tenant, conversation_id=conversation_id)
     body = json.dumps(transcript, ensure_ascii=False, indent=2)
-    return _attachment(body, "application/json", transcript_filename(transcript, "json"))
+    return attachment(body, "application/json", transcript_filename(transcript, "json"))
 
 
 @console_api
@@ -29,19 +34,6 @@ def transcript_text(
 ) -> HttpResponse:
     """``GET …/transcript.txt``: the transcript as a plain-text attachment."""
     transcript = conversation_transcript(tenant=membership.tenant, conversation_id=conversation_id)
-    return _attachment(
+    return attachment(
         transcript_as_text(transcript), "text/plain", transcript_filename(transcript, "txt")
     )
-
-
-def transcript_filename(transcript: dict, extension: str) -> str:
-    conversation = transcript["conversation"]
-    day = (conversation["created_at"] or "")[:10]
-    return f"conversation-{conversation['id']}-{day}.{extension}"
-
-
-def _attachment(body: str, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
-    # The name is built from an id and a date only: nothing to quote or escape.
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

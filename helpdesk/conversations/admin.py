@@ -14,7 +14,9 @@ from helpdesk.conversations.transcripts import (
     conversations_transcripts,
     event_description,
     transcript_as_text,
+    transcript_filename,
 )
+from helpdesk.core.http import attachment
 from helpdesk.tenants.admin_base import TenantScopedAdmin
 from helpdesk.tenants.models import Tenant
 
@@ -110,18 +112,18 @@ class ConversationAdmin(DeletesTokenUsagesWithConversations, TenantScopedAdmin):
 
     def transcript_json_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         transcript = self._one_transcript(request, object_id)
-        return _download(
+        return attachment(
             json.dumps(transcript, ensure_ascii=False, indent=2),
             "application/json",
-            f"conversation-{transcript['conversation']['id']}.json",
+            transcript_filename(transcript, "json"),
         )
 
     def transcript_text_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         transcript = self._one_transcript(request, object_id)
-        return _download(
+        return attachment(
             transcript_as_text(transcript),
             "text/plain",
-            f"conversation-{transcript['conversation']['id']}.txt",
+            transcript_filename(transcript, "txt"),
         )
 
     def _export_tenant(self, request: HttpRequest, tenant: Tenant) -> Tenant:
@@ -161,7 +163,7 @@ class ConversationAdmin(DeletesTokenUsagesWithConversations, TenantScopedAdmin):
         transcripts = self._selected_transcripts(request, queryset)
         if transcripts is None:
             return None
-        return _download(
+        return attachment(
             json.dumps(transcripts, ensure_ascii=False, indent=2),
             "application/json",
             "transcripts.json",
@@ -173,7 +175,7 @@ class ConversationAdmin(DeletesTokenUsagesWithConversations, TenantScopedAdmin):
         if transcripts is None:
             return None
         separator = "\n" + "=" * 72 + "\n\n"
-        return _download(
+        return attachment(
             separator.join(transcript_as_text(t) for t in transcripts),
             "text/plain",
             "transcripts.txt",
@@ -248,9 +250,3 @@ def _what(entry: dict) -> str:
     if entry["text"] and entry["text"] != description:
         return f"{description}\n“{entry['text']}”"
     return description
-
-
-def _download(body: str, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

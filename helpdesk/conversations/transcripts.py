@@ -254,3 +254,9 @@ def _iso(value: datetime | None) -> str | None:
 
 def _is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def transcript_filename(transcript: dict, extension: str) -> str:
+    conversation = transcript["conversation"]
+    day = (conversation["created_at"] or "")[:10]
+    return f"conversation-{conversation['id']}-{day}.{extension}"

@@ -429,7 +429,10 @@ def test_the_admin_downloads_one_transcript(tenant_admin_client, story):
 
     assert as_json.status_code == 200
     assert as_json["Content-Type"] == "application/json; charset=utf-8"
-    assert as_json["Content-Disposition"] == f'attachment; filename="conversation-{story.pk}.json"'
+    day = story.created_at.date().isoformat()  # named like the console's downloads
+    assert as_json["Content-Disposition"] == (
+        f'attachment; filename="conversation-{story.pk}-{day}.json"'
+    )
     assert json.loads(as_json.content)["conversation"]["id"] == story.pk
     assert as_text["Content-Type"] == "text/plain; charset=utf-8"
     assert as_text.content.decode() == EXPECTED_TEXT.format(id=story.pk)
