@@ -27,9 +27,6 @@ class CircuitBreaker:
     async def allow(self) -> bool:
         return await off_loop(self._allow)()
 
-    async def state(self) -> str:
-        return await off_loop(self._state)()
-
     async def record_success(self) -> None:
         await off_loop(cache.delete_many)([self.failures_key, self.opened_key, self.trial_key])
 
@@ -44,12 +41,6 @@ class CircuitBreaker:
             return False
         # Half-open: one trial call at a time, across all processes.
         return cache.add(self.trial_key, 1, timeout=self.cooldown)
-
-    def _state(self) -> str:
-        opened_at = cache.get(self.opened_key)
-        if opened_at is None:
-            return "closed"
-        return "open" if time.time() - opened_at < self.cooldown else "half-open"
 
     def _record_failure(self) -> None:
         if cache.add(self.failures_key, 1, timeout=None):

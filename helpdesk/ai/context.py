@@ -1,12 +1,6 @@
-"""What the bot sees: system prompt, plugin facts, and the last N turns, within a token budget.
+"""What the bot sees: system prompt, plugin facts, and the last N turns, within a token budget."""
 
-The database is the truth; a small LRU keyed by (conversation, last seq) saves re-reading the
-same history for every message of a burst, and can never be stale: a new message is a new key.
-"""
-
-from collections import OrderedDict
 from dataclasses import dataclass
-from threading import Lock
 
 from helpdesk.ai.models import BotConfig
 from helpdesk.ai.providers.base import ChatMessage
@@ -18,7 +12,6 @@ ROLE_FOR_SENDER = {
     Message.SenderType.BOT: "assistant",
     Message.SenderType.AGENT: "assistant",
 }
-HISTORY_CACHE_SIZE = 2048
 
 
 @dataclass(frozen=True)
@@ -27,42 +20,12 @@ class Turn:
     text: str
 
 
-class _HistoryCache:
-    """A bounded LRU of recent histories, one entry per (conversation, last_seq)."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self.entries: OrderedDict[tuple, list[Turn]] = OrderedDict()
-        self.lock = Lock()
-
-    def get(self, key: tuple) -> list[Turn] | None:
-        with self.lock:
-            turns = self.entries.get(key)
-            if turns is not None:
-                self.entries.move_to_end(key)
-            return turns
-
-    def put(self, key: tuple, turns: list[Turn]) -> None:
-        with self.lock:
-            self.entries[key] = turns
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-
-history_cache = _HistoryCache(HISTORY_CACHE_SIZE)
-
-
 def recent_turns(conversation: Conversation, *, turns: int, up_to_seq: int) -> list[Turn]:
     """Text messages of the last ``turns`` rounds up to ``up_to_seq``, oldest first.
 
     A round starts with a customer message; the unanswered customer messages at the end (the
     burst being answered) always count in full, whatever ``turns`` says.
     """
-    key = (conversation.tenant_id, conversation.pk, up_to_seq, turns)
-    cached = history_cache.get(key)
-    if cached is not None:
-        return cached
     rows = (
         Message.objects.filter(
             tenant_id=conversation.tenant_id,
@@ -88,7 +51,6 @@ def recent_turns(conversation: Conversation, *, turns: int, up_to_seq: int) -> l
         collected.append(Turn(sender, text))
         previous_sender = sender
     collected.reverse()
-    history_cache.put(key, collected)
     return collected
 
 

@@ -10,7 +10,6 @@ names the trigger, or a conversation no longer with the bot) and does nothing.
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -56,71 +55,53 @@ LOCK_SECONDS = 120
 class ReplyOutcome:
     status: str  # answered | handoff | fallback | interrupted | skipped
     detail: str = ""
-    message_id: int | None = None
     publishes: int = 0
-    first_delta_seconds: float | None = None
 
 
 def reply_client_id(trigger_id: int) -> str:
     return f"bot:{trigger_id}"
 
 
-async def bot_reply(conversation_id: int, trigger_message_id: int) -> ReplyOutcome:
-    """Answer the burst of customer messages that ``trigger_message_id`` ends."""
+async def bot_reply(trigger: Message) -> ReplyOutcome:
+    """Answer the burst of customer messages that ``trigger`` ends (its tenant loaded)."""
     try:
-        return await _bot_reply(conversation_id, trigger_message_id)
+        return await _bot_reply(trigger)
     except Exception:
         # Our own failure (the database, Redis) rather than the provider's: the customer must
         # still not be left with silence or a reply that streams forever.
-        logger.exception("Bot reply to message %s failed", trigger_message_id)
-        await _rescue(conversation_id, trigger_message_id)
+        logger.exception("Bot reply to message %s failed", trigger.pk)
+        await _rescue(trigger)
         return ReplyOutcome("fallback", "internal error")
 
 
-async def _rescue(conversation_id: int, trigger_message_id: int) -> None:
+async def _rescue(trigger: Message) -> None:
     def rescue() -> None:
-        conversation = Conversation.objects.select_related("tenant", "inbox__bot").get(
-            pk=conversation_id
-        )
-        client_id = reply_client_id(trigger_message_id)
+        client_id = reply_client_id(trigger.pk)
         for message in Message.objects.filter(
-            conversation=conversation, client_id=client_id, state=Message.State.STREAMING
+            tenant=trigger.tenant,
+            conversation_id=trigger.conversation_id,
+            client_id=client_id,
+            state=Message.State.STREAMING,
         ):
             message_stream_finish(
-                tenant=conversation.tenant,
+                tenant=trigger.tenant,
                 message_id=message.pk,
                 text=message.text,
                 state=Message.State.INTERRUPTED,
             )
-        if conversation.status != Conversation.Status.BOT:
-            return
-        bot = conversation.inbox.bot
-        message_post(
-            tenant=conversation.tenant,
-            conversation_id=conversation.pk,
-            sender=Sender.bot(),
-            text=bot.fallback_message if bot else DEFAULT_FALLBACK,
-            client_id=f"{client_id}:fallback",
-            metadata={"fallback": True},
-        )
-        with contextlib.suppress(InvalidTransition):
-            conversation_handoff(
-                tenant=conversation.tenant,
-                conversation_id=conversation.pk,
-                reason="bot unavailable: internal error",
-            )
+        _fall_back(trigger, f"{client_id}:fallback", "internal error")
 
     try:
         await db_call(rescue)()
     except Exception:
-        logger.exception("Could not even fall back in conversation %s", conversation_id)
+        logger.exception("Could not even fall back in conversation %s", trigger.conversation_id)
 
 
-async def _bot_reply(conversation_id: int, trigger_message_id: int) -> ReplyOutcome:
-    loaded = await db_call(_load)(conversation_id, trigger_message_id)
+async def _bot_reply(trigger: Message) -> ReplyOutcome:
+    loaded = await db_call(_load)(trigger)
     if isinstance(loaded, ReplyOutcome):
         return loaded
-    conversation, trigger, bot = loaded
+    conversation, bot = loaded
     tenant = conversation.tenant
 
     if bot is None:
@@ -138,7 +119,10 @@ async def _bot_reply(conversation_id: int, trigger_message_id: int) -> ReplyOutc
     if not await off_loop(cache.add)(lock_key, lock_token, timeout=LOCK_SECONDS):
         return ReplyOutcome("skipped", "another worker is answering this message")
     try:
-        still = await db_call(_load)(conversation_id, trigger_message_id)
+        # An agent taking over from here on leaves a stop order dated after this; one who
+        # took over before it is seen by the check just below.
+        since = time.time()
+        still = await db_call(_load)(trigger)
         if isinstance(still, ReplyOutcome):
             return still
         conversation = still[0]
@@ -148,7 +132,7 @@ async def _bot_reply(conversation_id: int, trigger_message_id: int) -> ReplyOutc
         keyword = _handoff_keyword(bot, turns)
         if keyword is not None:
             return await _handoff(conversation, f'the customer asked for a human ("{keyword}")')
-        return await _answer(conversation, trigger, bot, turns, lock_key)
+        return await _answer(conversation, trigger, bot, turns, lock_key, since)
     finally:
         await off_loop(_release)(lock_key, lock_token)
 
@@ -158,19 +142,14 @@ def _release(lock_key: str, lock_token: str) -> None:
         cache.delete(lock_key)
 
 
-def _load(conversation_id: int, trigger_message_id: int):
+def _load(trigger: Message):
     conversation = (
         Conversation.objects.select_related("tenant", "inbox__bot", "contact")
-        .filter(pk=conversation_id)
+        .filter(tenant=trigger.tenant, pk=trigger.conversation_id)
         .first()
     )
     if conversation is None:
         return ReplyOutcome("skipped", "the conversation is gone")
-    trigger = Message.objects.filter(
-        tenant_id=conversation.tenant_id, conversation=conversation, pk=trigger_message_id
-    ).first()
-    if trigger is None:
-        return ReplyOutcome("skipped", "the message is gone")
     if conversation.status != Conversation.Status.BOT:
         # Never answer where an agent (or the queue) owns the conversation.
         return ReplyOutcome("skipped", f"the conversation is {conversation.status}")
@@ -184,7 +163,7 @@ def _load(conversation_id: int, trigger_message_id: int):
     bot = conversation.inbox.bot
     if bot is not None and not bot.is_active:
         bot = None
-    return conversation, trigger, bot
+    return conversation, bot
 
 
 def _newer_customer_message(conversation: Conversation, seq: int) -> bool:
@@ -209,7 +188,12 @@ def _handoff_keyword(bot: BotConfig, turns: list[Turn]) -> str | None:
 
 
 async def _answer(
-    conversation: Conversation, trigger: Message, bot: BotConfig, turns: list[Turn], lock_key: str
+    conversation: Conversation,
+    trigger: Message,
+    bot: BotConfig,
+    turns: list[Turn],
+    lock_key: str,
+    since: float,
 ) -> ReplyOutcome:
     tenant = conversation.tenant
     breaker = CircuitBreaker(
@@ -219,7 +203,7 @@ async def _answer(
         cooldown=bot.breaker_cooldown_seconds,
     )
     if not await breaker.allow():
-        return await _fallback(conversation, trigger, bot, "the bot's service is unavailable")
+        return await _fallback(conversation, trigger, "the bot's service is unavailable")
 
     provider = await db_call(provider_for)(bot)
     extra_context = await collect_ai_context(tenant=tenant, conversation=conversation, context=[])
@@ -243,20 +227,17 @@ async def _answer(
         )
         return result.message.pk, result.message.seq
 
+    interval = bot.delta_interval_ms / 1000
     relay = StreamRelay(
         tenant_id=tenant.pk,
         conversation_id=conversation.pk,
-        interval=bot.delta_interval_ms / 1000,
+        interval=interval,
         filters=await astream_filters(tenant=tenant),
         open_message=open_message,
     )
-    started = time.monotonic()
     usage: Usage | None = None
     handoff: HandoffRequested | None = None
     stop = asyncio.Event()
-    watcher = asyncio.ensure_future(
-        _watch_for_stop(tenant.pk, conversation.pk, stop, bot.delta_interval_ms / 1000)
-    )
 
     async def consume() -> None:
         nonlocal usage, handoff
@@ -276,79 +257,85 @@ async def _answer(
                 renewed = time.monotonic()
                 await off_loop(cache.touch)(lock_key, LOCK_SECONDS)
 
-    await _typing(tenant.pk, conversation.pk, True)
-    relay.start()
-    streaming = asyncio.ensure_future(consume())
-    stopped = asyncio.ensure_future(stop.wait())
-    try:
-        # Each read is bounded by the SDK's timeout; the whole reply, retries included, by this.
-        deadline = bot.request_timeout_seconds * (bot.max_retries + 1) * 2
-        await asyncio.wait(
-            {streaming, stopped}, timeout=deadline, return_when=asyncio.FIRST_COMPLETED
-        )
-        if stop.is_set():
-            # An agent took over (or the bot was stopped): end within one flush interval,
-            # keeping what the customer has already seen.
-            await cancel_and_wait(streaming)
-            shown = await relay.abandon()
-            message_id = await _finish(tenant, relay, shown, Message.State.INTERRUPTED)
-            return _outcome("interrupted", relay, started, message_id)
-        if not streaming.done():
-            await cancel_and_wait(streaming)
-            error = ProviderError(f"no complete reply within {deadline:.0f} s")
-        else:
-            error = streaming.exception()
-        if error is not None:
-            if not isinstance(error, ProviderError):
-                logger.error("Bot reply failed", exc_info=error)
-            await breaker.record_failure()
-            shown = await relay.abandon()
-            await _finish(tenant, relay, shown, Message.State.INTERRUPTED)
-            return await _fallback(conversation, trigger, bot, str(error), relay=relay)
-        await breaker.record_success()
-        text = await relay.finish()
-        if provider.name == BotConfig.Provider.FAQ:
-            # The FAQ bot calls no API; its usage is counted, and says so.
-            usage_record = (usage or _counted(messages, text), TokenUsage.Source.COUNTED, "faq")
-        elif usage is not None:
-            usage_record = (usage, TokenUsage.Source.API, bot.model)
-        else:
-            usage_record = (_counted(messages, text), TokenUsage.Source.COUNTED, bot.model)
-        message_id = await _finish(tenant, relay, text, Message.State.COMPLETE, usage_record)
-        if message_id is not None:
-            stored = await db_call(Message.objects.get)(pk=message_id)
-            await run_after_bot_reply(tenant=tenant, message=stored)
-        if handoff is not None:
-            await _handoff(conversation, handoff.reason)
-            return _outcome("handoff", relay, started, message_id, handoff.reason)
-        return _outcome("answered", relay, started, message_id)
-    finally:
-        await cancel_and_wait(stopped)
-        await cancel_and_wait(watcher)
-        await _typing(tenant.pk, conversation.pk, False)
+    # Set within one flush interval of an agent taking over (an order dated after ``since``).
+    stop_order = bot_stop_key(tenant.pk, conversation.pk)
+    async with stop_orders().watching(stop_order, since=since, interval=interval, stop=stop):
+        await _typing(tenant.pk, conversation.pk, True)
+        relay.start()
+        streaming = asyncio.ensure_future(consume())
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            # Each read is bounded by the SDK's timeout; the whole reply, retries included,
+            # by this.
+            deadline = bot.request_timeout_seconds * (bot.max_retries + 1) * 2
+            await asyncio.wait(
+                {streaming, stopped}, timeout=deadline, return_when=asyncio.FIRST_COMPLETED
+            )
+            if stop.is_set():
+                # An agent took over (or the bot was stopped): end within one flush interval,
+                # keeping what the customer has already seen.
+                await cancel_and_wait(streaming)
+                shown = await relay.abandon()
+                await _finish(tenant, relay, shown, Message.State.INTERRUPTED)
+                return ReplyOutcome("interrupted", publishes=relay.publishes)
+            if not streaming.done():
+                await cancel_and_wait(streaming)
+                error = ProviderError(f"no complete reply within {deadline:.0f} s")
+            else:
+                error = streaming.exception()
+            if error is not None:
+                if not isinstance(error, ProviderError):
+                    logger.error("Bot reply failed", exc_info=error)
+                await breaker.record_failure()
+                shown = await relay.abandon()
+                await _finish(tenant, relay, shown, Message.State.INTERRUPTED)
+                return await _fallback(conversation, trigger, str(error), relay=relay)
+            await breaker.record_success()
+            text = await relay.finish()
+            stored = await _finish(
+                tenant,
+                relay,
+                text,
+                Message.State.COMPLETE,
+                (usage or _counted(messages, text), provider.model),
+            )
+            if stored is not None:
+                await run_after_bot_reply(tenant=tenant, message=stored)
+            if handoff is not None:
+                await _handoff(conversation, handoff.reason)
+                return ReplyOutcome("handoff", handoff.reason, relay.publishes)
+            return ReplyOutcome("answered", publishes=relay.publishes)
+        finally:
+            await cancel_and_wait(stopped)
+            await _typing(tenant.pk, conversation.pk, False)
 
 
 def _counted(messages, text: str) -> Usage:
     prompt = count_chat_tokens([(m.role, m.content) for m in messages])
-    return Usage(prompt_tokens=prompt, completion_tokens=count_tokens(text))
+    return Usage(prompt_tokens=prompt, completion_tokens=count_tokens(text), counted=True)
 
 
 async def _finish(
-    tenant, relay: StreamRelay, text: str, state: Message.State, usage: tuple | None = None
-) -> int | None:
-    """Store the streamed message's final text; with token usage when it completed."""
+    tenant,
+    relay: StreamRelay,
+    text: str,
+    state: Message.State,
+    usage: tuple[Usage, str] | None = None,
+) -> Message | None:
+    """Store the streamed message's final text, with (usage, model) when it completed; the
+    stored message, or None if there was none or it had been finished already."""
     if relay.message is None:
         return None
     message_id = relay.message[0]
 
-    def store() -> None:
+    def store() -> Message | None:
         with transaction.atomic():
             message = message_stream_finish(
                 tenant=tenant, message_id=message_id, text=text, state=state
             )
             if message is None or usage is None:
-                return
-            counts, source, model = usage
+                return message
+            counts, model = usage
             TokenUsage.objects.update_or_create(
                 message=message,
                 defaults={
@@ -357,18 +344,19 @@ async def _finish(
                     "model": model[:100],
                     "prompt_tokens": counts.prompt_tokens,
                     "completion_tokens": counts.completion_tokens,
-                    "source": source,
+                    "source": (
+                        TokenUsage.Source.COUNTED if counts.counted else TokenUsage.Source.API
+                    ),
                 },
             )
+            return message
 
-    await db_call(store)()
-    return message_id
+    return await db_call(store)()
 
 
 async def _fallback(
     conversation: Conversation,
     trigger: Message,
-    bot: BotConfig,
     reason: str,
     relay: StreamRelay | None = None,
 ) -> ReplyOutcome:
@@ -377,16 +365,36 @@ async def _fallback(
     client_id = reply_client_id(trigger.pk)
     if relay is not None and relay.message is not None:
         client_id += ":fallback"
-    await db_call(message_post)(
-        tenant=conversation.tenant,
-        conversation_id=conversation.pk,
-        sender=Sender.bot(),
-        text=bot.fallback_message,
-        client_id=client_id,
-        metadata={"fallback": True},
-    )
-    await _handoff(conversation, f"bot unavailable: {reason}"[:200])
+    await db_call(_fall_back)(trigger, client_id, reason)
     return ReplyOutcome("fallback", reason)
+
+
+def _fall_back(trigger: Message, client_id: str, reason: str) -> None:
+    """The fallback message and the handoff, in one transaction — unless the conversation left
+    the bot meanwhile (an agent has it, and the bot must not speak there)."""
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("inbox__bot")
+            .filter(tenant=trigger.tenant, pk=trigger.conversation_id)
+            .first()
+        )
+        if conversation is None or conversation.status != Conversation.Status.BOT:
+            return
+        bot = conversation.inbox.bot
+        message_post(
+            tenant=trigger.tenant,
+            conversation_id=conversation.pk,
+            sender=Sender.bot(),
+            text=bot.fallback_message if bot else DEFAULT_FALLBACK,
+            client_id=client_id,
+            metadata={"fallback": True},
+        )
+        conversation_handoff(
+            tenant=trigger.tenant,
+            conversation_id=conversation.pk,
+            reason=f"bot unavailable: {reason}"[:200],
+        )
 
 
 async def _handoff(conversation: Conversation, reason: str) -> ReplyOutcome:
@@ -409,28 +417,3 @@ async def _typing(tenant_id: int, conversation_id: int, typing: bool) -> None:
             data={"sender": "bot", "name": "Bot", "typing": typing},
         ),
     )
-
-
-async def _watch_for_stop(
-    tenant_id: int, conversation_id: int, stop: asyncio.Event, interval: float
-) -> None:
-    """Set ``stop`` within one flush interval of an order to stop issued after we started."""
-    started = time.time()
-    # Taken over between the checks before the reply and now?
-    if not await db_call(_still_with_bot)(conversation_id):
-        stop.set()
-        return
-    key = bot_stop_key(tenant_id, conversation_id)
-    async with stop_orders().watching(key, since=started, interval=interval, stop=stop):
-        await stop.wait()
-
-
-def _still_with_bot(conversation_id: int) -> bool:
-    return Conversation.objects.filter(pk=conversation_id, status=Conversation.Status.BOT).exists()
-
-
-def _outcome(
-    status: str, relay: StreamRelay, started: float, message_id: int | None, detail: str = ""
-) -> ReplyOutcome:
-    first = relay.first_publish_at - started if relay.first_publish_at is not None else None
-    return ReplyOutcome(status, detail, message_id, relay.publishes, first)

@@ -37,7 +37,6 @@ class StreamRelay:
         self.buffer = ""
         self.shown = ""  # everything flushed so far (filtered): the reply as screens know it
         self.publishes = 0
-        self.first_publish_at: float | None = None
         self._last_flush = 0.0
         self._lock = asyncio.Lock()
         self._ticker: asyncio.Task | None = None
@@ -88,8 +87,6 @@ class StreamRelay:
                     data={"id": message_id, "delta": delta, "sender": "bot"},
                 ),
             )
-            if self.first_publish_at is None:
-                self.first_publish_at = time.monotonic()
 
     async def _tick(self) -> None:
         # Text that arrived just after a flush would otherwise wait for the next token.

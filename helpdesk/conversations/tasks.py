@@ -34,7 +34,7 @@ async def _process(message_id: int) -> str:
     if message is None:
         return "gone"
     await run_customer_message_hooks(tenant=message.tenant, message=message)
-    outcome = await bot_reply(message.conversation_id, message.pk)
+    outcome = await bot_reply(message)
     return f"{outcome.status}: {outcome.detail}".strip(": ")
 
 

@@ -50,16 +50,6 @@ class PluginContext:
     logger: logging.LoggerAdapter
 
 
-# The hooks a plugin may implement. The runner (helpdesk.plugins.runner) knows how to call each.
-HOOK_NAMES = (
-    "on_customer_message",
-    "before_ai",
-    "on_bot_stream",
-    "after_bot_reply",
-    "on_agent_message",
-)
-
-
 class BasePlugin:
     """Subclass this, set ``id`` and ``name``, declare ``config_fields``, override hooks."""
 

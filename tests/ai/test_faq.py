@@ -211,7 +211,7 @@ async def test_a_match_streams_the_answer_in_chunks_then_usage():
     assert len(deltas) > 10
     assert all(len(d.text) <= 40 for d in deltas)
     assert events[-1] == Usage(
-        prompt_tokens=count_tokens("怎么退货"), completion_tokens=count_tokens(answer)
+        prompt_tokens=count_tokens("怎么退货"), completion_tokens=count_tokens(answer), counted=True
     )
     assert not any(isinstance(e, HandoffRequested) for e in events)
 

@@ -115,7 +115,7 @@ async def test_the_bot_streams_its_answer_and_stores_it_once_with_usage(conversa
     trigger = await customer_says(conversation, "When does my order ship?")
 
     async with Screen(conversation) as screen:
-        outcome = await bot_reply(conversation.pk, trigger.pk)
+        outcome = await bot_reply(trigger)
 
     assert outcome.status == "answered"
     [reply] = await bot_messages(conversation)
@@ -146,7 +146,7 @@ async def test_deltas_are_coalesced_never_one_publish_per_token(conversation, fa
     trigger = await customer_says(conversation, "Tell me everything")
 
     async with Screen(conversation) as screen:
-        outcome = await bot_reply(conversation.pk, trigger.pk)
+        outcome = await bot_reply(trigger)
 
     deltas = screen.of("message.delta")
     assert outcome.publishes == len(deltas)
@@ -158,7 +158,7 @@ async def test_a_server_without_stream_usage_gets_counted_tokens(conversation, f
     fake_llm.script(reply="你好，我们明天发货。", usage_never=True)
     trigger = await customer_says(conversation, "什么时候发货？")
 
-    await bot_reply(conversation.pk, trigger.pk)
+    await bot_reply(trigger)
 
     [reply] = await bot_messages(conversation)
     usage = await db(TokenUsage.objects.get)(message=reply)
@@ -174,7 +174,7 @@ async def test_a_server_that_rejects_stream_options_is_answered_without_them(
 
     for n in range(2):
         trigger = await customer_says(conversation, f"question {n}")
-        outcome = await bot_reply(conversation.pk, trigger.pk)
+        outcome = await bot_reply(trigger)
         assert outcome.status == "answered"
 
     with_options = [r for r in fake_llm.chat_requests if "stream_options" in r.body]
@@ -185,7 +185,7 @@ async def test_a_server_without_tool_calling_is_answered_without_tools(conversat
     fake_llm.script(reply="Fine.", no_tools="reject")
     trigger = await customer_says(conversation, "hello")
 
-    outcome = await bot_reply(conversation.pk, trigger.pk)
+    outcome = await bot_reply(trigger)
 
     assert outcome.status == "answered"
     assert "tools" not in fake_llm.chat_requests[-1].body
@@ -197,7 +197,7 @@ async def test_non_streaming_bots_answer_in_one_piece(conversation, fake_llm, bo
     fake_llm.script(reply="All in one go.")
     trigger = await customer_says(conversation, "hello")
 
-    outcome = await bot_reply(conversation.pk, trigger.pk)
+    outcome = await bot_reply(trigger)
 
     assert outcome.status == "answered"
     assert [m.text for m in await bot_messages(conversation)] == ["All in one go."]
@@ -213,7 +213,7 @@ async def test_the_model_can_hand_off_with_the_tool(conversation, fake_llm):
     )
     trigger = await customer_says(conversation, "I want a refund NOW")
 
-    outcome = await bot_reply(conversation.pk, trigger.pk)
+    outcome = await bot_reply(trigger)
 
     assert (outcome.status, outcome.detail) == ("handoff", "refund dispute")
     conversation = await refreshed(conversation)
@@ -227,7 +227,7 @@ async def test_the_model_can_hand_off_with_the_tool(conversation, fake_llm):
 async def test_handoff_keywords_skip_the_model(conversation, fake_llm, text):
     trigger = await customer_says(conversation, text)
 
-    outcome = await bot_reply(conversation.pk, trigger.pk)
+    outcome = await bot_reply(trigger)
 
     assert outcome.status == "handoff"
     assert fake_llm.total_requests == 0
@@ -243,7 +243,7 @@ async def test_the_bot_never_answers_where_an_agent_owns_the_conversation(
         status="assigned", assignee=agent
     )
 
-    outcome = await bot_reply(conversation.pk, trigger.pk)
+    outcome = await bot_reply(trigger)
 
     assert outcome.status == "skipped"
     assert fake_llm.total_requests == 0
@@ -292,7 +292,7 @@ async def test_an_agent_taking_over_stops_the_stream_within_a_flush_interval(
         return asyncio.get_running_loop().time()
 
     takeover = asyncio.ensure_future(take_over_after_first_words())
-    outcome = await bot_reply(conversation.pk, trigger.pk)
+    outcome = await bot_reply(trigger)
     stopped_at = asyncio.get_running_loop().time()
 
     assert outcome.status == "interrupted"
@@ -330,7 +330,7 @@ async def test_failures_end_in_the_fallback_message_and_the_human_queue(
     trigger = await customer_says(conversation, "hello?")
 
     async with Screen(conversation) as screen:
-        outcome = await asyncio.wait_for(bot_reply(conversation.pk, trigger.pk), 15)
+        outcome = await asyncio.wait_for(bot_reply(trigger), 15)
 
     assert outcome.status == "fallback"
     messages = await bot_messages(conversation)
@@ -346,7 +346,7 @@ async def test_a_refused_connection_ends_in_the_fallback(conversation, bot):
     await db(bot.save)()
     trigger = await customer_says(conversation, "hello?")
 
-    outcome = await bot_reply(conversation.pk, trigger.pk)
+    outcome = await bot_reply(trigger)
 
     assert outcome.status == "fallback"
     assert (await refreshed(conversation)).status == "queued"
@@ -359,7 +359,7 @@ async def test_retries_absorb_a_single_failure(conversation, fake_llm, bot):
     fake_llm.enqueue({"fail": 503, "retry_after": 0.05})
     trigger = await customer_says(conversation, "hello")
 
-    outcome = await bot_reply(conversation.pk, trigger.pk)
+    outcome = await bot_reply(trigger)
 
     assert outcome.status == "answered"
     assert fake_llm.total_requests == 2
@@ -374,7 +374,7 @@ async def test_the_breaker_opens_after_consecutive_failures_and_half_opens_later
     async def one_reply():
         conversation = await db(ConversationFactory)(tenant=tenant, inbox=inbox)
         trigger = await customer_says(conversation, "hello")
-        return await bot_reply(conversation.pk, trigger.pk)
+        return await bot_reply(trigger)
 
     for _ in range(3):
         assert (await one_reply()).status == "fallback"
@@ -397,8 +397,8 @@ async def test_duplicate_jobs_for_one_message_give_one_reply(conversation, fake_
     fake_llm.script(reply="Only once.", tokens_per_second=100)
     trigger = await customer_says(conversation, "hello")
 
-    outcomes = await asyncio.gather(*(bot_reply(conversation.pk, trigger.pk) for _ in range(4)))
-    again = await bot_reply(conversation.pk, trigger.pk)
+    outcomes = await asyncio.gather(*(bot_reply(trigger) for _ in range(4)))
+    again = await bot_reply(trigger)
 
     assert sorted(o.status for o in outcomes) == ["answered", "skipped", "skipped", "skipped"]
     assert again.status == "skipped"
@@ -421,7 +421,7 @@ async def test_a_job_redelivered_after_a_worker_died_mid_stream_completes_the_sa
         state="streaming",
     )
 
-    outcome = await bot_reply(conversation.pk, trigger.pk)
+    outcome = await bot_reply(trigger)
 
     assert outcome.status == "answered"
     [reply] = await bot_messages(conversation)
@@ -436,10 +436,10 @@ async def test_a_burst_of_messages_gets_one_completion(conversation, fake_llm, b
     await db(bot.save)()
     fake_llm.script(reply="Answering both.")
     first = await customer_says(conversation, "Hi")
-    first_job = asyncio.ensure_future(bot_reply(conversation.pk, first.pk))
+    first_job = asyncio.ensure_future(bot_reply(first))
     await asyncio.sleep(0.1)
     second = await customer_says(conversation, "where is order 1001?")
-    second_job = asyncio.ensure_future(bot_reply(conversation.pk, second.pk))
+    second_job = asyncio.ensure_future(bot_reply(second))
 
     outcomes = await asyncio.gather(first_job, second_job)
 
@@ -481,7 +481,7 @@ async def test_every_streamed_and_stored_piece_passes_the_output_filters(
     trigger = await customer_says(conversation, "tell me")
 
     async with Screen(conversation) as screen:
-        await bot_reply(conversation.pk, trigger.pk)
+        await bot_reply(trigger)
 
     shown = "".join(d["data"]["delta"] for d in screen.of("message.delta"))
     assert "secret" not in shown

@@ -35,6 +35,7 @@ class TextDelta:
 class Usage:
     prompt_tokens: int
     completion_tokens: int
+    counted: bool = False  # True: counted with tiktoken here, not reported by an API
 
 
 @dataclass(frozen=True)
@@ -57,13 +58,10 @@ class Capabilities:
 class ProviderError(Exception):
     """A failure the pipeline answers with retries, the breaker and the fallback message."""
 
-    def __init__(self, message: str, *, retryable: bool = True):
-        super().__init__(message)
-        self.retryable = retryable
-
 
 class Provider(Protocol):
     name: str
+    model: str  # what token usage is recorded against
 
     @property
     def capabilities(self) -> Capabilities: ...

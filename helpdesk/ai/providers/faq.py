@@ -342,6 +342,7 @@ class FAQProvider:
     """Answers with the best-matching knowledge article, or asks for a human."""
 
     name = "faq"
+    model = "faq"  # no API is called: its usage is counted, and recorded as the FAQ's
     capabilities = Capabilities(tools=False, usage_in_stream=False)
 
     def __init__(
@@ -373,7 +374,11 @@ class FAQProvider:
                 if i and self.chunk_delay > 0:
                     await asyncio.sleep(self.chunk_delay)
                 yield TextDelta(chunk)
-        yield Usage(prompt_tokens=count_tokens(question), completion_tokens=count_tokens(answer))
+        yield Usage(
+            prompt_tokens=count_tokens(question),
+            completion_tokens=count_tokens(answer),
+            counted=True,
+        )
 
 
 # --- Per-tenant indexes -----------------------------------------------------------------------

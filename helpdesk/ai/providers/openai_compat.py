@@ -95,9 +95,7 @@ class OpenAICompatibleProvider:
             except openai.BadRequestError as error:
                 if self._drop_unsupported_feature(request, error):
                     continue
-                raise ProviderError(
-                    f"the endpoint refused the request: {error}", retryable=False
-                ) from error
+                raise ProviderError(f"the endpoint refused the request: {error}") from error
             except openai.APIError as error:
                 raise ProviderError(_describe(error)) from error
             except (httpx.HTTPError, json.JSONDecodeError, ValueError) as error:
@@ -105,7 +103,7 @@ class OpenAICompatibleProvider:
                 raise ProviderError(f"the endpoint sent a malformed answer: {error!r}") from error
             break
         else:
-            raise ProviderError("the endpoint refused every form of the request", retryable=False)
+            raise ProviderError("the endpoint refused every form of the request")
 
         if not request.stream:
             async for event in self._events_from_completion(response):
