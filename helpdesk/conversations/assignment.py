@@ -5,8 +5,11 @@ An agent is available when their switch says online AND a console of theirs is c
 conversations are served longest-waiting first; the customers waiting are told their place.
 """
 
+from datetime import datetime
+
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
 
 from helpdesk.conversations.models import Conversation
 from helpdesk.realtime.events import conversation_group, envelope, publish_on_commit
@@ -123,6 +126,38 @@ def schedule_queue_reminder(conversation: Conversation) -> None:
     jobs.enqueue_later(
         queue_reminder,
         settings.QUEUE_REMINDER_SECONDS,
+        conversation.tenant_id,
         conversation.pk,
         conversation.queued_at.isoformat(),
     )
+
+
+def queue_remind(*, tenant_id: int, conversation_id: int, queued_at: datetime) -> bool:
+    """No handoff goes unnoticed: a conversation still waiting since ``queued_at`` is brought
+    to the agents' attention again, and the next reminder is scheduled. False when it is no
+    longer waiting (taken, resolved, or queued again since)."""
+    from helpdesk.conversations.lifecycle import notify_agents
+
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("contact", "tenant")
+            .filter(tenant_id=tenant_id, pk=conversation_id)
+            .first()
+        )
+        if (
+            conversation is None
+            or conversation.status != Conversation.Status.QUEUED
+            or conversation.queued_at != queued_at
+        ):
+            return False
+        minutes = max(1, int((timezone.now() - conversation.queued_at).total_seconds() // 60))
+        notify_agents(
+            tenant_id,
+            "waiting",
+            conversation,
+            f"{conversation.contact} has been waiting {minutes} min "
+            f"(#{queue_position(conversation)} in the queue).",
+        )
+        schedule_queue_reminder(conversation)
+    return True

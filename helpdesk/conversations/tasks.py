@@ -2,10 +2,8 @@
 twice (a Celery redelivery, or a duplicate enqueue): every effect is idempotent."""
 
 from celery import shared_task
-from django.db import transaction
-from django.utils import timezone
 
-from helpdesk.conversations.models import Conversation, Message
+from helpdesk.conversations.models import Message
 
 
 @shared_task(name="helpdesk.customer_message_received", acks_late=True)
@@ -39,30 +37,12 @@ async def _process(message_id: int) -> str:
 
 
 @shared_task(name="helpdesk.queue_reminder", acks_late=True)
-def queue_reminder(conversation_id: int, queued_at: str) -> str:
-    """No handoff goes unnoticed: still waiting since the same moment → tell the agents again."""
+def queue_reminder(tenant_id: int, conversation_id: int, queued_at: str) -> str:
     from django.utils.dateparse import parse_datetime
 
-    from helpdesk.conversations.assignment import queue_position, schedule_queue_reminder
-    from helpdesk.conversations.lifecycle import notify_agents
+    from helpdesk.conversations.assignment import queue_remind
 
-    conversation = (
-        Conversation.objects.select_related("contact", "tenant").filter(pk=conversation_id).first()
+    reminded = queue_remind(
+        tenant_id=tenant_id, conversation_id=conversation_id, queued_at=parse_datetime(queued_at)
     )
-    if (
-        conversation is None
-        or conversation.status != Conversation.Status.QUEUED
-        or conversation.queued_at != parse_datetime(queued_at)
-    ):
-        return "no longer waiting"
-    minutes = max(1, int((timezone.now() - conversation.queued_at).total_seconds() // 60))
-    with transaction.atomic():
-        notify_agents(
-            conversation.tenant_id,
-            "waiting",
-            conversation,
-            f"{conversation.contact} has been waiting {minutes} min "
-            f"(#{queue_position(conversation)} in the queue).",
-        )
-        schedule_queue_reminder(conversation)
-    return "reminded"
+    return "reminded" if reminded else "no longer waiting"

@@ -528,7 +528,7 @@ def test_a_conversation_still_waiting_is_surfaced_again(
     agents = listen(agents_group(tenant.pk))
 
     with django_capture_on_commit_callbacks(execute=True):
-        result = queue_reminder(conversation.pk, conversation.queued_at.isoformat())
+        result = queue_reminder(tenant.pk, conversation.pk, conversation.queued_at.isoformat())
 
     assert result == "reminded"
     [note] = [e for e in agents.events() if e["type"] == "notification"]
@@ -541,7 +541,16 @@ def test_no_reminder_once_someone_accepted(tenant, with_bot, agent):
     queued_at = refreshed(with_bot).queued_at
     lifecycle.conversation_accept(tenant=tenant, conversation_id=with_bot.pk, agent=agent)
 
-    assert queue_reminder(with_bot.pk, queued_at.isoformat()) == "no longer waiting"
+    assert queue_reminder(tenant.pk, with_bot.pk, queued_at.isoformat()) == "no longer waiting"
+
+
+def test_no_reminder_for_a_conversation_of_another_tenant(tenant, other_tenant, with_bot):
+    lifecycle.conversation_handoff(tenant=tenant, conversation_id=with_bot.pk, reason="x")
+    queued_at = refreshed(with_bot).queued_at
+
+    assert queue_reminder(other_tenant.pk, with_bot.pk, queued_at.isoformat()) == (
+        "no longer waiting"
+    )
 
 
 # --- Bad input: other tenants, revoked agents ---------------------------------------------------
