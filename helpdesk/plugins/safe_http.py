@@ -467,6 +467,15 @@ class SafeHttpClient:
             hop = self._check_url(response, base=hop.url)  # a redirect's absolute target
         raise FetchError(REDIRECTS, f"more than {self.max_redirects} redirects", url=str(hop.url))
 
+    def allows(self, url: str) -> bool:
+        """Whether a request to ``url`` would pass the scheme, host and allow-list checks (the
+        address checks happen when it is resolved)."""
+        try:
+            self._check_url(url)
+        except BlockedURL:
+            return False
+        return True
+
     def _check_url(self, url: str | httpx.URL, base: httpx.URL | None = None) -> _Hop:
         shown = str(url)
         try:

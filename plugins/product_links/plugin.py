@@ -19,7 +19,7 @@ from helpdesk.core.asyncdb import db_call
 from helpdesk.plugins.base import BasePlugin
 from helpdesk.plugins.config import ConfigField, FieldType
 from helpdesk.plugins.registry import register
-from helpdesk.plugins.safe_http import SafeFetchError
+from helpdesk.plugins.safe_http import SafeFetchError, SafeHttpClient
 from plugins.product_links.facts import (
     DEFAULT_PATTERN,
     MAX_PATTERN_LENGTH,
@@ -62,21 +62,10 @@ def _valid_template(template: str) -> None:
 
 
 def _valid_hosts(hosts: list[str]) -> None:
-    from helpdesk.plugins.safe_http import SafeHttpClient
-
     try:
         SafeHttpClient(allow_hosts=hosts)
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
-
-
-def _host_allowed(host: str, allowed: list[str]) -> bool:
-    host = host.lower().rstrip(".")
-    for entry in allowed:
-        entry = entry.lower().rstrip(".")
-        if host == entry or (entry.startswith("*.") and host.endswith(entry[1:])):
-            return True
-    return False
 
 
 @register
@@ -155,8 +144,10 @@ class ProductLinksPlugin(BasePlugin):
     def clean_config(cls, config: dict[str, Any]) -> dict[str, Any]:
         template = config["api_url_template"]
         if template:
-            host = urlsplit(template.replace("{id}", "1")).hostname or ""
-            if not _host_allowed(host, config["allowed_hosts"]):
+            url = template.replace("{id}", "1")
+            # The client's own check: the same host normalisation (IDNA, case, trailing dot).
+            if not SafeHttpClient(allow_hosts=config["allowed_hosts"]).allows(url):
+                host = urlsplit(url).hostname or ""
                 raise ValidationError(
                     {"api_url_template": f"Add {host} to the allowed hosts to use this API."}
                 )

@@ -932,3 +932,12 @@ def test_safe_response_text_strips_a_bom_and_never_raises():
     assert response.text() == "hi"
     broken = safe_http.SafeResponse("http://x/", 200, "text/html", "undefined", b"ok")
     assert broken.text() == "ok"
+
+
+def test_allows_answers_the_clients_own_scheme_and_allow_list_checks():
+    client = SafeHttpClient(allow_hosts=["*.example.com", "Bücher.example"])
+
+    assert client.allows("https://api.example.com/p/1")
+    assert client.allows("https://xn--bcher-kva.example/")
+    assert not client.allows("https://example.org/")
+    assert not client.allows("ftp://api.example.com/")

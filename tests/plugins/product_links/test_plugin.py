@@ -328,6 +328,22 @@ def test_the_admin_stores_a_valid_configuration(tenant_admin_client, tenant):
     assert row.config["api_url_template"] == "https://api.shop.example.com/products/{id}"
 
 
+def test_the_api_host_is_matched_as_the_fetching_client_matches_it(tenant_admin_client, tenant):
+    """An internationalised host listed as typed matches its ASCII (punycode) form in the URL."""
+    response = admin_post(
+        tenant_admin_client,
+        cfg_allowed_hosts="shop.example.com\nBücher.Example.",
+        cfg_api_url_template="https://xn--bcher-kva.example/products/{id}",
+    )
+
+    assert response.status_code == 302
+    assert (
+        PluginConfig.objects.get(tenant=tenant)
+        .config["api_url_template"]
+        .startswith("https://xn--bcher-kva.example/")
+    )
+
+
 @pytest.mark.parametrize(
     ("fields", "field", "fragment"),
     [
