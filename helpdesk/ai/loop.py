@@ -9,15 +9,11 @@ and lets one channel-layer connection pool carry every delta.
 import asyncio
 import threading
 from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from helpdesk.realtime.events import mark_long_lived
 
 T = TypeVar("T")
-
-# Below DATABASE_POOL_MAX (20 by default): every thread may hold a pooled connection at once.
-AI_LOOP_THREADS = 16
 
 _loop: asyncio.AbstractEventLoop | None = None
 _lock = threading.Lock()
@@ -27,12 +23,9 @@ def ai_loop() -> asyncio.AbstractEventLoop:
     global _loop
     with _lock:
         if _loop is None or _loop.is_closed():
+            # Database and cache calls leave it for the process's blocking-call pool
+            # (helpdesk.core.asyncdb), shared with the server's loop where there is one.
             loop = asyncio.new_event_loop()
-            # Database and cache calls leave the loop for this pool; the default (cores + 4
-            # threads) would queue dozens of concurrent replies behind a handful of queries.
-            loop.set_default_executor(
-                ThreadPoolExecutor(max_workers=AI_LOOP_THREADS, thread_name_prefix="helpdesk-ai")
-            )
             mark_long_lived(loop)
             thread = threading.Thread(target=loop.run_forever, name="helpdesk-ai-loop", daemon=True)
             thread.start()
