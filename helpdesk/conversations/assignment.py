@@ -12,9 +12,9 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from helpdesk.conversations.models import Conversation
-from helpdesk.realtime.events import conversation_group, envelope, publish_on_commit
-from helpdesk.realtime.presence import is_present
-from helpdesk.tenants.access import active_members
+from helpdesk.realtime.events import agents_group, conversation_group, envelope, publish_on_commit
+from helpdesk.realtime.presence import is_present, presence_join, presence_leave
+from helpdesk.tenants.access import active_members, display_name
 from helpdesk.tenants.models import Membership, Tenant
 
 # Customers further back than this are not sent position updates on every change.
@@ -23,6 +23,31 @@ POSITION_UPDATES = 50
 
 def agent_presence_key(tenant_id: int, user_id: int) -> str:
     return f"t{tenant_id}.u{user_id}.agent"
+
+
+def agent_console_opened(*, tenant: Tenant, user) -> None:
+    """A console of ``user`` connected. Presence counts connections across tabs and nodes; the
+    first is announced to colleagues. A console coming online may be what a waiting customer
+    needs, so the queue is served."""
+    if presence_join(agent_presence_key(tenant.pk, user.pk)):
+        _announce_presence(tenant, user, online=True)
+    assign_waiting(tenant=tenant)
+
+
+def agent_console_closed(*, tenant: Tenant, user) -> None:
+    if presence_leave(agent_presence_key(tenant.pk, user.pk)):
+        _announce_presence(tenant, user, online=False)
+
+
+def _announce_presence(tenant: Tenant, user, *, online: bool) -> None:
+    publish_on_commit(
+        agents_group(tenant.pk),
+        envelope(
+            "presence",
+            conversation_id=None,
+            data={"who": "agent", "id": user.pk, "name": display_name(user), "online": online},
+        ),
+    )
 
 
 def agent_is_available(tenant_id: int, user) -> bool:

@@ -248,3 +248,13 @@ def customer_conversation_check(*, tenant: Tenant, inbox, contact, conversation_
     ).exists():
         raise NotFound("Conversation not found.")
     return conversation_id
+
+
+def customer_latest_conversation(*, tenant: Tenant, inbox, contact) -> Conversation | None:
+    """The conversation a returning visitor picks up: their newest one in this inbox."""
+    return (
+        Conversation.objects.select_related("contact", "inbox", "assignee")
+        .filter(tenant=tenant, inbox=inbox, contact=contact)
+        .order_by("-created_at")
+        .first()
+    )

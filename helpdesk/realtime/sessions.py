@@ -11,11 +11,12 @@ import time
 from typing import Any, Protocol
 
 from helpdesk.conversations import lifecycle
-from helpdesk.conversations.assignment import agent_presence_key, assign_waiting
+from helpdesk.conversations.assignment import agent_console_closed, agent_console_opened
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.selectors import (
     conversation_get,
     customer_conversation_check,
+    customer_latest_conversation,
     messages_after,
 )
 from helpdesk.conversations.serializers import conversation_payload, message_payload
@@ -241,13 +242,8 @@ class CustomerSession(ClientSession):
         ]
 
     def _welcome_state(self) -> tuple[Conversation | None, str]:
-        conversation = (
-            Conversation.objects.select_related("contact", "inbox", "assignee")
-            .filter(
-                tenant=self.visitor.tenant, inbox=self.visitor.inbox, contact=self.visitor.contact
-            )
-            .order_by("-created_at")
-            .first()
+        conversation = customer_latest_conversation(
+            tenant=self.visitor.tenant, inbox=self.visitor.inbox, contact=self.visitor.contact
         )
         return conversation, visitor_token_renew(self.visitor)
 
@@ -424,9 +420,7 @@ class AgentSession(ClientSession):
         await self.join(agents_group(self.tenant_id))
         # Revocation notices and personal notifications for this user arrive here.
         await self.join(agent_user_group(self.tenant_id, self.user.pk))
-        await self._presence(online=True)
-        # A console coming online may be what a waiting customer needs.
-        await db_call(assign_waiting)(tenant=self.tenant)
+        await db_call(agent_console_opened)(tenant=self.tenant, user=self.user)
         return [
             envelope(
                 "welcome",
@@ -436,25 +430,8 @@ class AgentSession(ClientSession):
         ]
 
     async def close(self) -> None:
-        await self._presence(online=False)
+        await db_call(agent_console_closed)(tenant=self.tenant, user=self.user)
         await self.leave_all()
-
-    async def _presence(self, *, online: bool) -> None:
-        change = presence_join if online else presence_leave
-        if await off_loop(change)(agent_presence_key(self.tenant_id, self.user.pk)):
-            await send_now(
-                agents_group(self.tenant_id),
-                envelope(
-                    "presence",
-                    conversation_id=None,
-                    data={
-                        "who": "agent",
-                        "id": self.user.pk,
-                        "name": self.display_name,
-                        "online": online,
-                    },
-                ),
-            )
 
     async def still_allowed(self) -> bool:
         try:

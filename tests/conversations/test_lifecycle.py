@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from helpdesk.conversations import lifecycle
 from helpdesk.conversations.assignment import (
+    agent_console_closed,
+    agent_console_opened,
     agent_presence_key,
     assign_waiting,
     pick_agent,
@@ -504,6 +506,25 @@ def test_resolving_frees_capacity_for_the_next_in_the_queue(tenant, bot_inbox):
     lifecycle.conversation_resolve(tenant=tenant, conversation_id=first.pk, agent=alice)
 
     assert refreshed(second).assignee == alice
+
+
+def test_an_agents_console_connecting_serves_the_queue_and_is_announced_once(
+    tenant, bot_inbox, listen, django_capture_on_commit_callbacks
+):
+    agent = make_agent(tenant, present=False)
+    waiting = ConversationFactory(tenant=tenant, inbox=bot_inbox, status="queued")
+    waiting.queued_at = timezone.now()
+    waiting.save()
+    colleagues = listen(agents_group(tenant.pk))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_console_opened(tenant=tenant, user=agent)
+        agent_console_opened(tenant=tenant, user=agent)  # a second tab
+        agent_console_closed(tenant=tenant, user=agent)
+
+    assert refreshed(waiting).assignee == agent
+    presence = [e["data"] for e in colleagues.events() if e["type"] == "presence"]
+    assert [(p["id"], p["online"]) for p in presence] == [(agent.pk, True)]
 
 
 def test_an_agent_going_offline_stops_receiving_conversations(tenant, bot_inbox):
