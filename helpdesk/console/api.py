@@ -35,13 +35,9 @@ from helpdesk.conversations.selectors import (
 from helpdesk.conversations.serializers import conversation_payload, message_payload
 from helpdesk.core.errors import (
     AuthenticationFailed,
-    ConversationClosed,
     InvalidInput,
-    NotFound,
-    OriginNotAllowed,
     PermissionDenied,
     RateLimited,
-    Revoked,
     ServiceError,
 )
 from helpdesk.core.validation import MAX_ID
@@ -53,23 +49,12 @@ CANNED_PAGE_DEFAULT = 50
 PAST_CONVERSATIONS_SHOWN = 20
 PRODUCT_CARDS_SHOWN = 20
 
+
 # Most specific first. A code not listed here is an input problem of some kind: 400.
-_STATUS_BY_ERROR: tuple[tuple[type[ServiceError], int], ...] = (
-    (NotFound, 404),
-    (PermissionDenied, 403),
-    (Revoked, 403),
-    (OriginNotAllowed, 403),
+def error_response(error: ServiceError) -> JsonResponse:
     # DRF's convention for session auth: without a WWW-Authenticate scheme to offer, a missing
     # login is a 403 with its own code rather than a 401.
-    (AuthenticationFailed, 403),
-    (ConversationClosed, 409),
-    (RateLimited, 429),
-    (InvalidInput, 400),
-)
-
-
-def error_response(error: ServiceError) -> JsonResponse:
-    status = next((s for cls, s in _STATUS_BY_ERROR if isinstance(error, cls)), 400)
+    status = 403 if isinstance(error, AuthenticationFailed) else error.http_status
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if "field" in error.details:
         body["field"] = error.details["field"]

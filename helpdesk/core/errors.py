@@ -1,4 +1,5 @@
-"""Service-layer errors. Each carries a stable ``code`` that every transport maps to its answer.
+"""Service-layer errors. Each carries a stable ``code`` that every transport maps to its answer,
+and the HTTP status the HTTP transports answer it with.
 
 Transports never invent codes of their own: they translate these. ``docs/protocol.md`` lists the
 codes; changing one is a breaking change for clients.
@@ -7,6 +8,7 @@ codes; changing one is a breaking change for clients.
 
 class ServiceError(Exception):
     code = "error"
+    http_status = 400
     default_message = "The request could not be completed."
 
     def __init__(self, message: str | None = None, **details):
@@ -34,21 +36,25 @@ class NotFound(ServiceError):
     """Also raised for another tenant's objects: the two must be indistinguishable."""
 
     code = "not_found"
+    http_status = 404
     default_message = "Not found."
 
 
 class ConversationClosed(ServiceError):
     code = "conversation_closed"
+    http_status = 409
     default_message = "The conversation is resolved; no new messages can be posted."
 
 
 class PermissionDenied(ServiceError):
     code = "forbidden"
+    http_status = 403
     default_message = "You are not allowed to do this."
 
 
 class RateLimited(ServiceError):
     code = "rate_limited"
+    http_status = 429
     default_message = "Too many requests; slow down."
 
     def __init__(self, message: str | None = None, *, retry_after: int, **details):
@@ -60,6 +66,7 @@ class AuthenticationFailed(ServiceError):
     """Base of the errors that end a connection: the client must authenticate again."""
 
     code = "unauthenticated"
+    http_status = 401
     default_message = "Authenticate first."
 
 
@@ -75,11 +82,13 @@ class TokenExpired(AuthenticationFailed):
 
 class OriginNotAllowed(ServiceError):
     code = "origin_not_allowed"
+    http_status = 403
     default_message = "This page is not allowed to use this inbox."
 
 
 class Revoked(ServiceError):
     code = "revoked"
+    http_status = 403
     default_message = "Your access has been removed."
 
 
@@ -95,9 +104,23 @@ class UnknownType(ServiceError):
 
 class FrameTooLarge(ServiceError):
     code = "frame_too_large"
+    http_status = 413
     default_message = "The frame is too large."
 
 
 class ServerError(ServiceError):
     code = "server_error"
+    http_status = 500
     default_message = "Something went wrong on our side; nothing was stored."
+
+
+def http_status_for_code(code: str) -> int:
+    """The HTTP status of the error with ``code``, for answers built from error frames."""
+    for error_class in _subclasses(ServiceError):
+        if error_class.code == code:
+            return error_class.http_status
+    return ServiceError.http_status
+
+
+def _subclasses(cls: type[ServiceError]) -> list[type[ServiceError]]:
+    return [cls, *(sub for direct in cls.__subclasses__() for sub in _subclasses(direct))]

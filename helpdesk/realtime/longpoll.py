@@ -22,8 +22,6 @@ from helpdesk.widget.http import (
     frames_response,
     request_ip,
     request_origin,
-    retry_after,
-    status_for,
 )
 from helpdesk.widget.services import Visitor, visitor_authenticate
 
@@ -57,10 +55,7 @@ async def poll_send(request: HttpRequest) -> HttpResponse:
         frames = await session.welcome()
     else:
         frames = await session.handle(frame)
-    response = frames_response(frames, status=status_for(frames))
-    wait = retry_after(frames)
-    if wait is not None:
-        response["Retry-After"] = str(wait)
+    response = frames_response(frames)
     response.origin_checked = True
     return response
 

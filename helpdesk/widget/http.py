@@ -14,49 +14,26 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from helpdesk.core.errors import OriginNotAllowed, RateLimited, ServiceError
+from helpdesk.core.errors import (
+    OriginNotAllowed,
+    ServiceError,
+    http_status_for_code,
+)
 from helpdesk.core.ratelimit import client_address
 from helpdesk.realtime.frames import error_frame
-
-STATUS_FOR_CODE = {
-    "invalid_json": 400,
-    "unknown_type": 400,
-    "invalid": 400,
-    "text_empty": 400,
-    "text_too_long": 400,
-    "unauthenticated": 401,
-    "token_invalid": 401,
-    "token_expired": 401,
-    "origin_not_allowed": 403,
-    "forbidden": 403,
-    "revoked": 403,
-    "not_found": 404,
-    "conversation_closed": 409,
-    "frame_too_large": 413,
-    "rate_limited": 429,
-    "server_error": 500,
-}
 
 ALLOWED_HEADERS = "Content-Type, Authorization, X-Inbox-Key"
 
 
-def frames_response(frames: list[dict[str, Any]], *, status: int = 200) -> JsonResponse:
-    return JsonResponse({"events": frames}, status=status, encoder=DjangoJSONEncoder)
-
-
-def status_for(frames: list[dict[str, Any]]) -> int:
-    """200, or the status of the first error among ``frames``."""
-    for frame in frames:
-        if frame["type"] == "error":
-            return STATUS_FOR_CODE.get(frame["data"]["code"], 400)
-    return 200
-
-
-def retry_after(frames: list[dict[str, Any]]) -> int | None:
-    for frame in frames:
-        if frame["type"] == "error" and "retry_after" in frame["data"]:
-            return frame["data"]["retry_after"]
-    return None
+def frames_response(frames: list[dict[str, Any]]) -> JsonResponse:
+    """``{"events": frames}``: 200, or the status of the first error among them (with its
+    Retry-After when it is a rate limit)."""
+    errors = [frame["data"] for frame in frames if frame["type"] == "error"]
+    status = http_status_for_code(errors[0]["code"]) if errors else 200
+    response = JsonResponse({"events": frames}, status=status, encoder=DjangoJSONEncoder)
+    if errors and "retry_after" in errors[0]:
+        response["Retry-After"] = str(errors[0]["retry_after"])
+    return response
 
 
 def cross_origin(methods: str) -> Callable:
@@ -91,9 +68,7 @@ def cross_origin(methods: str) -> Callable:
 
 
 def error_response(error: ServiceError) -> JsonResponse:
-    response = frames_response([error_frame(error)], status=STATUS_FOR_CODE.get(error.code, 400))
-    if isinstance(error, RateLimited):
-        response["Retry-After"] = str(error.retry_after)
+    response = frames_response([error_frame(error)])
     # An origin that failed the inbox's check gets no CORS headers: the browser hides the answer.
     response.origin_checked = not isinstance(error, OriginNotAllowed)
     return response
