@@ -6,7 +6,7 @@ from helpdesk.conversations.services import Sender, message_post
 from helpdesk.tenants.models import Membership
 from helpdesk.tenants.services import membership_changed, tenant_changed, user_changed
 from tests.factories import ConversationFactory, MembershipFactory, UserFactory
-from tests.realtime.test_customer_consumer import start_conversation
+from tests.realtime.clients import message_send, start_conversation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,20 +68,8 @@ async def test_agent_sends_messages_and_notes_and_sees_both(connect_agent, agent
     console = await connected(connect_agent, agent)
     await subscribed(console, conversation)
 
-    await console.send(
-        {
-            "type": "message.send",
-            "conversation": conversation.pk,
-            "data": {"text": "reply", "client_id": "a-1"},
-        }
-    )
-    await console.send(
-        {
-            "type": "message.send",
-            "conversation": conversation.pk,
-            "data": {"text": "internal", "client_id": "a-2", "kind": "note"},
-        }
-    )
+    await console.send(message_send("reply", "a-1", conversation.pk))
+    await console.send(message_send("internal", "a-2", conversation.pk, kind="note"))
 
     acks, created = [], []
     while len(acks) < 2 or len(created) < 2:
@@ -127,20 +115,8 @@ async def test_notes_never_reach_the_customer(
     conversation_id = await start_conversation(customer)
     console = await connected(connect_agent, agent)
 
-    await console.send(
-        {
-            "type": "message.send",
-            "conversation": conversation_id,
-            "data": {"text": "secret", "client_id": "n-1", "kind": "note"},
-        }
-    )
-    await console.send(
-        {
-            "type": "message.send",
-            "conversation": conversation_id,
-            "data": {"text": "public", "client_id": "a-1"},
-        }
-    )
+    await console.send(message_send("secret", "n-1", conversation_id, kind="note"))
+    await console.send(message_send("public", "a-1", conversation_id))
 
     created = await customer.recv_type("message.created")
     assert created["data"]["text"] == "public"
@@ -183,11 +159,7 @@ async def test_another_tenants_conversation_is_answered_like_a_missing_one(
             {"type": "resume", "conversation": conversation_id, "seq": 0},
             {"type": "typing", "conversation": conversation_id, "data": {"typing": True}},
             {"type": "read", "conversation": conversation_id, "seq": 0},
-            {
-                "type": "message.send",
-                "conversation": conversation_id,
-                "data": {"text": "x", "client_id": f"x{conversation_id}"},
-            },
+            message_send("x", f"x{conversation_id}", conversation_id),
         ):
             await console.send(frame)
             error = await console.recv_type("error")
@@ -313,13 +285,7 @@ async def test_a_revoked_agent_cannot_send_even_before_the_notice(
     console = await connected(connect_agent, agent)
     await db(Membership.objects.filter(user=agent).update)(is_active=False)
 
-    await console.send(
-        {
-            "type": "message.send",
-            "conversation": conversation.pk,
-            "data": {"text": "x", "client_id": "a"},
-        }
-    )
+    await console.send(message_send("x", "a", conversation.pk))
 
     assert (await console.recv_type("error"))["data"]["code"] == "revoked"
     assert await db(Message.objects.count)() == 0

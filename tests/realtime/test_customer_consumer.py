@@ -4,27 +4,11 @@ from channels.db import database_sync_to_async
 from helpdesk.conversations.models import Contact, Conversation, Message
 from helpdesk.conversations.services import Sender, message_post
 from tests.factories import ContactFactory, ConversationFactory, InboxFactory
+from tests.realtime.clients import message_send, start_conversation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 db = database_sync_to_async
-
-
-def send(text, client_id, conversation=None):
-    return {
-        "type": "message.send",
-        "conversation": conversation,
-        "data": {"text": text, "client_id": client_id},
-    }
-
-
-async def start_conversation(client, text="hi", client_id="c-1") -> int:
-    """The first message: ack, then the replay of the new conversation so far."""
-    await client.send(send(text, client_id))
-    ack = await client.recv_type("ack")
-    assert (await client.recv_type("message.created"))["seq"] == ack["seq"]
-    assert (await client.recv_type("resumed"))["seq"] == ack["seq"]
-    return ack["conversation"]
 
 
 async def count_messages() -> int:
@@ -53,7 +37,7 @@ async def test_first_message_starts_a_conversation_and_is_acked_and_broadcast(
     client = await connect_customer(inbox, issued.token)
     await client.recv_type("welcome")
 
-    await client.send(send("Where is my order?", "c-1"))
+    await client.send(message_send("Where is my order?", "c-1"))
     ack = await client.recv_type("ack")
     created = await client.recv_type("message.created")
 
@@ -72,14 +56,14 @@ async def test_resend_after_reconnect_is_stored_and_broadcast_once(
     issued = await db(issue_token)()
     first = await connect_customer(inbox, issued.token)
     await first.recv_type("welcome")
-    await first.send(send("hello", "same-id"))
+    await first.send(message_send("hello", "same-id"))
     ack = await first.recv_type("ack")
     await first.recv_type("message.created")
     await first.close()
 
     again = await connect_customer(inbox, issued.token)
     welcome = await again.recv_type("welcome")
-    await again.send(send("hello", "same-id", conversation=welcome["conversation"]))
+    await again.send(message_send("hello", "same-id", conversation=welcome["conversation"]))
     second_ack = await again.recv_type("ack")
 
     assert second_ack["seq"] == ack["seq"]
@@ -94,7 +78,7 @@ async def test_resume_replays_missed_messages_in_order_without_notes(
     issued = await db(issue_token)()
     client = await connect_customer(inbox, issued.token)
     await client.recv_type("welcome")
-    await client.send(send("hi", "c-1"))
+    await client.send(message_send("hi", "c-1"))
     ack = await client.recv_type("ack")
     await client.close()
     conversation_id = ack["conversation"]
@@ -133,7 +117,7 @@ async def test_two_tabs_of_one_visitor_both_see_each_message(inbox, issue_token,
     tab2 = await connect_customer(inbox, issued.token)
     await tab2.recv_type("welcome")
 
-    await tab2.send(send("second", "c-2", conversation=conversation_id))
+    await tab2.send(message_send("second", "c-2", conversation=conversation_id))
     assert (await tab2.recv_type("ack"))["seq"] == 2
 
     assert (await tab1.recv_type("message.created"))["data"]["text"] == "second"
@@ -228,7 +212,7 @@ async def test_malformed_frames_are_answered_with_a_stable_code(
 async def test_oversized_frame_is_refused(inbox, issue_token, connect_customer, settings):
     client = await welcomed(inbox, issue_token, connect_customer)
 
-    await client.send(send("x" * (settings.WS_MAX_FRAME_BYTES + 1), "c-1"))
+    await client.send(message_send("x" * (settings.WS_MAX_FRAME_BYTES + 1), "c-1"))
     error = await client.recv()
 
     assert error["data"]["code"] == "frame_too_large"
@@ -239,7 +223,7 @@ async def test_oversized_text_is_refused(inbox, issue_token, connect_customer, s
     settings.MESSAGE_MAX_CHARS = 100
     client = await welcomed(inbox, issue_token, connect_customer)
 
-    await client.send(send("x" * 101, "c-1"))
+    await client.send(message_send("x" * 101, "c-1"))
     error = await client.recv()
 
     assert error["data"] == {
@@ -264,7 +248,7 @@ async def test_another_tenants_conversation_is_answered_like_a_nonexistent_one(
     answers = []
     for conversation_id in (foreign.pk, foreign.pk + 1000):
         for frame in (
-            send("hi", f"c-{conversation_id}", conversation=conversation_id),
+            message_send("hi", f"c-{conversation_id}", conversation=conversation_id),
             {"type": "resume", "conversation": conversation_id, "seq": 0},
             {"type": "typing", "conversation": conversation_id, "data": {"typing": True}},
             {"type": "read", "conversation": conversation_id, "seq": 1},
@@ -295,7 +279,7 @@ async def test_writing_in_a_resolved_conversation_reopens_it(inbox, issue_token,
     conversation_id = await start_conversation(client)
     await db(Conversation.objects.filter(pk=conversation_id).update)(status="resolved")
 
-    await client.send(send("again", "c-2", conversation=conversation_id))
+    await client.send(message_send("again", "c-2", conversation=conversation_id))
     ack = await client.recv_type("ack")
 
     conversation = await db(Conversation.objects.get)(pk=conversation_id)
@@ -316,11 +300,11 @@ async def test_rate_limit_answers_with_retry_after_and_stores_nothing_more(
     client = await welcomed(inbox, issue_token, connect_customer)
     conversation_id = await start_conversation(client)
     for n in range(2):
-        await client.send(send(f"m{n}", f"m-{n}", conversation=conversation_id))
+        await client.send(message_send(f"m{n}", f"m-{n}", conversation=conversation_id))
         await client.recv_type("ack")
         await client.recv_type("message.created")
 
-    await client.send(send("one too many", "c-4"))
+    await client.send(message_send("one too many", "c-4"))
     error = await client.recv_type("error")
 
     assert error["data"]["code"] == "rate_limited"
@@ -335,7 +319,7 @@ async def test_per_ip_rate_limit_spans_visitors(inbox, issue_token, connect_cust
     for n, client in enumerate(clients[:2]):
         await start_conversation(client, client_id=f"c-{n}")
 
-    await clients[2].send(send("hi", "c-2"))
+    await clients[2].send(message_send("hi", "c-2"))
 
     assert (await clients[2].recv_type("error"))["data"]["code"] == "rate_limited"
     assert await count_messages() == 2
@@ -355,7 +339,7 @@ async def assert_refused(client, code, close_code=4401):
 async def test_frames_before_hello_are_refused(inbox, connect_customer):
     client = await connect_customer(inbox, hello=False)
 
-    await client.send(send("sneaky", "c-1"))
+    await client.send(message_send("sneaky", "c-1"))
 
     error = await client.recv()
     assert error["data"]["code"] == "unauthenticated"
@@ -465,7 +449,7 @@ async def test_a_previous_token_keeps_the_same_visitor(issue_token):
 
 async def test_a_customer_is_not_told_of_their_own_presence(inbox, issue_token, connect_customer):
     client = await connect_customer(inbox, (await db(issue_token)()).token)
-    await client.send(send("hello", "p-1"))
+    await client.send(message_send("hello", "p-1"))
     seen = [(await client.recv())["type"]]
     while seen[-1] != "resumed":  # the conversation has started
         seen.append((await client.recv())["type"])

@@ -11,7 +11,7 @@ from channels.layers import get_channel_layer
 from helpdesk.conversations.selectors import messages_after
 from helpdesk.conversations.services import Sender, message_post
 from helpdesk.realtime.events import LAYER_MESSAGE_TYPE
-from tests.realtime.test_customer_consumer import start_conversation
+from tests.realtime.clients import message_send, start_conversation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,23 +60,11 @@ async def test_replaying_events_onto_stale_state_matches_a_fresh_fetch(
         action = rng.choice(["customer", "resend", "agent", "note", "drop"])
         if action == "customer":
             sent += 1
-            await client.send(
-                {
-                    "type": "message.send",
-                    "conversation": conversation_id,
-                    "data": {"text": f"c{sent}", "client_id": f"c-{sent}"},
-                }
-            )
+            await client.send(message_send(f"c{sent}", f"c-{sent}", conversation_id))
         elif action == "resend":
             # Same client_id as an earlier message: must not become a new message.
             n = rng.randint(0, sent)
-            await client.send(
-                {
-                    "type": "message.send",
-                    "conversation": conversation_id,
-                    "data": {"text": "resent", "client_id": f"c-{n}"},
-                }
-            )
+            await client.send(message_send("resent", f"c-{n}", conversation_id))
         elif action in ("agent", "note"):
             await db(message_post)(
                 tenant=inbox.tenant,

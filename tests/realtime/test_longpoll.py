@@ -9,6 +9,7 @@ from django.test import AsyncClient
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.services import Sender, message_post
 from tests.factories import ConversationFactory
+from tests.realtime.clients import message_send
 from tests.realtime.conftest import ORIGIN
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,16 +47,8 @@ async def wait(inbox, token, conversation_id, seq, origin=ORIGIN):
     )
 
 
-def message(text, client_id, conversation=None):
-    return {
-        "type": "message.send",
-        "conversation": conversation,
-        "data": {"text": text, "client_id": client_id},
-    }
-
-
 async def start(inbox, token) -> int:
-    response = await send(inbox, token, message("hello", "c-1"))
+    response = await send(inbox, token, message_send("hello", "c-1"))
     assert response.status_code == 200
     return response.json()["events"][0]["conversation"]
 
@@ -73,7 +66,7 @@ async def test_hello_over_long_poll_answers_welcome(inbox, visitor):
 
 
 async def test_send_answers_ack_and_the_new_conversation_so_far(inbox, visitor):
-    response = await send(inbox, visitor.token, message("hello", "c-1"))
+    response = await send(inbox, visitor.token, message_send("hello", "c-1"))
 
     assert types(response) == ["ack", "message.created", "resumed"]
     assert response.json()["events"][1]["data"]["text"] == "hello"
@@ -83,7 +76,7 @@ async def test_send_answers_ack_and_the_new_conversation_so_far(inbox, visitor):
 async def test_a_send_in_a_known_conversation_answers_just_the_ack(inbox, visitor):
     conversation_id = await start(inbox, visitor.token)
 
-    response = await send(inbox, visitor.token, message("more", "c-2", conversation_id))
+    response = await send(inbox, visitor.token, message_send("more", "c-2", conversation_id))
 
     # The next GET delivers the message; replaying it here too would send it twice.
     assert types(response) == ["ack"]
@@ -92,7 +85,7 @@ async def test_a_send_in_a_known_conversation_answers_just_the_ack(inbox, visito
 async def test_resend_over_long_poll_is_stored_once(inbox, visitor):
     conversation_id = await start(inbox, visitor.token)
 
-    again = await send(inbox, visitor.token, message("hello", "c-1", conversation_id))
+    again = await send(inbox, visitor.token, message_send("hello", "c-1", conversation_id))
 
     assert again.json()["events"][0]["seq"] == 1
     assert await db(Message.objects.count)() == 1
@@ -198,7 +191,9 @@ async def test_bad_frames_get_a_status_and_a_code(inbox, visitor, frame, status,
 
 
 async def test_oversized_body_is_413(inbox, visitor, settings):
-    response = await send(inbox, visitor.token, message("x" * settings.WS_MAX_FRAME_BYTES, "c"))
+    response = await send(
+        inbox, visitor.token, message_send("x" * settings.WS_MAX_FRAME_BYTES, "c")
+    )
 
     assert response.status_code == 413
     assert response.json()["events"][0]["data"]["code"] == "frame_too_large"
@@ -208,7 +203,7 @@ async def test_rate_limit_is_429_with_retry_after(inbox, visitor, settings):
     settings.RATE_CUSTOMER_MESSAGES = (1, 60)
     conversation_id = await start(inbox, visitor.token)
 
-    response = await send(inbox, visitor.token, message("again", "c-2", conversation_id))
+    response = await send(inbox, visitor.token, message_send("again", "c-2", conversation_id))
 
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= 60
@@ -220,7 +215,7 @@ async def test_writing_in_a_resolved_conversation_reopens_it(inbox, visitor):
     conversation_id = await start(inbox, visitor.token)
     await db(Conversation.objects.filter(pk=conversation_id).update)(status="resolved")
 
-    response = await send(inbox, visitor.token, message("again", "c-2", conversation_id))
+    response = await send(inbox, visitor.token, message_send("again", "c-2", conversation_id))
 
     assert response.status_code == 200
     assert (await db(Conversation.objects.get)(pk=conversation_id)).status == "queued"

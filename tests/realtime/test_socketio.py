@@ -2,76 +2,19 @@
 
 import asyncio
 import contextlib
-import json
 import uuid
 
 import pytest
 import socketio
-import websockets
 from channels.db import database_sync_to_async
 
 from helpdesk.conversations.models import Message
-from tests.realtime.conftest import ORIGIN, session_cookie
+from tests.realtime.clients import SocketIOCustomer, WebSocketAgent, message_send
+from tests.realtime.conftest import ORIGIN
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 db = database_sync_to_async
-
-
-class SocketIOCustomer:
-    """A Socket.IO client that records every frame it is sent, by type."""
-
-    def __init__(self):
-        self.client = socketio.AsyncClient(reconnection=False)
-        self.frames: asyncio.Queue = asyncio.Queue()
-
-        @self.client.on("*")
-        async def any_event(event, data):
-            await self.frames.put(data)
-
-    async def connect(self, url, inbox, token, transport="websocket", origin=ORIGIN):
-        await self.client.connect(
-            url,
-            socketio_path="socket.io",
-            transports=[transport],
-            headers={"Origin": origin},
-            auth={"inbox": inbox.public_key, "token": token},
-            wait_timeout=5,
-        )
-
-    async def next(self, frame_type, timeout=5):
-        while True:
-            frame = await asyncio.wait_for(self.frames.get(), timeout)
-            if frame["type"] == frame_type:
-                return frame
-
-    async def emit(self, frame):
-        await self.client.emit(frame["type"], frame)
-
-
-class WebSocketAgent:
-    def __init__(self, ws):
-        self.ws = ws
-
-    @classmethod
-    async def connect(cls, url, user):
-        cookie = await db(session_cookie)(user)
-        ws = await websockets.connect(
-            url.replace("http", "ws") + "/ws/console/",
-            additional_headers={"Cookie": cookie, "Origin": url},
-        )
-        agent = cls(ws)
-        await agent.next("welcome")
-        return agent
-
-    async def send(self, frame):
-        await self.ws.send(json.dumps(frame))
-
-    async def next(self, frame_type, timeout=5):
-        while True:
-            frame = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
-            if frame["type"] == frame_type:
-                return frame
 
 
 @pytest.fixture
@@ -93,13 +36,7 @@ async def test_socketio_customer_and_websocket_agent_talk_both_ways(
     welcome = await customer.next("welcome")
     assert welcome["conversation"] is None
 
-    await customer.emit(
-        {
-            "type": "message.send",
-            "conversation": None,
-            "data": {"text": "hello over socket.io", "client_id": "s-1"},
-        }
-    )
+    await customer.emit(message_send("hello over socket.io", "s-1"))
     ack = await customer.next("ack")
     conversation_id = ack["conversation"]
     assert (await customer.next("resumed"))["seq"] == 1
@@ -111,24 +48,12 @@ async def test_socketio_customer_and_websocket_agent_talk_both_ways(
     replayed = await console.next("message.created")
     assert replayed["data"]["text"] == "hello over socket.io"
 
-    await console.send(
-        {
-            "type": "message.send",
-            "conversation": conversation_id,
-            "data": {"text": "hi from an agent", "client_id": "a-1"},
-        }
-    )
+    await console.send(message_send("hi from an agent", "a-1", conversation_id))
     reply = await customer.next("message.created")
     assert reply["data"]["text"] == "hi from an agent"
     assert reply["data"]["sender"] == "agent"
 
-    await customer.emit(
-        {
-            "type": "message.send",
-            "conversation": conversation_id,
-            "data": {"text": "thanks", "client_id": "s-2"},
-        }
-    )
+    await customer.emit(message_send("thanks", "s-2", conversation_id))
     own = await console.next("message.created")
     live = await console.next("message.created")
     assert (own["data"]["text"], live["data"]["text"]) == ("hi from an agent", "thanks")
@@ -141,27 +66,13 @@ async def test_socketio_customer_never_receives_private_notes(
     token = (await db(issue_token)()).token
     await customer.connect(live_server_url, inbox, token)
     await customer.next("welcome")
-    await customer.emit(
-        {"type": "message.send", "conversation": None, "data": {"text": "hi", "client_id": "s-1"}}
-    )
+    await customer.emit(message_send("hi", "s-1"))
     conversation_id = (await customer.next("ack"))["conversation"]
     await customer.next("resumed")
     console = await WebSocketAgent.connect(live_server_url, agent)
 
-    await console.send(
-        {
-            "type": "message.send",
-            "conversation": conversation_id,
-            "data": {"text": "internal only", "client_id": "n-1", "kind": "note"},
-        }
-    )
-    await console.send(
-        {
-            "type": "message.send",
-            "conversation": conversation_id,
-            "data": {"text": "public", "client_id": "a-1"},
-        }
-    )
+    await console.send(message_send("internal only", "n-1", conversation_id, kind="note"))
+    await console.send(message_send("public", "a-1", conversation_id))
 
     public = await customer.next("message.created")
     assert public["data"]["text"] == "public"
@@ -173,11 +84,7 @@ async def test_socketio_resend_is_stored_once(live_server_url, inbox, issue_toke
     token = (await db(issue_token)()).token
     await customer.connect(live_server_url, inbox, token)
     await customer.next("welcome")
-    frame = {
-        "type": "message.send",
-        "conversation": None,
-        "data": {"text": "once", "client_id": "same"},
-    }
+    frame = message_send("once", "same")
 
     await customer.emit(frame)
     first = await customer.next("ack")
@@ -197,13 +104,7 @@ async def test_socketio_bad_frames_get_error_events(live_server_url, inbox, issu
     assert (await customer.next("error"))["data"]["code"] == "invalid_json"
     await customer.client.emit("shout", {})
     assert (await customer.next("error"))["data"]["code"] == "unknown_type"
-    await customer.emit(
-        {
-            "type": "message.send",
-            "conversation": None,
-            "data": {"text": "x" * 20_000, "client_id": "big"},
-        }
-    )
+    await customer.emit(message_send("x" * 20_000, "big"))
     assert (await customer.next("error"))["data"]["code"] == "frame_too_large"
     assert await db(Message.objects.count)() == 0
 

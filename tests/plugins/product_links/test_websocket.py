@@ -7,8 +7,8 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from tests.plugins.product_links.test_plugin import pattern, product_links, shop  # noqa: F401
+from tests.realtime.clients import start_conversation
 from tests.realtime.conftest import connect_customer, issue_token  # noqa: F401
-from tests.realtime.test_customer_consumer import start_conversation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
