@@ -17,6 +17,7 @@ from tests.factories import (
     MembershipFactory,
     TenantFactory,
 )
+from tests.support.layers import Listener
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +69,20 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def listen():
+    """``listen(*groups)``: a Listener on the channel layer, closed after the test."""
+    listeners = []
+
+    def make(*groups):
+        listeners.append(Listener(*groups))
+        return listeners[-1]
+
+    yield make
+    for listener in listeners:
+        listener.close()
 
 
 @pytest.fixture

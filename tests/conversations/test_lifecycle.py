@@ -34,22 +34,8 @@ from helpdesk.realtime.presence import presence_join
 from helpdesk.tenants.models import Membership
 from helpdesk.tenants.services import membership_set_availability
 from tests.factories import BotConfigFactory, ConversationFactory, InboxFactory, MembershipFactory
-from tests.realtime.test_events import Listener
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def listen():
-    listeners = []
-
-    def make(*groups):
-        listeners.append(Listener(*groups))
-        return listeners[-1]
-
-    yield make
-    for listener in listeners:
-        listener.close()
 
 
 @pytest.fixture

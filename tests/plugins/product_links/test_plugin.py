@@ -20,7 +20,6 @@ from helpdesk.plugins.models import PluginConfig
 from helpdesk.plugins.runner import collect_ai_context, run_customer_message_hooks
 from helpdesk.realtime.events import conversation_group
 from tests.factories import ConversationFactory
-from tests.realtime.test_events import Listener
 
 # The runner's async hooks reach the database from pool threads (helpdesk.core.asyncdb), which
 # only see committed rows.
@@ -132,19 +131,6 @@ def post(conversation):
         ).message
 
     return post
-
-
-@pytest.fixture
-def listen():
-    listeners = []
-
-    def make(*groups):
-        listeners.append(Listener(*groups))
-        return listeners[-1]
-
-    yield make
-    for listener in listeners:
-        listener.close()
 
 
 def test_a_product_link_gets_a_card_an_announcement_and_context_for_the_bot(
