@@ -1,7 +1,8 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from helpdesk.conversations.models import Contact, Conversation
+from helpdesk.conversations.models import Contact, Conversation, Message
+from helpdesk.conversations.services import message_post
 from helpdesk.tenants.models import Inbox, Membership, Tenant
 
 
@@ -71,3 +72,15 @@ class BotConfigFactory(factory.django.DjangoModelFactory):
     provider = "faq"
     # Tests answer at once; the batching tests set their own window.
     batch_window_ms = 0
+
+
+def post_message(conversation, text, sender, kind=Message.Kind.TEXT, **kwargs) -> Message:
+    """``message_post`` into ``conversation`` (in its own tenant): the stored message."""
+    return message_post(
+        tenant=conversation.tenant,
+        conversation_id=conversation.pk,
+        sender=sender,
+        text=text,
+        kind=kind,
+        **kwargs,
+    ).message

@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from helpdesk.conversations.models import Message
-from helpdesk.conversations.services import Sender, message_post
-from tests.factories import ContactFactory, ConversationFactory, MembershipFactory
+from helpdesk.conversations.services import Sender
+from tests.factories import ContactFactory, ConversationFactory, MembershipFactory, post_message
 
 pytestmark = pytest.mark.django_db
 
@@ -47,37 +47,26 @@ def messages_url(conversation_id) -> str:
     return f"{LIST}/{conversation_id}/messages"
 
 
-def post(conversation, text, sender, kind=Message.Kind.TEXT, **kwargs):
-    return message_post(
-        tenant=conversation.tenant,
-        conversation_id=conversation.pk,
-        sender=sender,
-        text=text,
-        kind=kind,
-        **kwargs,
-    ).message
-
-
 @pytest.fixture
 def transcript(conversation, agent):
     """seq 1 customer, 2 bot (with a product card), 3 private note, 4 agent."""
     return [
-        post(conversation, "hi", Sender.contact()),
-        post(
+        post_message(conversation, "hi", Sender.contact()),
+        post_message(
             conversation,
             "here it is",
             Sender.bot(),
             metadata={"cards": [{"title": "Shoe", "price": 10, "currency": "EUR"}]},
         ),
-        post(conversation, "VIP customer", Sender.agent(agent), Message.Kind.NOTE),
-        post(conversation, "hello from an agent", Sender.agent(agent)),
+        post_message(conversation, "VIP customer", Sender.agent(agent), Message.Kind.NOTE),
+        post_message(conversation, "hello from an agent", Sender.agent(agent)),
     ]
 
 
 @pytest.fixture
 def foreign_conversation(other_tenant):
     conversation = ConversationFactory(tenant=other_tenant, status="queued")
-    post(conversation, "another tenant's secret", Sender.contact())
+    post_message(conversation, "another tenant's secret", Sender.contact())
     return conversation
 
 
@@ -264,7 +253,7 @@ def test_the_list_costs_the_same_queries_for_3_or_30_rows(agent_client, tenant):
     def add(n):
         for _ in range(n):
             c = ConversationFactory(tenant=tenant, contact=ContactFactory(tenant=tenant))
-            post(c, "hello", Sender.contact())
+            post_message(c, "hello", Sender.contact())
 
     add(3)
     few, rows = count()
@@ -287,7 +276,7 @@ def test_the_detail_has_the_conversation_and_its_contact(agent_client, tenant, i
     conversation = ConversationFactory(
         tenant=tenant, inbox=inbox, contact=contact, status="assigned", assignee=agent
     )
-    post(conversation, "hi", Sender.contact())
+    post_message(conversation, "hi", Sender.contact())
 
     response = agent_client.get(detail_url(conversation.pk))
 
@@ -415,7 +404,7 @@ def test_a_bad_messages_limit_is_a_400(agent_client, conversation, limit):
 
 
 def test_message_text_comes_back_as_data_not_markup(agent_client, conversation):
-    post(conversation, "<script>alert(1)</script>", Sender.contact())
+    post_message(conversation, "<script>alert(1)</script>", Sender.contact())
 
     response = agent_client.get(messages_url(conversation.pk))
 

@@ -14,9 +14,9 @@ from django.utils import timezone
 
 import helpdesk.urls
 from helpdesk.conversations.models import Conversation, Message
-from helpdesk.conversations.services import Sender, message_post
+from helpdesk.conversations.services import Sender
 from helpdesk.tenants.models import Membership
-from tests.factories import ConversationFactory, MembershipFactory
+from tests.factories import ConversationFactory, MembershipFactory, post_message
 
 urlpatterns = list(helpdesk.urls.urlpatterns)
 if not any(getattr(p, "namespace", None) == "console_reports" for p in urlpatterns):
@@ -40,13 +40,7 @@ def story(conversation, agent):
         (Sender.agent(agent), "VIP", Message.Kind.NOTE),
         (Sender.agent(agent), "It ships today.", Message.Kind.TEXT),
     ]:
-        message_post(
-            tenant=conversation.tenant,
-            conversation_id=conversation.pk,
-            sender=sender,
-            text=text,
-            kind=kind,
-        )
+        post_message(conversation, text, sender, kind)
     return conversation
 
 

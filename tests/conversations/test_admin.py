@@ -10,8 +10,14 @@ import pytest
 from django.urls import reverse
 
 from helpdesk.conversations.models import Contact, Conversation, Message
-from helpdesk.conversations.services import Sender, message_post
-from tests.factories import ContactFactory, ConversationFactory, InboxFactory, MembershipFactory
+from helpdesk.conversations.services import Sender
+from tests.factories import (
+    ContactFactory,
+    ConversationFactory,
+    InboxFactory,
+    MembershipFactory,
+    post_message,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -143,12 +149,7 @@ def test_filtering_conversations_by_another_tenants_inbox_finds_nothing(
 def test_conversation_search_does_not_reach_another_tenants_messages(
     tenant_admin_client, own, foreign
 ):
-    message_post(
-        tenant=foreign["conversation"].tenant,
-        conversation_id=foreign["conversation"].pk,
-        sender=Sender.contact(),
-        text="my globex order is late",
-    )
+    post_message(foreign["conversation"], "my globex order is late", Sender.contact())
 
     response = tenant_admin_client.get(admin_url(Conversation), {"q": "order"})
 
@@ -377,13 +378,7 @@ def test_the_transcript_shows_messages_in_seq_order_escaped_with_private_notes_m
         (Sender.agent(agent), "customer seems upset", Message.Kind.NOTE),
         (Sender.contact(), "thanks & bye", Message.Kind.TEXT),
     ]:
-        message_post(
-            tenant=conversation.tenant,
-            conversation_id=conversation.pk,
-            sender=sender,
-            text=text,
-            kind=kind,
-        )
+        post_message(conversation, text, sender, kind)
 
     response = tenant_admin_client.get(admin_url(Conversation, "change", conversation.pk))
 

@@ -2,8 +2,9 @@ import pytest
 
 from helpdesk.conversations.models import Message
 from helpdesk.conversations.selectors import conversation_get, messages_after
-from helpdesk.conversations.services import Sender, message_post
+from helpdesk.conversations.services import Sender
 from helpdesk.core.errors import InvalidInput, NotFound
+from tests.factories import post_message
 
 pytestmark = pytest.mark.django_db
 
@@ -12,20 +13,11 @@ pytestmark = pytest.mark.django_db
 def transcript(conversation, agent):
     """seq 1 customer, 2 bot, 3 private note, 4 agent."""
 
-    def post(text, sender, kind=Message.Kind.TEXT):
-        return message_post(
-            tenant=conversation.tenant,
-            conversation_id=conversation.pk,
-            sender=sender,
-            text=text,
-            kind=kind,
-        ).message
-
     return [
-        post("hi", Sender.contact()),
-        post("hello from the bot", Sender.bot()),
-        post("VIP customer", Sender.agent(agent), Message.Kind.NOTE),
-        post("hello from an agent", Sender.agent(agent)),
+        post_message(conversation, "hi", Sender.contact()),
+        post_message(conversation, "hello from the bot", Sender.bot()),
+        post_message(conversation, "VIP customer", Sender.agent(agent), Message.Kind.NOTE),
+        post_message(conversation, "hello from an agent", Sender.agent(agent)),
     ]
 
 

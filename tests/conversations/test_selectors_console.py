@@ -10,9 +10,9 @@ from helpdesk.conversations.selectors import (
     conversations_for_console,
     conversations_last_messages,
 )
-from helpdesk.conversations.services import Sender, message_post
+from helpdesk.conversations.services import Sender
 from helpdesk.core.errors import InvalidInput
-from tests.factories import ConversationFactory, MembershipFactory
+from tests.factories import ConversationFactory, MembershipFactory, post_message
 
 pytestmark = pytest.mark.django_db
 
@@ -194,26 +194,16 @@ def test_the_query_count_does_not_grow_with_the_page(tenant, agent, django_asser
 # --- conversations_last_messages -----------------------------------------------------------------
 
 
-def post(conversation, text, sender, kind=Message.Kind.TEXT):
-    return message_post(
-        tenant=conversation.tenant,
-        conversation_id=conversation.pk,
-        sender=sender,
-        text=text,
-        kind=kind,
-    ).message
-
-
 def test_last_messages_are_the_newest_of_each_conversation_notes_included(
     tenant, agent, django_assert_num_queries
 ):
     talk = ConversationFactory(tenant=tenant)
     noted = ConversationFactory(tenant=tenant)
     silent = ConversationFactory(tenant=tenant)
-    post(talk, "hi", Sender.contact())
-    newest = post(talk, "hello", Sender.bot())
-    post(noted, "question", Sender.contact())
-    note = post(noted, "VIP", Sender.agent(agent), Message.Kind.NOTE)
+    post_message(talk, "hi", Sender.contact())
+    newest = post_message(talk, "hello", Sender.bot())
+    post_message(noted, "question", Sender.contact())
+    note = post_message(noted, "VIP", Sender.agent(agent), Message.Kind.NOTE)
     conversations = list(Conversation.objects.filter(pk__in=[talk.pk, noted.pk, silent.pk]))
 
     with django_assert_num_queries(1):
@@ -224,7 +214,7 @@ def test_last_messages_are_the_newest_of_each_conversation_notes_included(
 
 def test_last_messages_ignore_another_tenants_conversations(tenant, other_tenant):
     foreign = ConversationFactory(tenant=other_tenant)
-    post(foreign, "secret", Sender.contact())
+    post_message(foreign, "secret", Sender.contact())
     foreign.refresh_from_db()
 
     assert conversations_last_messages(tenant=tenant, conversations=[foreign]) == {}

@@ -2,10 +2,10 @@ import pytest
 from channels.db import database_sync_to_async
 
 from helpdesk.conversations.models import Conversation, Message
-from helpdesk.conversations.services import Sender, message_post
+from helpdesk.conversations.services import Sender
 from helpdesk.tenants.models import Membership
 from helpdesk.tenants.services import membership_changed, tenant_changed, user_changed
-from tests.factories import ConversationFactory, MembershipFactory, UserFactory
+from tests.factories import ConversationFactory, MembershipFactory, UserFactory, post_message
 from tests.realtime.clients import message_send, start_conversation
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,9 +37,7 @@ async def test_agent_is_welcomed_and_sees_new_conversations_live(
     assert welcome["type"] == "welcome"
     assert welcome["data"]["agent"]["id"] == agent.pk
     conversation = await db(ConversationFactory)(tenant=tenant, inbox=inbox, contact=contact)
-    await db(message_post)(
-        tenant=tenant, conversation_id=conversation.pk, sender=Sender.contact(), text="new customer"
-    )
+    await db(post_message)(conversation, "new customer", Sender.contact())
     update = await console.recv_type("conversation.updated")
     assert update["conversation"] == conversation.pk
     assert update["data"]["last_message"]["preview"] == "new customer"
@@ -51,12 +49,7 @@ async def test_subscribe_answers_with_the_conversation_and_streams_its_events(
     console = await connected(connect_agent, agent)
 
     answer = await subscribed(console, conversation)
-    await db(message_post)(
-        tenant=conversation.tenant,
-        conversation_id=conversation.pk,
-        sender=Sender.contact(),
-        text="hi",
-    )
+    await db(post_message)(conversation, "hi", Sender.contact())
 
     assert answer["conversation"] == conversation.pk
     assert answer["seq"] == 0
@@ -88,13 +81,7 @@ async def test_resume_for_agents_includes_notes(connect_agent, agent, conversati
             ("q", Sender.contact(), "text"),
             ("note", Sender.agent(agent), "note"),
         ]:
-            message_post(
-                tenant=conversation.tenant,
-                conversation_id=conversation.pk,
-                sender=sender,
-                text=text,
-                kind=kind,
-            )
+            post_message(conversation, text, sender, kind)
 
     await db(history)()
     console = await connected(connect_agent, agent)
@@ -173,9 +160,7 @@ async def test_another_tenants_events_never_arrive(connect_agent, agent, other_t
     console = await connected(connect_agent, agent)
     foreign = await db(ConversationFactory)(tenant=other_tenant)
 
-    await db(message_post)(
-        tenant=other_tenant, conversation_id=foreign.pk, sender=Sender.contact(), text="not for you"
-    )
+    await db(post_message)(foreign, "not for you", Sender.contact())
 
     assert await console.nothing(0.3)
 
