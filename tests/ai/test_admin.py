@@ -17,16 +17,13 @@ from helpdesk.ai.models import BotConfig, KnowledgeArticle, TokenUsage
 from helpdesk.conversations.models import Message
 from helpdesk.tenants.models import Inbox
 from tests.factories import ConversationFactory, InboxFactory
+from tests.support.admin_urls import admin_url
 
 pytestmark = pytest.mark.django_db
 
 KEY = "sk-test-6f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5f"
 MISSING_ID = 999_999
 _client_ids = itertools.count(1)
-
-
-def admin_url(model, view="changelist", *args):
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
 def make_bot(tenant, name="Support bot", key="", **fields) -> BotConfig:

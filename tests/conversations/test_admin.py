@@ -7,7 +7,6 @@ inbox, agent, contacts and conversations.
 import json
 
 import pytest
-from django.urls import reverse
 
 from helpdesk.conversations.models import Contact, Conversation, Message
 from helpdesk.conversations.services import Sender
@@ -18,15 +17,12 @@ from tests.factories import (
     MembershipFactory,
     post_message,
 )
+from tests.support.admin_urls import admin_url
 
 pytestmark = pytest.mark.django_db
 
 MISSING_ID = 999_999
 AUTOCOMPLETE = "/admin/autocomplete/"
-
-
-def admin_url(model, view="changelist", *args):
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
 @pytest.fixture

@@ -29,16 +29,13 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
+from tests.support.admin_urls import admin_url
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "pw-for-tests-1"  # what UserFactory sets
 STRONG_PASSWORD = "violet-Harbour-7391"
 MISSING_ID = 999_999
-
-
-def admin_url(model, view="changelist", *args):
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
 def membership_post(membership, **overrides):
