@@ -7,12 +7,19 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.pages import (
+    SEQ,
+    console_login,
+    customer_send,
+    open_widget,
+    screenshot,
+    transcript,
+    widget_messages,
+)
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SEQ = re.compile(r"^[1-9][0-9]*$")
 WIDGET_SOCKET = re.compile(r"^wss?://[^/]+/ws/widget/")
-# A message someone wrote: system events ("Alice joined") are not part of what is compared.
-CHAT_MESSAGE = "[data-testid=message]:not([data-kind=event]):not([data-sender=system])"
 
 # Every element of the page, open shadow roots (the widget's) included.
 ALL_ELEMENTS_JS = """() => {
@@ -55,42 +62,7 @@ class Wire:
         return "\n".join(self.frames + bodies)
 
 
-# --- the customer ------------------------------------------------------------------------------
-
-
-def open_widget(page: Page) -> None:
-    page.goto("/")
-    page.wait_for_function("window.HelpdeskWidget && HelpdeskWidget.state().connected")
-    page.get_by_test_id("launcher").click()
-    expect(page.get_by_test_id("panel")).to_be_visible()
-    expect(page.get_by_test_id("greeting")).to_have_text("Hi! How can we help?")
-
-
-def customer_send(page: Page, text: str) -> None:
-    page.get_by_test_id("input").fill(text)
-    page.keyboard.press("Enter")
-    mine = widget_messages(page).filter(has_text=text)
-    expect(mine).to_have_attribute("data-sender", "contact")
-    expect(mine).to_have_attribute("data-seq", SEQ)
-    expect(mine).to_have_attribute("data-state", "complete")
-
-
-def widget_messages(page: Page):
-    return page.locator(f"[data-testid=panel] {CHAT_MESSAGE}")
-
-
 # --- the agent ---------------------------------------------------------------------------------
-
-
-def agent_login(page: Page, site) -> None:
-    page.goto("/console/")
-    expect(page).to_have_url("/console/login/?next=/console/")
-    page.get_by_test_id("login-username").fill(site.agent.username)
-    page.get_by_test_id("login-password").fill(site.password)
-    page.get_by_test_id("login-submit").click()
-    expect(page.get_by_test_id("console")).to_be_visible()
-    expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "online")
-    expect(page.get_by_test_id("current-agent")).to_contain_text("Alice Martin")
 
 
 def agent_send(page: Page, text: str, *, note: bool = False) -> None:
@@ -103,14 +75,6 @@ def agent_send(page: Page, text: str, *, note: bool = False) -> None:
     # Stored and announced back: it has its seq and is no longer pending.
     expect(sent).to_have_attribute("data-seq", SEQ)
     expect(sent).to_have_attribute("data-state", "complete")
-
-
-def transcript(page: Page):
-    return page.locator(f"[data-testid=transcript] {CHAT_MESSAGE}")
-
-
-def screenshot(page: Page, path) -> None:
-    page.screenshot(path=path, animations="disabled")
 
 
 # --- the exchange ------------------------------------------------------------------------------
@@ -176,7 +140,7 @@ def test_customer_and_agent_chat_live(pages, site, artifacts):
     wire = Wire(customer)
     open_widget(customer)
     agent = pages.new_page(viewport=(1440, 900))
-    agent_login(agent, site)
+    console_login(agent, site.agent, "Alice Martin")
 
     chat_both_ways(customer, agent, wire, tag="ws")
 
@@ -207,7 +171,7 @@ def test_customer_and_agent_chat_over_long_polling(pages, site, artifacts):
     open_widget(customer)
     expect(customer.get_by_test_id("panel")).to_have_attribute("data-transport", "longpoll")
     agent = pages.new_page(viewport=(1440, 900))
-    agent_login(agent, site)
+    console_login(agent, site.agent, "Alice Martin")
 
     chat_both_ways(customer, agent, wire, tag="long-poll")
 
@@ -245,7 +209,7 @@ def test_hostile_text_stays_text_in_widget_and_console(pages, site, artifacts):
     customer = pages.new_page()
     open_widget(customer)
     agent = pages.new_page(viewport=(1440, 900))
-    agent_login(agent, site)
+    console_login(agent, site.agent, "Alice Martin")
 
     customer_send(customer, XSS_IMG)
     customer_send(customer, XSS_LINK)

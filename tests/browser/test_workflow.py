@@ -4,18 +4,24 @@ A customer chats with the FAQ bot and asks for a human; the agent is notified, a
 replies and resolves; the customer sees each step; a second agent's console reflects it live.
 """
 
-import re
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.pages import (
+    SEQ,
+    console_login,
+    customer_send,
+    open_widget,
+    screenshot,
+    transcript,
+    widget_messages,
+)
 from tests.factories import BotConfigFactory, InboxFactory, MembershipFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SEQ = re.compile(r"^[1-9][0-9]*$")
 QUESTION = "What are your opening hours?"
 ANSWER = "We are open 9:00-18:00, Monday to Friday."
 HANDOFF_EVENT = "You're being connected to a member of our team."
@@ -78,27 +84,8 @@ def desk(live_server_url, bot_jobs) -> Desk:
 # --- the customer ------------------------------------------------------------------------------
 
 
-def widget_messages(page: Page):
-    return page.locator("[data-testid=panel] [data-testid=message]")
-
-
-def open_widget(page: Page) -> None:
-    page.goto("/")
-    page.wait_for_function("window.HelpdeskWidget && HelpdeskWidget.state().connected")
-    page.get_by_test_id("launcher").click()
-    expect(page.get_by_test_id("panel")).to_be_visible()
-
-
-def customer_send(page: Page, text: str) -> None:
-    page.get_by_test_id("input").fill(text)
-    page.keyboard.press("Enter")
-    mine = widget_messages(page).filter(has_text=text)
-    expect(mine).to_have_attribute("data-sender", "contact")
-    expect(mine).to_have_attribute("data-seq", SEQ)
-
-
 def customer_sees_event(page: Page, text: str) -> None:
-    event = widget_messages(page).filter(has_text=text)
+    event = widget_messages(page, events=True).filter(has_text=text)
     expect(event).to_be_visible()
     expect(event).to_have_attribute("data-kind", "event")
 
@@ -106,15 +93,9 @@ def customer_sees_event(page: Page, text: str) -> None:
 # --- the agents --------------------------------------------------------------------------------
 
 
-def console_login(page: Page, user, name: str) -> None:
-    page.goto("/console/")
-    expect(page).to_have_url("/console/login/?next=/console/")
-    page.get_by_test_id("login-username").fill(user.username)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    expect(page.get_by_test_id("console")).to_be_visible()
-    expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "online")
-    expect(page.get_by_test_id("current-agent")).to_contain_text(name)
+def console_login_offline(page: Page, user, name: str) -> None:
+    """Signed in, offline, with an empty list: nothing has been assigned to this agent."""
+    console_login(page, user, name)
     expect(page.get_by_test_id("availability")).to_have_attribute("data-availability", "offline")
     expect(page.get_by_test_id("conversation-list-state")).to_have_text("No conversations yet.")
 
@@ -125,14 +106,6 @@ def list_item(page: Page, conversation_id: int):
     )
 
 
-def transcript(page: Page):
-    return page.locator("[data-testid=transcript] [data-testid=message]")
-
-
-def screenshot(page: Page, path) -> None:
-    page.screenshot(path=path, animations="disabled")
-
-
 # --- the test ----------------------------------------------------------------------------------
 
 
@@ -140,9 +113,9 @@ def test_handoff_accept_reply_resolve_seen_by_customer_and_second_agent(pages, d
     customer = pages.new_page()
     open_widget(customer)
     alice = pages.new_page(viewport=(1440, 900))
-    console_login(alice, desk.alice, "Alice Martin")
+    console_login_offline(alice, desk.alice, "Alice Martin")
     bob = pages.new_page(viewport=(1440, 900))
-    console_login(bob, desk.bob, "Bob Stone")
+    console_login_offline(bob, desk.bob, "Bob Stone")
     # Everything Bob sees from here on must arrive live: a reload would drop this marker.
     bob.evaluate("window.__sameDocument = true")
 
@@ -225,7 +198,7 @@ def test_handoff_accept_reply_resolve_seen_by_customer_and_second_agent(pages, d
         ("agent", "text", REPLY),
         ("system", "event", RESOLVED_EVENT),
     ]
-    messages = widget_messages(customer)
+    messages = widget_messages(customer, events=True)
     expect(messages).to_have_count(len(expected))
     for index, (sender, kind, text) in enumerate(expected):
         expect(messages.nth(index)).to_have_attribute("data-sender", sender)
