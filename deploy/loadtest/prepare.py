@@ -17,9 +17,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 from helpdesk.ai.models import BotConfig  # noqa: E402
@@ -28,16 +25,10 @@ from helpdesk.tenants.models import Inbox, Membership, Tenant  # noqa: E402
 from helpdesk.tenants.services import membership_create  # noqa: E402
 from helpdesk.widget.services import Visitor, visitor_token_renew  # noqa: E402
 
+# The checkout's tests/ (run.py runs this script from one; the server image has no tests/).
+from tests.support.sessions import session_cookie  # noqa: E402
+
 ORIGIN = "http://loadtest.invalid"
-
-
-def agent_cookie(user) -> str:
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.save()
-    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 
 
 def prepare(visitors: int, agents: int, bot_base_url: str | None = None) -> dict:
@@ -86,7 +77,7 @@ def prepare(visitors: int, agents: int, bot_base_url: str | None = None) -> dict
             }
             for contact, conversation in zip(contacts, conversations, strict=True)
         ],
-        "agent_cookies": [agent_cookie(user) for user in users],
+        "agent_cookies": [session_cookie(user) for user in users],
     }
 
 

@@ -12,7 +12,8 @@ import socketio
 import websockets
 from channels.db import database_sync_to_async
 
-from tests.realtime.conftest import ORIGIN, session_cookie
+from tests.realtime.conftest import ORIGIN
+from tests.support.sessions import session_cookie
 
 
 def message_send(text, client_id, conversation=None, **data) -> dict:

@@ -5,24 +5,12 @@ from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 
 from helpdesk.realtime.routing import websocket_urlpatterns
 from helpdesk.widget.services import visitor_token_issue
+from tests.support.sessions import session_cookie
 
 ORIGIN = "https://shop.example.com"
-
-
-def session_cookie(user) -> str:
-    """A real login session, as the console page would have."""
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.save()
-    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 
 
 application = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
