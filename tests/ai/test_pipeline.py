@@ -277,9 +277,12 @@ async def test_an_agent_taking_over_stops_the_stream_within_a_flush_interval(
     fake_llm.script(reply=" ".join(["slowly"] * 200), tokens_per_second=20)
     trigger = await customer_says(conversation, "tell me a long story")
 
-    async def take_over_after_first_words():
+    async def first_words():
         while not await bot_messages(conversation):
             await asyncio.sleep(0.02)
+
+    async def take_over_after_first_words():
+        await asyncio.wait_for(first_words(), 10)
         await asyncio.sleep(0.2)
 
         def take_over():

@@ -59,9 +59,11 @@ async def test_a_delta_the_ticker_fails_to_publish_still_ends_up_in_the_reply(mo
     class FlakyLayer:
         def __init__(self):
             self.deltas: list[str] = []
+            self.failed = asyncio.Event()
 
         async def group_send(self, group, message):
             if self.deltas:
+                self.failed.set()
                 raise ConnectionError("Redis went away")
             self.deltas.append(message["event"]["data"]["delta"])
 
@@ -71,7 +73,7 @@ async def test_a_delta_the_ticker_fails_to_publish_still_ends_up_in_the_reply(mo
     relay.start()
     await relay.push("Hello")
     await relay.push(", world")
-    await asyncio.sleep(0.2)  # the ticker has tried
+    await asyncio.wait_for(layer.failed.wait(), 2)  # the ticker has tried
 
     text = await asyncio.wait_for(relay.finish(), 1)
 

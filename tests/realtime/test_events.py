@@ -131,6 +131,10 @@ async def test_a_slow_conversation_does_not_hold_up_another_in_the_same_group():
     await asyncio.sleep(0.05)
     assert layer.sent == [(2, 1)]  # not in single file behind conversation 1
 
-    await asyncio.sleep(0.5)
+    async def drained():
+        while publisher.pending:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(drained(), 5)
     assert layer.sent == [(2, 1), (1, 1), (1, 2)]  # within a conversation, in order
     assert publisher.pending == {}
