@@ -130,7 +130,6 @@ async def test_wait_holds_until_a_message_arrives(inbox, visitor, agent, setting
     response = await asyncio.wait_for(waiting, 5)
 
     created = [e for e in response.json()["events"] if e["type"] == "message.created"]
-    print(response.json())
     assert [e["data"]["text"] for e in created] == ["an agent replies"]
 
 
