@@ -20,7 +20,12 @@ from django.utils import timezone
 
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.serializers import conversation_payload
-from helpdesk.conversations.services import Sender, agent_membership_check, message_post
+from helpdesk.conversations.services import (
+    Sender,
+    agent_membership_check,
+    conversation_updated,
+    message_post,
+)
 from helpdesk.core.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
 from helpdesk.core.validation import clean_id
 from helpdesk.realtime.events import (
@@ -98,12 +103,7 @@ def _event(conversation: Conversation, text: str, event: str, **metadata) -> Non
     conversation.last_message_at = message.created_at
     publish_on_commit(
         conversation_group(conversation.tenant_id, conversation.pk),
-        envelope(
-            "conversation.updated",
-            conversation_id=conversation.pk,
-            seq=conversation.last_seq,
-            data=conversation_payload(conversation, last_message=message),
-        ),
+        conversation_updated(conversation, message),
     )
 
 

@@ -195,13 +195,17 @@ def _announce_message(conversation: Conversation, message: Message) -> None:
     else:
         publish_on_commit(conversation_group(conversation.tenant_id, conversation.pk), event)
     publish_on_commit(
-        agents_group(conversation.tenant_id),
-        envelope(
-            "conversation.updated",
-            conversation_id=conversation.pk,
-            seq=conversation.last_seq,
-            data=conversation_payload(conversation, last_message=message),
-        ),
+        agents_group(conversation.tenant_id), conversation_updated(conversation, message)
+    )
+
+
+def conversation_updated(conversation: Conversation, last_message: Message) -> dict[str, Any]:
+    """The ``conversation.updated`` event: the conversation as it stands, with its last message."""
+    return envelope(
+        "conversation.updated",
+        conversation_id=conversation.pk,
+        seq=conversation.last_seq,
+        data=conversation_payload(conversation, last_message=last_message),
     )
 
 
@@ -439,13 +443,5 @@ def message_stream_finish(
                 data=message_payload(message),
             ),
         )
-        publish_on_commit(
-            agents_group(tenant.pk),
-            envelope(
-                "conversation.updated",
-                conversation_id=conversation.pk,
-                seq=conversation.last_seq,
-                data=conversation_payload(conversation, last_message=message),
-            ),
-        )
+        publish_on_commit(agents_group(tenant.pk), conversation_updated(conversation, message))
     return message
