@@ -63,6 +63,23 @@ def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval:
         time.sleep(interval)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_connection_outlives_the_run(django_db_setup, django_db_blocker):
+    """A thread of the run (the blocking-call pool, a background task still finishing) may hold
+    a PostgreSQL connection when the run ends; the test database then cannot be dropped, and
+    test databases pile up on the server. End those connections first."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters and presence live in the cache; each test starts without them."""
