@@ -11,7 +11,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 django_asgi_app = get_asgi_application()
 
 import socketio  # noqa: E402
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from helpdesk.core.server import tune_garbage_collector  # noqa: E402
@@ -27,7 +26,7 @@ router = ProtocolTypeRouter(
         "http": django_asgi_app,
         # Origins are checked per inbox (customers) and against ALLOWED_HOSTS (agents) by
         # the consumers themselves, so no blanket origin validator sits here.
-        "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        "websocket": URLRouter(websocket_urlpatterns),
     }
 )
 

@@ -132,6 +132,11 @@ else:
     }
 
 _db = DATABASES["default"]
+# Seconds a request or job waits for a free pooled connection before it fails.
+DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", default=10.0)
+# Connections each server process's event loop keeps for the statements it runs itself, without
+# a thread (helpdesk/core/apg.py): the customer-message hot path.
+DATABASE_ASYNC_POOL_MAX = env.int("DATABASE_ASYNC_POOL_MAX", default=8)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction starts, so two writers queue on the
     # busy timeout instead of one failing with "database is locked" halfway through.
@@ -149,7 +154,7 @@ else:
     _db.setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN", default=2),
         "max_size": env.int("DATABASE_POOL_MAX", default=20),
-        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        "timeout": DATABASE_POOL_TIMEOUT,
     }
     _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
 
@@ -169,28 +174,19 @@ if CELERY_BROKER_URL and not REDIS_URL:
         "Redis channel layer."
     )
 
+# How many events a socket's mailbox holds while its client is slower than they come. Past it,
+# the queued events give way to one "resync" notice and the client resumes from its last seq.
+CHANNEL_CAPACITY = env.int("CHANNEL_CAPACITY", default=500)
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # One subscription per group per process, whatever the number of its sockets
+            # (helpdesk/realtime/redis_layer.py).
+            "BACKEND": "helpdesk.realtime.redis_layer.RedisHubChannelLayer",
             "CONFIG": {
-                # redis-py 6+ times out reads after 5 s by default, the same 5 s that
-                # channels-redis blocks in BZPOPMIN waiting for events: every idle socket's
-                # consumer would die with "Timeout reading". Reads must outlast the block.
-                # redis-py 8 also caps a pool at 100 connections and then raises instead of
-                # waiting; a busy server process uses more than that at once.
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_timeout": 30,
-                        "socket_connect_timeout": 5,
-                        "max_connections": env.int("CHANNEL_REDIS_MAX_CONNECTIONS", default=1000),
-                    }
-                ],
-                # A client that stops reading loses ephemeral events past this many, instead
-                # of making Redis (and every publisher) hold them forever.
-                "capacity": env.int("CHANNEL_CAPACITY", default=500),
-                "expiry": 60,
+                "url": REDIS_URL,
+                "capacity": CHANNEL_CAPACITY,
                 "prefix": env.str("CHANNEL_PREFIX", default="helpdesk"),
             },
         }
@@ -213,13 +209,16 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "helpdesk.realtime.layers.LoopSafeInMemoryChannelLayer",
-            "CONFIG": {"capacity": env.int("CHANNEL_CAPACITY", default=500), "expiry": 60},
+            "BACKEND": "helpdesk.realtime.layers.HubChannelLayer",
+            "CONFIG": {"capacity": CHANNEL_CAPACITY},
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_RESULT_BACKEND = REDIS_URL
+# Nothing reads a job's return value. Keeping them made every enqueue subscribe to the job's
+# result channel in Redis, a round trip and a subscription per customer message.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -302,6 +301,9 @@ EVENTS_CHECK_JSON = env.bool("EVENTS_CHECK_JSON", default=DEBUG)
 
 # How long a widget's visitor token stays valid; each connection renews it.
 VISITOR_TOKEN_MAX_AGE = env.int("VISITOR_TOKEN_MAX_AGE", default=30 * 24 * 3600)
+# How often `manage.py serve` (uvicorn) pings an idle WebSocket, and how long it waits for the
+# pong before it closes the connection.
+WS_PING_SECONDS = env.float("WS_PING_SECONDS", default=25.0)
 # Largest WebSocket / long-poll frame accepted from a client.
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16 * 1024)
 # How long a long-poll GET waits for events before answering with none.

@@ -28,10 +28,11 @@ import psycopg  # noqa: E402
 import websockets  # noqa: E402
 from run import (  # noqa: E402
     ROOT,
+    SERVERS,
     ensure_database,
     prepare_data,
     server_env,
-    start_daphne,
+    start_server,
     stop_processes,
     wait_for_http,
 )
@@ -111,6 +112,7 @@ def main() -> None:
         "--spread", type=float, default=2.0, help="seconds over which the customers write"
     )
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--server", choices=SERVERS, default="daphne")
     parser.add_argument("--base-port", type=int, default=8121)
     parser.add_argument("--llm-port", type=int, default=8191)
     parser.add_argument(
@@ -120,7 +122,7 @@ def main() -> None:
     args = parser.parse_args()
 
     env = server_env(args)
-    ensure_database(args)
+    ensure_database(args.database_url.rsplit("/", 1)[1])
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT, env=env, check=True,
@@ -166,7 +168,7 @@ def main() -> None:
         for n in range(args.processes)
     ]  # fmt: skip
     ports = [args.base_port + i for i in range(args.processes)]
-    processes += [start_daphne(port, env) for port in ports]
+    processes += [start_server(args.server, port, env) for port in ports]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for url in urls:

@@ -18,6 +18,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from helpdesk.ai.models import BotConfig  # noqa: E402
 from helpdesk.conversations.models import Contact, Conversation  # noqa: E402
@@ -51,8 +52,14 @@ def prepare(visitors: int, agents: int, bot_base_url: str | None = None) -> dict
             bot.save()
         inbox = Inbox.objects.create(tenant=tenant, name="Load", allowed_origins=ORIGIN, bot=bot)
         contacts = Contact.objects.bulk_create(Contact(tenant=tenant) for _ in range(visitors))
+        # As conversation_start() leaves them: with the bot if the inbox has one, otherwise
+        # waiting for an agent.
+        if bot is None:
+            state = {"status": Conversation.Status.QUEUED, "queued_at": timezone.now()}
+        else:
+            state = {"status": Conversation.Status.BOT}
         conversations = Conversation.objects.bulk_create(
-            Conversation(tenant=tenant, inbox=inbox, contact=c) for c in contacts
+            Conversation(tenant=tenant, inbox=inbox, contact=c, **state) for c in contacts
         )
         users = []
         for n in range(agents):

@@ -2,18 +2,30 @@
 takes to reach the agents' consoles (customer → server → Redis → agent), plus the customer's ack.
 
 An asyncio client rather than locust: one process holds thousands of sockets on a 2-core machine,
-where locust's one-greenlet-per-user model runs out of CPU long before the server does.
-Use through run.py, which starts the servers and prepares the data.
+where locust's one-greenlet-per-user model runs out of CPU long before the server does. The
+customers live in child processes (one per 5,000 sockets by default: a process may not open
+more than 20,000 files here, and one Python process is too slow to connect 10,000 sockets in
+time); the agents' consoles and the clock that matters stay in this process.
+
+Use through run.py, which starts the servers and prepares the data. ``run()`` is also what the
+Node peer's driver calls (deploy/loadtest/peer/), so both are measured by the same client.
 """
 
 import asyncio
-import json
+import math
+import multiprocessing
 import random
 import statistics
 import time
 from dataclasses import dataclass, field
 
+import orjson
 import websockets
+
+# One child process per this many customers (at least one).
+CUSTOMERS_PER_PROCESS = 5000
+# Customers connecting at once, per child process.
+CONNECT_CONCURRENCY = 200
 
 
 @dataclass
@@ -21,24 +33,31 @@ class Results:
     connected: int = 0
     connect_errors: int = 0
     error_frames: int = 0
+    resyncs: int = 0
     sent: int = 0
     acked: int = 0
     ack_ms: list[float] = field(default_factory=list)
     agent_ms: list[float] = field(default_factory=list)
     agent_received: int = 0
+    first_error: str | None = None
+    cpu_seconds: float = 0.0
 
-    def summary(self) -> dict:
+    def merge(self, other: dict) -> None:
+        for name in ("connected", "connect_errors", "error_frames", "resyncs", "sent", "acked"):
+            setattr(self, name, getattr(self, name) + other[name])
+        self.ack_ms.extend(other["ack_ms"])
+        self.cpu_seconds += other["cpu_seconds"]
+        self.first_error = self.first_error or other["first_error"]
+
+    def as_dict(self) -> dict:
         return {
-            "connected": self.connected,
-            "connect_errors": self.connect_errors,
-            "error_frames": self.error_frames,
-            "sent": self.sent,
+            name: getattr(self, name)
+            for name in ("connected", "connect_errors", "error_frames", "resyncs", "sent")
+        } | {
             "acked": self.acked,
-            "agent_received": self.agent_received,
-            "ack_p50_ms": percentile(self.ack_ms, 50),
-            "ack_p99_ms": percentile(self.ack_ms, 99),
-            "agent_p50_ms": percentile(self.agent_ms, 50),
-            "agent_p99_ms": percentile(self.agent_ms, 99),
+            "ack_ms": self.ack_ms,
+            "first_error": self.first_error,
+            "cpu_seconds": self.cpu_seconds,
         }
 
 
@@ -69,13 +88,15 @@ class Customer:
         self.ws = await websockets.connect(
             ws_url(self.url, "/ws/widget/"),
             additional_headers={"Origin": self.data["origin"]},
-            open_timeout=30,
+            open_timeout=60,
             ping_interval=None,
+            # Browsers ask for it; servers here decline it (it costs tens of KB per socket).
+            compression="deflate",
         )
         hello = {"inbox": self.data["inbox"], "token": self.visitor["token"]}
-        await self.ws.send(json.dumps({"type": "hello", "data": hello}))
+        await self.ws.send(orjson.dumps({"type": "hello", "data": hello}).decode())
         while True:
-            frame = json.loads(await asyncio.wait_for(self.ws.recv(), 30))
+            frame = orjson.loads(await asyncio.wait_for(self.ws.recv(), 60))
             if frame["type"] == "welcome":
                 return
             if frame["type"] == "error":
@@ -83,14 +104,18 @@ class Customer:
 
     async def read(self) -> None:
         async for raw in self.ws:
-            frame = json.loads(raw)
-            if frame["type"] == "ack":
+            frame = orjson.loads(raw)
+            kind = frame["type"]
+            if kind == "ack":
                 sent_ns = self.pending.pop(frame["data"]["client_id"], None)
                 if sent_ns is not None:
                     self.results.acked += 1
                     self.results.ack_ms.append((time.time_ns() - sent_ns) / 1e6)
-            elif frame["type"] == "error":
+            elif kind == "error":
                 self.results.error_frames += 1
+                self.results.first_error = self.results.first_error or frame["data"]["code"]
+            elif kind == "resync":
+                self.results.resyncs += 1
 
     async def send(self) -> None:
         self.counter += 1
@@ -98,36 +123,103 @@ class Customer:
         sent_ns = time.time_ns()
         self.pending[client_id] = sent_ns
         self.results.sent += 1
-        await self.ws.send(
-            json.dumps(
-                {
-                    "type": "message.send",
-                    "conversation": self.visitor["conversation"],
-                    "data": {"client_id": client_id, "text": f"lt {sent_ns}"},
-                }
-            )
-        )
+        frame = {
+            "type": "message.send",
+            "conversation": self.visitor["conversation"],
+            "data": {"client_id": client_id, "text": f"lt {sent_ns}"},
+        }
+        await self.ws.send(orjson.dumps(frame).decode())
 
 
-async def agent_reader(url: str, cookie: str, results: Results, since_ns: list[int]) -> None:
+@dataclass
+class AgentView:
+    results: Results
+    since_ns: int = 0
+    resyncs: int = 0
+
+
+async def agent_reader(url: str, cookie: str, view: AgentView, ready: asyncio.Event) -> None:
     async with websockets.connect(
         ws_url(url, "/ws/console/"),
         additional_headers={"Origin": url, "Cookie": cookie},
         max_queue=None,
         ping_interval=None,
+        compression=None,
     ) as ws:
+        ready.set()
         async for raw in ws:
-            frame = json.loads(raw)
+            frame = orjson.loads(raw)
+            if frame["type"] == "resync":
+                view.resyncs += 1
+                continue
             if frame["type"] != "conversation.updated":
                 continue
             preview = (frame["data"].get("last_message") or {}).get("preview", "")
             if not preview.startswith("lt "):
                 continue
             sent_ns = int(preview[3:])
-            if sent_ns < since_ns[0]:
+            if sent_ns < view.since_ns:
                 continue
-            results.agent_received += 1
-            results.agent_ms.append((time.time_ns() - sent_ns) / 1e6)
+            view.results.agent_received += 1
+            view.results.agent_ms.append((time.time_ns() - sent_ns) / 1e6)
+
+
+# --- customers, in child processes ------------------------------------------------------------
+
+
+def _customers_process(pipe, urls, data, indices, rate, duration) -> None:
+    asyncio.run(_customers_main(pipe, urls, data, indices, rate, duration))
+
+
+async def _customers_main(pipe, urls, data, indices, rate, duration) -> None:
+    loop = asyncio.get_running_loop()
+    results = Results()
+    customers = [
+        Customer(i, urls[i % len(urls)], data["visitors"][i], data, results) for i in indices
+    ]
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+    async def connect(customer: Customer) -> None:
+        async with gate:
+            try:
+                await customer.connect()
+            except Exception as error:
+                results.connect_errors += 1
+                results.first_error = results.first_error or repr(error)
+                customer.ws = None
+                return
+            results.connected += 1
+
+    await asyncio.gather(*(connect(c) for c in customers))
+    live = [c for c in customers if c.ws is not None]
+    readers = [asyncio.ensure_future(c.read()) for c in live]
+    pipe.send(("connected", results.connected))
+
+    command = await loop.run_in_executor(None, pipe.recv)  # ("send", idle seconds)
+    await asyncio.sleep(command[1])
+    pipe.send(("sending", None))
+    await loop.run_in_executor(None, pipe.recv)  # "go"
+    cpu_started = time.process_time()
+    interval = 1.0 / rate if rate else math.inf
+    deadline = time.monotonic() + duration
+    next_at = time.monotonic()
+    while rate and time.monotonic() < deadline and live:
+        await random.choice(live).send()
+        next_at += interval
+        delay = next_at - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+    # Stragglers: up to 10 s for the last acks.
+    stop = time.monotonic() + 10
+    while any(c.pending for c in live) and time.monotonic() < stop:
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)
+    results.cpu_seconds = time.process_time() - cpu_started
+    pipe.send(("results", results.as_dict()))
+    await loop.run_in_executor(None, pipe.recv)  # "close"
+    for task in readers:
+        task.cancel()
+    await asyncio.gather(*(c.ws.close() for c in live), return_exceptions=True)
 
 
 async def run(
@@ -137,62 +229,89 @@ async def run(
     connections: int,
     rate: float,
     duration: float,
-    connect_concurrency: int = 200,
     on_connected=None,
+    idle: float = 0.0,
+    on_idle_done=None,
+    client_processes: int | None = None,
 ) -> dict:
+    """Connect ``connections`` customers and two agents, stay ``idle`` seconds, then send
+    ``rate`` messages a second for ``duration`` seconds; the figures as a dict."""
+    loop = asyncio.get_running_loop()
     results = Results()
-    since_ns = [time.time_ns()]
+    view = AgentView(results)
+    agents_ready = [asyncio.Event() for _ in data["agent_cookies"]]
     agents = [
-        asyncio.ensure_future(agent_reader(urls[i % len(urls)], cookie, results, since_ns))
+        asyncio.ensure_future(agent_reader(urls[i % len(urls)], cookie, view, agents_ready[i]))
         for i, cookie in enumerate(data["agent_cookies"])
     ]
-    customers = [
-        Customer(i, urls[i % len(urls)], data["visitors"][i], data, results)
-        for i in range(connections)
-    ]
-    gate = asyncio.Semaphore(connect_concurrency)
+    await asyncio.wait_for(asyncio.gather(*(ready.wait() for ready in agents_ready)), 30)
 
-    async def connect(customer: Customer) -> None:
-        async with gate:
-            try:
-                await customer.connect()
-            except Exception:
-                results.connect_errors += 1
-                customer.ws = None
-                return
-            results.connected += 1
-
+    processes = client_processes or max(1, math.ceil(connections / CUSTOMERS_PER_PROCESS))
+    context = multiprocessing.get_context("spawn")
+    children = []
     started = time.monotonic()
-    await asyncio.gather(*(connect(c) for c in customers))
+    for n in range(processes):
+        ours, theirs = context.Pipe()
+        indices = list(range(n, connections, processes))
+        process = context.Process(
+            target=_customers_process,
+            args=(theirs, urls, data, indices, rate / processes, duration),
+            daemon=True,
+        )
+        process.start()
+        children.append((process, ours))
+
+    async def receive(pipe):
+        return await loop.run_in_executor(None, pipe.recv)
+
+    await asyncio.gather(*(receive(pipe) for _, pipe in children))
     connect_seconds = time.monotonic() - started
-    live = [c for c in customers if c.ws is not None]
-    readers = [asyncio.ensure_future(c.read()) for c in live]
     if on_connected is not None:
-        await asyncio.get_running_loop().run_in_executor(None, on_connected)
+        await loop.run_in_executor(None, on_connected)
+    for _, pipe in children:
+        pipe.send(("send", idle))
+    await asyncio.gather(*(receive(pipe) for _, pipe in children))
+    if on_idle_done is not None:
+        await loop.run_in_executor(None, on_idle_done)
 
-    await asyncio.sleep(1)  # let the presence announcements of the ramp drain
-    since_ns[0] = time.time_ns()
-    # The client shares the machine: if it is near one full core, the figures are its own lag.
-    client_cpu_started, sending_started = time.process_time(), time.monotonic()
-    interval = 1.0 / rate
-    deadline = time.monotonic() + duration
-    next_at = time.monotonic()
-    while time.monotonic() < deadline and live:
-        await random.choice(live).send()
-        next_at += interval
-        delay = next_at - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-    await asyncio.sleep(3)  # stragglers
-    client_cpu = (time.process_time() - client_cpu_started) / (time.monotonic() - sending_started)
-
-    for task in readers + agents:
+    await asyncio.sleep(1)  # let the announcements of the ramp drain
+    view.since_ns = time.time_ns()
+    sending_started = time.monotonic()
+    for _, pipe in children:
+        pipe.send("go")
+    reports = await asyncio.gather(*(receive(pipe) for _, pipe in children))
+    await asyncio.sleep(0.5)  # agent stragglers
+    sending_seconds = time.monotonic() - sending_started
+    for _, report in reports:
+        results.merge(report)
+    for _, pipe in children:
+        pipe.send("close")
+    for process, _ in children:
+        await loop.run_in_executor(None, process.join, 30)
+    for task in agents:
         task.cancel()
-    await asyncio.gather(*(c.ws.close() for c in live), return_exceptions=True)
-    summary = results.summary()
-    summary["connect_seconds"] = round(connect_seconds, 1)
-    summary["agents"] = len(agents)
-    summary["client_cpu_percent_of_one_core"] = round(100 * client_cpu, 1)
+    await asyncio.gather(*agents, return_exceptions=True)
+
     # Every agent gets every message; count what one agent should have seen.
-    summary["agent_missing"] = results.sent * len(agents) - results.agent_received
-    return summary
+    return {
+        "connections": connections,
+        "connected": results.connected,
+        "connect_errors": results.connect_errors,
+        "connect_seconds": round(connect_seconds, 1),
+        "error_frames": results.error_frames,
+        "first_error": results.first_error,
+        "resyncs": results.resyncs + view.resyncs,
+        "sent": results.sent,
+        "acked": results.acked,
+        "agents": len(agents),
+        "agent_received": results.agent_received,
+        "agent_missing": results.sent * len(agents) - results.agent_received,
+        "ack_p50_ms": percentile(results.ack_ms, 50),
+        "ack_p99_ms": percentile(results.ack_ms, 99),
+        "agent_p50_ms": percentile(results.agent_ms, 50),
+        "agent_p99_ms": percentile(results.agent_ms, 99),
+        "client_processes": processes,
+        # The client shares the machine: near a full core per process, figures are its own lag.
+        "client_cpu_percent_of_one_core": round(100 * results.cpu_seconds / sending_seconds, 1),
+        "sending_seconds": round(sending_seconds, 1),
+    }

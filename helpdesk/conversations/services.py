@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from helpdesk.conversations.models import Contact, Conversation, Message
 from helpdesk.conversations.serializers import conversation_payload, message_payload
+from helpdesk.conversations.tasks import customer_message_received
 from helpdesk.core import jobs
 from helpdesk.core.errors import (
     ConversationClosed,
@@ -131,8 +132,8 @@ def message_post(
     streaming = state == Message.State.STREAMING
     if streaming and sender.type != Message.SenderType.BOT:
         raise InvalidInput("Only the bot streams its messages.", field="state")
-    text = "" if streaming and text == "" else _clean_text(text)
-    client_id = _clean_client_id(client_id)
+    text = "" if streaming and text == "" else clean_text(text)
+    client_id = clean_client_id(client_id)
     _check_kind(sender, kind)
     metadata = _clean_metadata(metadata)
 
@@ -184,6 +185,14 @@ def message_post(
 
 
 def _announce_message(conversation: Conversation, message: Message) -> None:
+    for group, event in message_announcements(conversation, message):
+        publish_on_commit(group, event)
+
+
+def message_announcements(
+    conversation: Conversation, message: Message
+) -> list[tuple[str, dict[str, Any]]]:
+    """What a stored message is announced with: (group, event) pairs, in sending order."""
     event = envelope(
         "message.created",
         conversation_id=conversation.pk,
@@ -191,12 +200,13 @@ def _announce_message(conversation: Conversation, message: Message) -> None:
         data=message_payload(message),
     )
     if message.is_private:
-        publish_on_commit(conversation_staff_group(conversation.tenant_id, conversation.pk), event)
+        group = conversation_staff_group(conversation.tenant_id, conversation.pk)
     else:
-        publish_on_commit(conversation_group(conversation.tenant_id, conversation.pk), event)
-    publish_on_commit(
-        agents_group(conversation.tenant_id), conversation_updated(conversation, message)
-    )
+        group = conversation_group(conversation.tenant_id, conversation.pk)
+    return [
+        (group, event),
+        (agents_group(conversation.tenant_id), conversation_updated(conversation, message)),
+    ]
 
 
 def conversation_updated(conversation: Conversation, last_message: Message) -> dict[str, Any]:
@@ -217,7 +227,7 @@ def _is_first_response(conversation: Conversation, sender: Sender, kind: Message
     )
 
 
-def _clean_text(text: Any) -> str:
+def clean_text(text: Any) -> str:
     if not isinstance(text, str):
         raise InvalidInput("The message text must be a string.", field="text")
     text = text.strip()
@@ -233,7 +243,7 @@ def _clean_text(text: Any) -> str:
     return text.replace("\x00", "")
 
 
-def _clean_client_id(client_id: Any) -> str:
+def clean_client_id(client_id: Any) -> str:
     if client_id is None:
         return uuid.uuid4().hex
     if not isinstance(client_id, str) or not CLIENT_ID_RE.fullmatch(client_id):
@@ -278,10 +288,43 @@ def customer_message_send(
     """A customer writes in their conversation, starting one when ``conversation_id`` is None.
 
     Rate-limited per visitor and per address. A conversation that is not this contact's in
-    this inbox is NotFound, exactly like one that does not exist.
+    this inbox is NotFound, exactly like one that does not exist. The event loop's version is
+    acustomer_message_send (helpdesk/conversations/fast_path.py).
     """
-    rate_limit_hit("customer", f"t{tenant.pk}:c{contact.pk}", settings.RATE_CUSTOMER_MESSAGES)
-    rate_limit_hit("ip", client_ip, settings.RATE_IP_MESSAGES)
+    for scope, key, rate in customer_rate_limits(
+        tenant=tenant, contact=contact, client_ip=client_ip
+    ):
+        rate_limit_hit(scope, key, rate)
+    return customer_message_store(
+        tenant=tenant,
+        inbox=inbox,
+        contact=contact,
+        conversation_id=conversation_id,
+        text=text,
+        client_id=client_id,
+    )
+
+
+def customer_rate_limits(
+    *, tenant: Tenant, contact: Contact, client_ip: str
+) -> list[tuple[str, str, tuple[int, int]]]:
+    """The (scope, key, rate) limits one customer message counts against."""
+    return [
+        ("customer", f"t{tenant.pk}:c{contact.pk}", settings.RATE_CUSTOMER_MESSAGES),
+        ("ip", client_ip, settings.RATE_IP_MESSAGES),
+    ]
+
+
+def customer_message_store(
+    *,
+    tenant: Tenant,
+    inbox: Inbox,
+    contact: Contact,
+    conversation_id: int | None,
+    text: str,
+    client_id: str | None,
+) -> PostResult:
+    """customer_message_send once the message has passed the rate limits."""
     if conversation_id is None:
         conversation = _customer_open_conversation(tenant=tenant, inbox=inbox, contact=contact)
         conversation_id = conversation.pk
@@ -314,8 +357,6 @@ def customer_message_send(
         )
         if result.created:
             # Plugins, then the bot — after the commit, wherever jobs run.
-            from helpdesk.conversations.tasks import customer_message_received
-
             jobs.enqueue(customer_message_received, result.message.pk)
     return result
 

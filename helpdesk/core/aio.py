@@ -1,6 +1,12 @@
-"""Small asyncio helpers the standard library gets subtly wrong for us."""
+"""Small asyncio helpers the standard library gets subtly wrong for us, or lacks."""
 
 import asyncio
+import threading
+import types
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 # How often a task that ignored its cancellation is asked again.
 RECANCEL_SECONDS = 0.01
@@ -19,3 +25,52 @@ async def cancel_and_wait(task: asyncio.Future) -> None:
     while not task.done():
         task.cancel()
         await asyncio.wait({task}, timeout=RECANCEL_SECONDS)
+
+
+class LoopLocal(Generic[T]):
+    """One value per event loop, made on first use on that loop and closed along with it.
+
+    For clients bound to the loop they were made on (a redis.asyncio pool, a psycopg async
+    pool, a channel-layer hub). The server has one loop for its life; tests make one per test,
+    and what each made must not outlive it.
+    """
+
+    def __init__(
+        self,
+        factory: Callable[[asyncio.AbstractEventLoop], T],
+        aclose: Callable[[T], Awaitable[None]] | None = None,
+    ):
+        self._factory = factory
+        self._aclose = aclose
+        self._values: dict[asyncio.AbstractEventLoop, T] = {}
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        loop = asyncio.get_running_loop()
+        value = self._values.get(loop)
+        if value is not None:
+            return value
+        with self._lock:
+            value = self._values.get(loop)
+            if value is None:
+                value = self._values[loop] = self._factory(loop)
+                self._close_with(loop)
+        return value
+
+    def values(self) -> list[T]:
+        with self._lock:
+            return list(self._values.values())
+
+    def _close_with(self, loop: asyncio.AbstractEventLoop) -> None:
+        original_close = loop.close
+        owner = self
+
+        def close(self_loop, *args, **kwargs):
+            with owner._lock:
+                value = owner._values.pop(loop, None)
+            if value is not None and owner._aclose is not None and not loop.is_closed():
+                loop.run_until_complete(owner._aclose(value))
+            self_loop.close = original_close
+            return original_close(*args, **kwargs)
+
+        loop.close = types.MethodType(close, loop)

@@ -14,6 +14,8 @@ from celery import Task
 from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 
+from helpdesk.core.asyncdb import off_loop
+
 logger = logging.getLogger(__name__)
 
 _executor: ThreadPoolExecutor | None = None
@@ -84,3 +86,11 @@ def _dispatch_later(task: Task, delay: float, args: tuple, kwargs: dict) -> None
     timer = threading.Timer(delay, _dispatch, args=(task, args, kwargs))
     timer.daemon = True
     timer.start()
+
+
+async def aenqueue(task: Task, /, *args, **kwargs) -> None:
+    """Run ``task(*args, **kwargs)`` now, from async code whose data is already committed.
+
+    Handing a job to the broker is blocking I/O, so it happens on the blocking-call pool.
+    """
+    await off_loop(_dispatch)(task, args, kwargs)

@@ -11,8 +11,16 @@ class PluginsConfig(AppConfig):
     def ready(self):
         from celery.signals import worker_process_shutdown, worker_shutdown
 
+        from helpdesk.conversations.followers import follow_customer_messages
+        from helpdesk.plugins.models import PluginConfig
         from helpdesk.plugins.runtime import runtime
 
+        # A tenant with an enabled plugin has its customer messages run through the plugins.
+        follow_customer_messages(
+            "plugins",
+            f"EXISTS (SELECT 1 FROM {PluginConfig._meta.db_table}"
+            " WHERE tenant_id = %(tenant)s AND enabled)",
+        )
         # Plugins release what they set up when the process stops. Celery's pool processes
         # may leave without running atexit handlers, so its shutdown signals do it too.
         atexit.register(runtime.teardown_all)

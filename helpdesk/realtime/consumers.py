@@ -1,22 +1,24 @@
 """WebSocket transports: parse, authenticate, hand frames to a session, send what comes back."""
 
 import asyncio
-import json
 import logging
 from typing import Any
 from urllib.parse import urlsplit
 
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.http.request import validate_host
 
+from helpdesk.core import fastjson
 from helpdesk.core.aio import cancel_and_wait
 from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import AuthenticationFailed, Revoked, ServiceError
 from helpdesk.core.ratelimit import client_address
-from helpdesk.realtime.events import delivered_to
-from helpdesk.realtime.frames import Frame, close_code, error_frame, parse_frame
+from helpdesk.realtime.events import delivered_to, event_text
+from helpdesk.realtime.frames import Frame, close_code, error_frame, parse_frame, resync_frame
 from helpdesk.realtime.sessions import AgentSession, CustomerSession
 from helpdesk.tenants.access import active_membership
 from helpdesk.widget.services import visitor_authenticate
@@ -48,10 +50,21 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
     async def send_frames(self, frames: list[Frame]) -> None:
         for frame in frames:
-            await self.send(text_data=json.dumps(frame, cls=DjangoJSONEncoder))
+            await self.send(text_data=fastjson.dumps_text(frame))
         code = close_code(frames)
         if code is not None:
             await self.close(code=code)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' own dispatch first closes stale database connections, which is a hop to
+        # its one shared sync thread for every event every socket gets: at 100 messages a
+        # second the agents' events queued behind it for seconds. These consumers never touch
+        # the database from the loop; their database work runs in db_call threads, which
+        # look after their own connections.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
@@ -63,7 +76,12 @@ class FrameConsumer(AsyncWebsocketConsumer):
         """An event published to a group this connection joined."""
         if not delivered_to(message, self.channel_name):
             return
-        await self.send(text_data=json.dumps(message["event"], cls=DjangoJSONEncoder))
+        await self.send(text_data=event_text(message))
+
+    async def helpdesk_gap(self, message: dict[str, Any]) -> None:
+        """Events for this connection were lost (helpdesk/realtime/layers.py): the client
+        resumes from what it has."""
+        await self.send_frames([resync_frame(message["reason"])])
 
     async def receive(self, text_data=None, bytes_data=None):
         try:
@@ -82,6 +100,42 @@ class FrameConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.session is not None:
             await self.session.close()
+
+    async def __call__(self, scope, receive, send):
+        """Channels' consumer loop, except that layer messages come in batches.
+
+        Channels waits for one layer message at a time, and each takes a few turns of the
+        event loop to arrive; a console receiving hundreds of events a second from a busy
+        process could not keep up, and its mailbox overflowed. Here every wake-up takes all
+        that is waiting (helpdesk/realtime/layers.py).
+        """
+        self.scope = scope
+        self.channel_layer = get_channel_layer()
+        self.channel_name = await self.channel_layer.new_channel()
+        self.base_send = send
+        from_socket = asyncio.ensure_future(receive())
+        from_layer = asyncio.ensure_future(self.channel_layer.receive_many(self.channel_name))
+        try:
+            while True:
+                await asyncio.wait((from_socket, from_layer), return_when=asyncio.FIRST_COMPLETED)
+                if from_layer.done():
+                    for message in from_layer.result():
+                        await self.dispatch(message)
+                    from_layer = asyncio.ensure_future(
+                        self.channel_layer.receive_many(self.channel_name)
+                    )
+                if from_socket.done():
+                    await self.dispatch(from_socket.result())
+                    from_socket = asyncio.ensure_future(receive())
+        except StopConsumer:
+            pass
+        finally:
+            await cancel_and_wait(from_socket)
+            await cancel_and_wait(from_layer)
+            # However the consumer ends (a failure included), its groups are left: the layer
+            # would otherwise keep a mailbox for it that nobody reads.
+            if self.session is not None:
+                await self.session.leave_all()
 
 
 class CustomerConsumer(FrameConsumer):

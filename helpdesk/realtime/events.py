@@ -6,19 +6,17 @@ notes are only ever sent to the staff group, so no transport can leak one to a c
 """
 
 import asyncio
-import collections
-import json
 import logging
 import os
-import threading
 import weakref
 from typing import Any
 
-from asgiref.sync import SyncToAsync, async_to_sync
+from asgiref.sync import SyncToAsync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+
+from helpdesk.core import fastjson
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +56,21 @@ def publish_on_commit(group: str, event: dict[str, Any]) -> None:
     Rolled-back writes are never announced, and a client that hears of a message can always
     fetch it. Delivery is best-effort: clients catch up from their last ``seq``.
     """
+    event = _checked(event)
+    transaction.on_commit(lambda: publish(group, event), robust=True)
+
+
+def publish_committed(group: str, event: dict[str, Any]) -> None:
+    """Send ``event`` to ``group`` now: for code that committed its write itself, outside a
+    Django transaction (helpdesk/conversations/fast_path.py)."""
+    publish(group, _checked(event))
+
+
+def _checked(event: dict[str, Any]) -> dict[str, Any]:
     if settings.EVENTS_CHECK_JSON:
         # Fail where the event is made, not in a consumer far away.
-        event = json.loads(json.dumps(event, cls=DjangoJSONEncoder))
-    transaction.on_commit(lambda: publish(group, event), robust=True)
+        return fastjson.loads(fastjson.dumps(event))
+    return event
 
 
 def layer_message(event: dict[str, Any], *, exclude: str | None = None) -> dict[str, Any]:
@@ -76,6 +85,17 @@ def delivered_to(message: dict[str, Any], channel: str | None) -> bool:
     return message.get("exclude") != channel
 
 
+def event_text(message: dict[str, Any]) -> str:
+    """The JSON text of a layer message's event, encoded once however many sockets send it.
+
+    The layer hands one message object to all the local members of a group.
+    """
+    text = message.get("text")
+    if text is None:
+        text = message["text"] = fastjson.dumps_text(message["event"])
+    return text
+
+
 async def send_now(group: str, event: dict[str, Any], *, exclude: str | None = None) -> None:
     """Send ``event`` to ``group`` from async code, at once: for what is not stored (typing,
     deltas, presence). What is stored is announced with publish_on_commit."""
@@ -83,19 +103,22 @@ async def send_now(group: str, event: dict[str, Any], *, exclude: str | None = N
 
 
 def publish(group: str, event: dict[str, Any]) -> None:
+    """Send ``event`` to ``group`` now, from synchronous code, without waiting for it to go out.
+
+    From a worker thread of a long-lived event loop (a consumer's database call), the send is
+    handed to that loop, where it joins the loop's outgoing messages in order: waiting for it,
+    as async_to_sync would, parks the thread until the busy loop gets round to it, and every
+    other database call queues behind. Anywhere else the layer sends it directly.
+    """
     layer = get_channel_layer()
     if layer is None:
         return
     message = layer_message(event)
     loop = _calling_event_loop()
     if loop is None:
-        async_to_sync(layer.group_send)(group, message)
-        return
-    # Called from a worker thread of a running event loop (a consumer's database call): hand
-    # the send to that loop and return. Waiting for it, as async_to_sync would, parks the
-    # thread until the busy loop gets round to it, and every other database call queues
-    # behind.
-    loop.call_soon_threadsafe(_publisher_for(loop, layer).submit, group, message)
+        layer.publish_nowait(group, message)
+    else:
+        loop.call_soon_threadsafe(layer.publish_nowait, group, message)
 
 
 # Loops that run for the life of the process (the server's, the AI loop): only there may a
@@ -114,54 +137,3 @@ def _calling_event_loop() -> asyncio.AbstractEventLoop | None:
     if loop is None or getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
         return None
     return loop if loop.is_running() and loop in _long_lived_loops else None
-
-
-class _Publisher:
-    """Sends a loop's events: in order within each conversation of a group, the rest side by side.
-
-    Clients need order only within a conversation (they dedupe and resume by its seq). One queue
-    per group would put every conversation.updated of a tenant's agents group in single file,
-    each send several Redis round trips: at 5,000 sockets and 100 messages a second, agents saw
-    messages 0.6 s late.
-    """
-
-    def __init__(self, layer):
-        self.layer = layer
-        self.pending: dict[tuple[str, Any], collections.deque] = {}
-
-    def submit(self, group: str, message: dict[str, Any]) -> None:
-        key = (group, message["event"].get("conversation"))
-        queue = self.pending.get(key)
-        if queue is not None:
-            queue.append(message)
-            return
-        self.pending[key] = collections.deque([message])
-        asyncio.get_running_loop().create_task(self._drain(key))
-
-    async def _drain(self, key: tuple[str, Any]) -> None:
-        group = key[0]
-        queue = self.pending[key]
-        try:
-            while queue:
-                message = queue.popleft()
-                try:
-                    await self.layer.group_send(group, message)
-                except Exception:
-                    # A lost notice is recovered by the clients' resume.
-                    logger.exception("Publishing to %s failed", group)
-        finally:
-            del self.pending[key]
-
-
-_publishers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Publisher]" = (
-    weakref.WeakKeyDictionary()
-)
-_publishers_lock = threading.Lock()
-
-
-def _publisher_for(loop: asyncio.AbstractEventLoop, layer) -> _Publisher:
-    with _publishers_lock:
-        publisher = _publishers.get(loop)
-        if publisher is None:
-            publisher = _publishers[loop] = _Publisher(layer)
-        return publisher

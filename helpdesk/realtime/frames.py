@@ -1,10 +1,10 @@
 """Client frames: decoding, error answers, and which errors end a connection."""
 
-import json
 from typing import Any
 
 from django.conf import settings
 
+from helpdesk.core import fastjson
 from helpdesk.core.errors import (
     AuthenticationFailed,
     FrameTooLarge,
@@ -38,7 +38,7 @@ def parse_frame(raw: str | bytes | None) -> Frame:
     if size > settings.WS_MAX_FRAME_BYTES:
         raise FrameTooLarge(limit=settings.WS_MAX_FRAME_BYTES)
     try:
-        frame = json.loads(raw)
+        frame = fastjson.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise InvalidJSON() from None
     if not isinstance(frame, dict):
@@ -58,6 +58,11 @@ def error_frame(
     if isinstance(error, RateLimited):
         data["retry_after"] = error.retry_after
     return envelope("error", conversation_id=conversation_id, data=data)
+
+
+def resync_frame(reason: str) -> Frame:
+    """Tells a client that events meant for it were lost, so it resumes from its last seq."""
+    return envelope("resync", conversation_id=None, data={"reason": reason})
 
 
 def close_code(frames: list[Frame]) -> int | None:

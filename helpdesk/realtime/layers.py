@@ -1,32 +1,315 @@
-"""The embedded mode's channel layer: Channels' in-memory layer, safe across event loops.
+"""Channel layers built on one idea: an event loop keeps its own mailboxes and group members.
 
-In one process the server's loop runs the consumers and the AI loop (helpdesk/ai/loop.py)
-streams the bot's replies. The stock in-memory layer hands messages to an asyncio queue of the
-receiver's loop from whatever loop sends — not thread-safe, so a reply could sit unseen until
-something else woke the server's loop. Here a send is carried out on the receiver's own loop.
+A consumer's channel is a mailbox in its event loop's hub; joining a group records the mailbox
+there. A group message is handed, once per hub, to that hub's members. ``HubChannelLayer``
+connects the hubs of one process directly (the embedded mode); ``RedisHubChannelLayer``
+(helpdesk/realtime/redis_layer.py) connects hubs anywhere through Redis pub/sub, one
+subscription per group per hub, however many of its sockets joined.
+
+Nothing is dropped silently. A mailbox that is full when a message arrives (its client reads
+slower than events come) loses what it holds, and in its place gets one ``helpdesk.gap``
+message; so does every mailbox whose hub may have missed messages (its Redis subscription
+broke). The consumer passes the gap on to its client, which resumes from the last seq it has
+(docs/protocol.md). Every loss is counted in ``stats`` and logged at WARNING.
 """
 
 import asyncio
+import collections
+import contextlib
+import itertools
+import logging
+import threading
+import time
+import uuid
+from typing import Any
 
-from channels.layers import InMemoryChannelLayer
+from channels.layers import BaseChannelLayer
+
+from helpdesk.core.aio import LoopLocal
+
+logger = logging.getLogger(__name__)
+
+# The layer message a consumer gets in place of messages it lost.
+GAP_TYPE = "helpdesk.gap"
+# The layer's own field on a message sent to one channel in another process.
+TARGET_FIELD = "__to__"
+# Loss warnings: at most one line per reason in this many seconds, with the count meanwhile.
+WARNING_INTERVAL = 10.0
 
 
-class LoopSafeInMemoryChannelLayer(InMemoryChannelLayer):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._receiver_loops: dict[str, asyncio.AbstractEventLoop] = {}
+class LayerUnavailable(Exception):
+    """The layer could not carry a message or a subscription (its broker is unreachable)."""
 
-    async def receive(self, channel):
-        self._receiver_loops[channel] = asyncio.get_running_loop()
-        if len(self._receiver_loops) > 10_000:
-            # Forget loops of channels the layer itself has dropped.
-            for name in [n for n in self._receiver_loops if n not in self.channels]:
-                self._receiver_loops.pop(name, None)
-        return await super().receive(channel)
 
-    async def send(self, channel, message):
-        loop = self._receiver_loops.get(channel)
-        if loop is None or not loop.is_running() or loop is asyncio.get_running_loop():
-            return await super().send(channel, message)
-        future = asyncio.run_coroutine_threadsafe(super().send(channel, message), loop)
-        return await asyncio.wrap_future(future)
+def gap_message(reason: str) -> dict[str, Any]:
+    return {"type": GAP_TYPE, "reason": reason}
+
+
+class LayerStats:
+    """Process-wide counters of what the layers lost, and warnings about it."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.counts: collections.Counter[str] = collections.Counter()
+        self._last_warning: dict[str, float] = {}
+        self._unreported: collections.Counter[str] = collections.Counter()
+
+    def add(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            self.counts[name] += amount
+
+    def loss(self, reason: str, amount: int, detail: str) -> None:
+        """Count ``amount`` messages lost for ``reason``; warn, at most every few seconds."""
+        now = time.monotonic()
+        with self._lock:
+            self.counts[f"lost_{reason}"] += amount
+            self._unreported[reason] += amount
+            if now - self._last_warning.get(reason, -WARNING_INTERVAL) < WARNING_INTERVAL:
+                return
+            self._last_warning[reason] = now
+            unreported, self._unreported[reason] = self._unreported[reason], 0
+        logger.warning(
+            "Channel layer lost %d message(s) (%s) in the last %.0f s, e.g. %s; "
+            "their clients were told to resume.",
+            unreported,
+            reason,
+            WARNING_INTERVAL,
+            detail,
+        )
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self.counts)
+
+
+stats = LayerStats()
+
+
+class Mailbox:
+    """One channel's messages waiting for its consumer, and the groups it is in."""
+
+    __slots__ = ("groups", "queue", "waiter")
+
+    def __init__(self):
+        self.queue: collections.deque | None = None  # made on first need: most never queue
+        self.waiter: asyncio.Future | None = None
+        self.groups: set[str] = set()
+
+
+class LoopHub:
+    """One event loop's mailboxes and group memberships. Used only from its own loop."""
+
+    def __init__(self, layer: "HubChannelLayer", loop: asyncio.AbstractEventLoop):
+        self.layer = layer
+        self.loop = loop
+        self.token = uuid.uuid4().hex[:16]
+        self.mailboxes: dict[str, Mailbox] = {}
+        self.groups: dict[str, set[str]] = {}
+        self._numbers = itertools.count()
+
+    def new_channel(self, prefix: str) -> str:
+        name = f"{self.layer.prefix}.{prefix}{self.token}!{next(self._numbers)}"
+        self.mailboxes[name] = Mailbox()
+        return name
+
+    def owns(self, channel: str) -> bool:
+        return channel_token(channel) == self.token
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        box = self.mailboxes.get(channel)
+        if box is None:
+            box = self.mailboxes[channel] = Mailbox()
+        if box.queue:
+            return box.queue.popleft()
+        waiter = box.waiter = self.loop.create_future()
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                # Delivered just as the receive was cancelled: keep it for the next receive.
+                box.queue = box.queue or collections.deque()
+                box.queue.appendleft(waiter.result())
+            # Channels cancels a consumer's receive when the consumer ends. A channel that
+            # still has groups is a reader that gave up waiting (a long-poll, a test), not gone.
+            if not box.groups:
+                self.mailboxes.pop(channel, None)
+            raise
+        finally:
+            if box.waiter is waiter:
+                box.waiter = None
+
+    async def receive_many(self, channel: str) -> list[dict[str, Any]]:
+        """The next message, and every other one already waiting behind it."""
+        first = await self.receive(channel)
+        box = self.mailboxes.get(channel)
+        if box is None or not box.queue:
+            return [first]
+        rest = list(box.queue)
+        box.queue.clear()
+        return [first, *rest]
+
+    def deliver(self, channel: str, message: dict[str, Any]) -> None:
+        box = self.mailboxes.get(channel)
+        if box is None:
+            return
+        waiter = box.waiter
+        if waiter is not None and not waiter.done():
+            box.waiter = None
+            waiter.set_result(message)
+            return
+        queue = box.queue
+        if queue is None:
+            queue = box.queue = collections.deque()
+        if len(queue) < self.layer.capacity:
+            queue.append(message)
+            return
+        # Full: the client is behind anyway and will resume from its last seq, so everything
+        # queued goes, and one gap takes its place.
+        lost = 1 + sum(1 for queued in queue if queued.get("type") != GAP_TYPE)
+        queue.clear()
+        queue.append(gap_message("overflow"))
+        stats.loss("overflow", lost, f"channel {channel} was full ({self.layer.capacity})")
+
+    def deliver_group(self, group: str, message: dict[str, Any]) -> None:
+        for channel in self.groups.get(group, ()):
+            self.deliver(channel, message)
+
+    def gap_all(self, reason: str) -> int:
+        """Tell every mailbox in a group that it may have missed messages; how many were told."""
+        told = 0
+        for channel, box in list(self.mailboxes.items()):
+            if box.groups:
+                self.deliver(channel, gap_message(reason))
+                told += 1
+        return told
+
+    def add(self, group: str, channel: str) -> bool:
+        """Put ``channel`` in ``group``; True if the group is new to this hub."""
+        box = self.mailboxes.get(channel)
+        if box is None:
+            box = self.mailboxes[channel] = Mailbox()
+        box.groups.add(group)
+        members = self.groups.get(group)
+        if members is None:
+            self.groups[group] = {channel}
+            return True
+        members.add(channel)
+        return False
+
+    def discard(self, group: str, channel: str) -> bool:
+        """Take ``channel`` out of ``group``; True if that left the group with no member here."""
+        box = self.mailboxes.get(channel)
+        if box is not None:
+            box.groups.discard(group)
+            if not box.groups and box.waiter is None and not box.queue:
+                del self.mailboxes[channel]
+        members = self.groups.get(group)
+        if members is None or channel not in members:
+            return False
+        members.discard(channel)
+        if members:
+            return False
+        del self.groups[group]
+        return True
+
+    def call(self, function, *args) -> None:
+        """Run ``function(*args)`` on this hub's loop, from any thread or loop."""
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            function(*args)
+            return
+        # A closed loop raises RuntimeError: nobody is left there to deliver to.
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(function, *args)
+
+    async def aclose(self) -> None:
+        """Release what the hub holds outside the process (nothing here; Redis hubs do)."""
+
+
+def channel_token(channel: str) -> str:
+    """The token of the hub that made ``channel`` (names are ``prefix.kind<token>!n``)."""
+    head = channel.rpartition("!")[0]
+    return head[-16:]
+
+
+class HubChannelLayer(BaseChannelLayer):
+    """The embedded mode's layer: the hubs of one process, delivering to each other directly.
+
+    The server's loop runs the consumers and the AI loop (helpdesk/ai/loop.py) streams the
+    bot's replies, so a message may be sent from another loop or thread than its receiver's;
+    it is always handed over on the receiver's own loop.
+    """
+
+    extensions = ["groups", "flush"]
+    hub_class = LoopHub
+
+    def __init__(self, expiry=60, capacity=500, channel_capacity=None, prefix="helpdesk", **kw):
+        super().__init__(expiry=expiry, capacity=capacity, channel_capacity=channel_capacity)
+        self.prefix = prefix
+        self._hubs = LoopLocal(self._make_hub, self._close_hub)
+        self._hubs_by_token: dict[str, LoopHub] = {}
+
+    # --- hubs -----------------------------------------------------------------------------
+
+    def hub(self) -> LoopHub:
+        """The running loop's hub, made on first use and closed when the loop closes."""
+        return self._hubs.get()
+
+    def hubs(self) -> list[LoopHub]:
+        return self._hubs.values()
+
+    def _make_hub(self, loop: asyncio.AbstractEventLoop) -> LoopHub:
+        hub = self.hub_class(self, loop)
+        self._hubs_by_token[hub.token] = hub
+        return hub
+
+    async def _close_hub(self, hub: LoopHub) -> None:
+        self._hubs_by_token.pop(hub.token, None)
+        await hub.aclose()
+
+    def _local_hub(self, channel: str) -> LoopHub:
+        hub = self.hub()
+        if not hub.owns(channel):
+            raise RuntimeError(f"{channel} belongs to another event loop than the running one")
+        return hub
+
+    # --- the channel layer API ------------------------------------------------------------
+
+    async def new_channel(self, prefix: str = "specific.") -> str:
+        return self.hub().new_channel(prefix)
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        return await self._local_hub(channel).receive(channel)
+
+    async def receive_many(self, channel: str) -> list[dict[str, Any]]:
+        """Like receive(), but with everything already queued: a busy consumer handles its
+        backlog in one wake-up instead of one per message."""
+        return await self._local_hub(channel).receive_many(channel)
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        hub = self._hubs_by_token.get(channel_token(channel))
+        if hub is not None:
+            hub.call(hub.deliver, channel, message)
+
+    async def group_add(self, group: str, channel: str) -> None:
+        self.require_valid_group_name(group)
+        self._local_hub(channel).add(group, channel)
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        self._local_hub(channel).discard(group, channel)
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        self.publish_nowait(group, message)
+
+    def publish_nowait(self, group: str, message: dict[str, Any]) -> None:
+        """Send ``message`` to ``group`` from any thread, without waiting for it to go out."""
+        for hub in self.hubs():
+            hub.call(hub.deliver_group, group, message)
+
+    async def flush(self) -> None:
+        for hub in self.hubs():
+            hub.mailboxes.clear()
+            hub.groups.clear()

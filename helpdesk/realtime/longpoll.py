@@ -15,6 +15,7 @@ from helpdesk.core.errors import InvalidInput, ServiceError
 from helpdesk.core.validation import clean_id
 from helpdesk.realtime.events import conversation_group
 from helpdesk.realtime.frames import parse_frame
+from helpdesk.realtime.layers import GAP_TYPE
 from helpdesk.realtime.sessions import CustomerSession, NoSubscriptions, replay_frames
 from helpdesk.widget.http import (
     cross_origin,
@@ -120,6 +121,10 @@ async def _receive_burst(layer, channel: str, timeout: float) -> list[Any]:
             await cancel_and_wait(receiving)
         if receiving.cancelled():
             return events
+        message = receiving.result()
+        if message["type"] == GAP_TYPE:
+            # Events were lost: answer now; the next GET fetches what it lacks by seq.
+            return events
         # A message that arrived as the wait ended is kept, not dropped.
-        events.append(receiving.result()["event"])
+        events.append(message["event"])
         wait = GATHER_SECONDS

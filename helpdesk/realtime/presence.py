@@ -2,6 +2,8 @@
 
 from django.core.cache import cache
 
+from helpdesk.core.cache import async_client
+
 # A node that dies without saying goodbye leaves a count behind; it fades after this long.
 PRESENCE_TTL = 24 * 3600
 
@@ -35,3 +37,23 @@ def presence_leave(key: str) -> bool:
 
 def is_present(key: str) -> bool:
     return bool(cache.get(f"presence:{key}"))
+
+
+async def apresence_change(key: str, *, online: bool) -> bool:
+    """presence_join (``online``) or presence_leave from the event loop, in one round trip."""
+    client = async_client()
+    if client is None:
+        # The local-memory cache: no I/O, so no reason to leave the loop.
+        return presence_join(key) if online else presence_leave(key)
+    cache_key = cache.make_key(f"presence:{key}")
+    if online:
+        pipeline = client.pipeline(transaction=False)
+        pipeline.incr(cache_key)
+        pipeline.expire(cache_key, PRESENCE_TTL)
+        count, _ = await pipeline.execute()
+        return count == 1
+    remaining = await client.decr(cache_key)
+    if remaining <= 0:
+        await client.delete(cache_key)
+        return True
+    return False

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from helpdesk.conversations import lifecycle
 from helpdesk.conversations.assignment import agent_console_closed, agent_console_opened
+from helpdesk.conversations.fast_path import acustomer_message_send
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.selectors import (
     conversation_get,
@@ -24,9 +25,8 @@ from helpdesk.conversations.services import (
     agent_membership_check,
     agent_message_send,
     conversation_mark_read,
-    customer_message_send,
 )
-from helpdesk.core.asyncdb import db_call, off_loop
+from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import (
     InvalidInput,
     Revoked,
@@ -44,7 +44,7 @@ from helpdesk.realtime.events import (
     send_now,
 )
 from helpdesk.realtime.frames import Frame, error_frame
-from helpdesk.realtime.presence import contact_presence_key, presence_join, presence_leave
+from helpdesk.realtime.presence import apresence_change, contact_presence_key
 from helpdesk.tenants.access import display_name
 from helpdesk.tenants.services import membership_set_availability
 from helpdesk.widget.services import Visitor, visitor_token_renew
@@ -268,8 +268,9 @@ class CustomerSession(ClientSession):
     async def _presence(self, conversation_id: int, *, online: bool) -> None:
         if not self.live:
             return
-        change = presence_join if online else presence_leave
-        if await off_loop(change)(contact_presence_key(self.tenant_id, conversation_id)):
+        if await apresence_change(
+            contact_presence_key(self.tenant_id, conversation_id), online=online
+        ):
             event = envelope(
                 "presence",
                 conversation_id=conversation_id,
@@ -299,7 +300,7 @@ class CustomerSession(ClientSession):
     async def on_message_send(self, frame: Frame) -> list[Frame]:
         data = _data(frame)
         requested = frame.get("conversation")
-        result = await db_call(customer_message_send)(
+        result = await acustomer_message_send(
             tenant=self.visitor.tenant,
             inbox=self.visitor.inbox,
             contact=self.visitor.contact,

@@ -6,21 +6,21 @@ WebSocket agent therefore meet in the same groups, on one process or many.
 """
 
 import asyncio
-import json
 import logging
 from typing import Any
 
 import socketio
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 
+from helpdesk.core import fastjson
 from helpdesk.core.aio import cancel_and_wait
 from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import FrameTooLarge, InvalidJSON, ServiceError
 from helpdesk.realtime.consumers import client_ip, header
 from helpdesk.realtime.events import delivered_to
-from helpdesk.realtime.frames import Frame, close_code, error_frame
+from helpdesk.realtime.frames import Frame, close_code, error_frame, resync_frame
+from helpdesk.realtime.layers import GAP_TYPE
 from helpdesk.realtime.sessions import CustomerSession
 from helpdesk.widget.services import visitor_authenticate
 
@@ -32,11 +32,11 @@ class _JSON:
 
     @staticmethod
     def dumps(obj, **kwargs):
-        return json.dumps(obj, cls=DjangoJSONEncoder, **kwargs)
+        return fastjson.dumps_text(obj)
 
     @staticmethod
     def loads(text, **kwargs):
-        return json.loads(text, **kwargs)
+        return fastjson.loads(text)
 
 
 # Origins are checked per inbox when a client connects (an inbox lists its own sites), so
@@ -65,6 +65,9 @@ class ChannelSubscriber:
     async def _forward(self) -> None:
         while True:
             message = await self.layer.receive(self.channel)
+            if message["type"] == GAP_TYPE:
+                await _emit(self.sid, [resync_frame(message["reason"])])
+                continue
             if not delivered_to(message, self.channel):
                 continue
             event = message["event"]

@@ -1533,6 +1533,11 @@
           updateUnread();
         }
         break;
+      case "resync":
+        // The server dropped events meant for this page (it fell behind): catch up from what
+        // we hold, as after a reconnect.
+        if (S.conversation != null) c.send({ type: "resume", conversation: S.conversation, seq: resumeFrom() });
+        break;
       case "error":
         handleError(f);
         break;
@@ -1567,10 +1572,20 @@
       probeDelay = WS_PROBE_FIRST_MS;
     } else if (S.fellBack) scheduleProbe();
     updateUI();
-    if (S.conversation != null) c.send({ type: "resume", conversation: S.conversation, seq: S.lastSeq });
+    if (S.conversation != null) c.send({ type: "resume", conversation: S.conversation, seq: resumeFrom() });
     flushOutbox();
     if (c.kind === "longpoll") c.startPoll();
     if (S.open) markRead();
+  }
+
+  // Where a resume starts: after the newest message we hold, or before the oldest reply still
+  // streaming here, whose final message.updated may be among what was missed.
+  function resumeFrom() {
+    var from = S.lastSeq;
+    for (var k in bySeq) {
+      if (bySeq[k].state === "streaming" && bySeq[k].seq - 1 < from) from = bySeq[k].seq - 1;
+    }
+    return Math.max(0, from);
   }
 
   function setToken(t) {

@@ -164,7 +164,7 @@ def test_nothing_but_a_secret_key_runs_embedded(tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [
         "django.db.backends.sqlite3",
-        "helpdesk.realtime.layers.LoopSafeInMemoryChannelLayer",
+        "helpdesk.realtime.layers.HubChannelLayer",
         "django.core.cache.backends.locmem.LocMemCache",
         None,
         False,

@@ -1,7 +1,6 @@
 import json
 
 import pytest
-from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
@@ -13,7 +12,7 @@ from tests.support.sessions import session_cookie
 ORIGIN = "https://shop.example.com"
 
 
-application = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+application = URLRouter(websocket_urlpatterns)
 
 
 class Client:

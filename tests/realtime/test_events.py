@@ -1,16 +1,11 @@
-import asyncio
-
 import pytest
 
 from helpdesk.conversations.models import Message
 from helpdesk.conversations.services import Sender, conversation_start, message_post
 from helpdesk.realtime.events import (
-    LAYER_MESSAGE_TYPE,
-    _Publisher,
     agents_group,
     conversation_group,
     conversation_staff_group,
-    envelope,
 )
 
 pytestmark = pytest.mark.django_db
@@ -100,41 +95,3 @@ def test_conversation_start_tells_the_agents(
     assert event["data"]["id"] == conversation.pk
     assert event["data"]["status"] == "queued"  # the inbox has no bot
     assert other_tenant_agents.events(wait=0.05) == []
-
-
-class SlowLayer:
-    """Records sends; a send for conversation 1 takes a while (a busy Redis round trip)."""
-
-    def __init__(self):
-        self.sent: list[tuple[int, int]] = []
-
-    async def group_send(self, group, message):
-        event = message["event"]
-        if event["conversation"] == 1:
-            await asyncio.sleep(0.2)
-        self.sent.append((event["conversation"], event["seq"]))
-
-
-async def test_a_slow_conversation_does_not_hold_up_another_in_the_same_group():
-    layer = SlowLayer()
-    publisher = _Publisher(layer)
-    group = agents_group(1)
-
-    def event(conversation_id, seq):
-        return {"type": LAYER_MESSAGE_TYPE, "event": envelope(
-            "conversation.updated", conversation_id=conversation_id, data={}, seq=seq
-        )}  # fmt: skip
-
-    publisher.submit(group, event(1, 1))
-    publisher.submit(group, event(1, 2))
-    publisher.submit(group, event(2, 1))
-    await asyncio.sleep(0.05)
-    assert layer.sent == [(2, 1)]  # not in single file behind conversation 1
-
-    async def drained():
-        while publisher.pending:
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(drained(), 5)
-    assert layer.sent == [(2, 1), (1, 1), (1, 2)]  # within a conversation, in order
-    assert publisher.pending == {}

@@ -1496,6 +1496,12 @@
           refreshOpenHeader();
         }
         return;
+      case "resync":
+        // The server dropped events meant for this console (it fell behind): catch up as
+        // after a reconnect.
+        loadList(false, true);
+        if (open && open.loaded) socket.send({ type: "resume", conversation: open.id, seq: open.lastSeq });
+        break;
       case "error":
         if (actionError(frame) || availabilityError(frame)) return;
         onErrorFrame(frame);
