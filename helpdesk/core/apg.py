@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 import psycopg
 from django.conf import settings
 from django.db import connections
+from django.db.models import Model
 from psycopg import AsyncConnection
 
 from helpdesk.core.aio import LoopLocal
@@ -37,6 +38,8 @@ def _conninfo() -> dict:
         "port": params.get("PORT") or None,
         "connect_timeout": options.get("connect_timeout", 5),
         "autocommit": True,
+        # Timestamps come back in UTC, as through Django's connections.
+        "options": "-c TimeZone=UTC",
     }
 
 
@@ -104,3 +107,19 @@ async def fetchone(sql: str, params: dict) -> tuple | None:
     async with _pools.get().connection() as connection:
         cursor = await connection.execute(sql, params)
         return await cursor.fetchone()
+
+
+def columns(model: type[Model], alias: str) -> str:
+    """Every column of ``model`` under ``alias``, in field order, for a SELECT list."""
+    return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
+
+
+def take(model: type[Model], row: tuple, start: int) -> tuple[Model | None, int]:
+    """The ``model`` instance whose columns() start at ``row[start]`` (None when its primary
+    key is NULL: an outer join found nothing), and where the next one starts."""
+    fields = model._meta.concrete_fields
+    values = row[start : start + len(fields)]
+    end = start + len(fields)
+    if values[[f.primary_key for f in fields].index(True)] is None:
+        return None, end
+    return model.from_db("default", [f.attname for f in fields], values), end

@@ -21,7 +21,7 @@ from helpdesk.realtime.events import delivered_to, event_text
 from helpdesk.realtime.frames import Frame, close_code, error_frame, parse_frame, resync_frame
 from helpdesk.realtime.sessions import AgentSession, CustomerSession
 from helpdesk.tenants.access import active_membership
-from helpdesk.widget.services import visitor_authenticate
+from helpdesk.widget.fast_path import avisitor_arrive
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ class CustomerConsumer(FrameConsumer):
             return
         data = frame.get("data") if isinstance(frame.get("data"), dict) else {}
         try:
-            visitor = await db_call(visitor_authenticate)(
+            visitor, conversation = await avisitor_arrive(
                 inbox_key=data.get("inbox"),
                 token=data.get("token"),
                 origin=header(self.scope, b"origin"),
@@ -169,7 +169,7 @@ class CustomerConsumer(FrameConsumer):
             return
         self._hello_timer.cancel()
         self.session = CustomerSession(visitor, client_ip=client_ip(self.scope), subscriber=self)
-        await self.send_frames(await self.session.welcome())
+        await self.send_frames(await self.session.welcome(conversation))
 
     async def disconnect(self, code):
         self._hello_timer.cancel()

@@ -8,6 +8,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from helpdesk.conversations.models import Conversation
 from helpdesk.conversations.selectors import customer_conversation_check, messages_after
 from helpdesk.core.aio import cancel_and_wait
 from helpdesk.core.asyncdb import db_call
@@ -17,6 +18,7 @@ from helpdesk.realtime.events import conversation_group
 from helpdesk.realtime.frames import parse_frame
 from helpdesk.realtime.layers import GAP_TYPE
 from helpdesk.realtime.sessions import CustomerSession, NoSubscriptions, replay_frames
+from helpdesk.widget.fast_path import avisitor_arrive
 from helpdesk.widget.http import (
     cross_origin,
     error_response,
@@ -24,7 +26,7 @@ from helpdesk.widget.http import (
     request_ip,
     request_origin,
 )
-from helpdesk.widget.services import Visitor, visitor_authenticate
+from helpdesk.widget.services import Visitor
 
 # After the first event arrives, wait this long for the ones right behind it (a burst of
 # deltas), so one answer carries them all instead of one round trip each.
@@ -32,10 +34,11 @@ GATHER_SECONDS = 0.05
 POLL_PAGE = 200
 
 
-async def _authenticate(request: HttpRequest) -> Visitor:
+async def _authenticate(request: HttpRequest) -> tuple[Visitor, Conversation | None]:
+    """The visitor a request speaks for, and the conversation they would pick up."""
     authorization = request.headers.get("Authorization", "")
     token = authorization[7:] if authorization.startswith("Bearer ") else None
-    return await db_call(visitor_authenticate)(
+    return await avisitor_arrive(
         inbox_key=request.headers.get("X-Inbox-Key"),
         token=token,
         origin=request_origin(request),
@@ -45,7 +48,7 @@ async def _authenticate(request: HttpRequest) -> Visitor:
 @cross_origin("POST")
 async def poll_send(request: HttpRequest) -> HttpResponse:
     try:
-        visitor = await _authenticate(request)
+        visitor, conversation = await _authenticate(request)
         frame = parse_frame(request.body)
     except ServiceError as error:
         return error_response(error)
@@ -53,7 +56,7 @@ async def poll_send(request: HttpRequest) -> HttpResponse:
         visitor, client_ip=request_ip(request), subscriber=NoSubscriptions(), live=False
     )
     if frame.get("type") == "hello":
-        frames = await session.welcome()
+        frames = await session.welcome(conversation)
     else:
         frames = await session.handle(frame)
     response = frames_response(frames)
@@ -64,7 +67,7 @@ async def poll_send(request: HttpRequest) -> HttpResponse:
 @cross_origin("GET")
 async def poll_wait(request: HttpRequest) -> HttpResponse:
     try:
-        visitor = await _authenticate(request)
+        visitor, _ = await _authenticate(request)
         conversation_id = clean_id(request.GET.get("conversation", ""), what="Conversation")
         after = _seq_param(request.GET.get("seq", "0"))
         await db_call(customer_conversation_check)(

@@ -17,7 +17,6 @@ from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.selectors import (
     conversation_get,
     customer_conversation_check,
-    customer_latest_conversation,
     messages_after,
 )
 from helpdesk.conversations.serializers import conversation_payload, message_payload
@@ -222,9 +221,8 @@ class CustomerSession(ClientSession):
     def tenant_id(self) -> int:
         return self.visitor.tenant.pk
 
-    async def welcome(self) -> list[Frame]:
-        """Subscribe to the visitor's latest conversation and say hello."""
-        conversation, token = await db_call(self._welcome_state)()
+    async def welcome(self, conversation: Conversation | None) -> list[Frame]:
+        """Subscribe to the visitor's latest ``conversation`` (if any) and say hello."""
         if conversation is not None:
             await self._enter(conversation.pk)
         return [
@@ -234,18 +232,12 @@ class CustomerSession(ClientSession):
                 seq=conversation.last_seq if conversation else 0,
                 data={
                     "visitor": str(self.visitor.contact.visitor_id),
-                    "token": token,
+                    "token": visitor_token_renew(self.visitor),
                     "greeting": self.visitor.inbox.greeting,
                     "conversation": conversation_payload(conversation) if conversation else None,
                 },
             )
         ]
-
-    def _welcome_state(self) -> tuple[Conversation | None, str]:
-        conversation = customer_latest_conversation(
-            tenant=self.visitor.tenant, inbox=self.visitor.inbox, contact=self.visitor.contact
-        )
-        return conversation, visitor_token_renew(self.visitor)
 
     async def _enter(self, conversation_id: int) -> bool:
         """Follow ``conversation_id`` live; True if the connection was not following it yet."""

@@ -15,14 +15,13 @@ from django.conf import settings
 
 from helpdesk.core import fastjson
 from helpdesk.core.aio import cancel_and_wait
-from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import FrameTooLarge, InvalidJSON, ServiceError
 from helpdesk.realtime.consumers import client_ip, header
 from helpdesk.realtime.events import delivered_to
 from helpdesk.realtime.frames import Frame, close_code, error_frame, resync_frame
 from helpdesk.realtime.layers import GAP_TYPE
 from helpdesk.realtime.sessions import CustomerSession
-from helpdesk.widget.services import visitor_authenticate
+from helpdesk.widget.fast_path import avisitor_arrive
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +99,7 @@ async def connect(sid: str, environ: dict[str, Any], auth: Any) -> None:
     scope = environ.get("asgi.scope", {})
     auth = auth if isinstance(auth, dict) else {}
     try:
-        visitor = await db_call(visitor_authenticate)(
+        visitor, conversation = await avisitor_arrive(
             inbox_key=auth.get("inbox"), token=auth.get("token"), origin=header(scope, b"origin")
         )
     except ServiceError as error:
@@ -112,7 +111,7 @@ async def connect(sid: str, environ: dict[str, Any], auth: Any) -> None:
     await subscriber.start()
     session = CustomerSession(visitor, client_ip=client_ip(scope), subscriber=subscriber)
     await sio.save_session(sid, {"session": session, "subscriber": subscriber})
-    await _emit(sid, await session.welcome())
+    await _emit(sid, await session.welcome(conversation))
 
 
 @sio.on("*")

@@ -46,13 +46,22 @@ class IssuedToken:
 
 def inbox_for_key(inbox_key: object, *, origin: str | None) -> Inbox:
     """The active inbox with this public key, if the page's origin may use it."""
-    if not isinstance(inbox_key, str) or not 1 <= len(inbox_key) <= 64:
+    if not valid_inbox_key(inbox_key):
         raise AuthenticationFailed("Unknown inbox.")
     inbox = (
         Inbox.objects.select_related("tenant")
         .filter(public_key=inbox_key, is_active=True, tenant__is_active=True)
         .first()
     )
+    return inbox_check(inbox, origin=origin)
+
+
+def valid_inbox_key(inbox_key: object) -> bool:
+    return isinstance(inbox_key, str) and 1 <= len(inbox_key) <= 64
+
+
+def inbox_check(inbox: Inbox | None, *, origin: str | None) -> Inbox:
+    """``inbox`` (found by its key, active, of an active tenant) if the page may use it."""
     if inbox is None:
         raise AuthenticationFailed("Unknown inbox.")
     if not inbox.origin_allowed(origin):
@@ -83,13 +92,16 @@ def visitor_authenticate(*, inbox_key: object, token: object, origin: str | None
     inbox = inbox_for_key(inbox_key, origin=origin)
     visitor = _visitor_from_token(inbox, token)
     now = timezone.now()
-    seen = visitor.contact.last_seen_at
     # Long-poll authenticates every request: a write each time would be a write per poll.
-    if seen is None or now - seen >= LAST_SEEN_RESOLUTION:
+    if last_seen_stale(visitor.contact, now):
         Contact.objects.filter(tenant=visitor.tenant, pk=visitor.contact.pk).update(
             last_seen_at=now
         )
     return visitor
+
+
+def last_seen_stale(contact: Contact, now) -> bool:
+    return contact.last_seen_at is None or now - contact.last_seen_at >= LAST_SEEN_RESOLUTION
 
 
 def visitor_token_renew(visitor: Visitor) -> str:
@@ -103,6 +115,13 @@ def _sign(visitor: Visitor) -> str:
 
 
 def _visitor_from_token(inbox: Inbox, token: object) -> Visitor:
+    visitor_id = token_visitor_id(inbox, token_payload(token))
+    contact = Contact.objects.filter(tenant=inbox.tenant, visitor_id=visitor_id).first()
+    return visitor_check(inbox, contact)
+
+
+def token_payload(token: object) -> dict:
+    """What a visitor token says, if it is genuine and unexpired (no database needed)."""
     if not isinstance(token, str) or not 1 <= len(token) <= 512:
         raise TokenInvalid()
     try:
@@ -111,15 +130,24 @@ def _visitor_from_token(inbox: Inbox, token: object) -> Visitor:
         raise TokenExpired() from None
     except signing.BadSignature:
         raise TokenInvalid() from None
+    if not isinstance(payload, dict):
+        raise TokenInvalid()
+    return payload
+
+
+def token_visitor_id(inbox: Inbox, payload: dict) -> uuid.UUID:
+    """The visitor a token's payload names, if the token was issued for ``inbox``."""
     # A genuine token for another inbox (of this tenant or any other) is refused: the
     # visitor's conversations belong to the inbox that issued it.
-    if not isinstance(payload, dict) or payload.get("i") != inbox.pk:
+    if payload.get("i") != inbox.pk:
         raise TokenInvalid()
     try:
-        visitor_id = uuid.UUID(str(payload.get("v")))
+        return uuid.UUID(str(payload.get("v")))
     except ValueError:
         raise TokenInvalid() from None
-    contact = Contact.objects.filter(tenant=inbox.tenant, visitor_id=visitor_id).first()
+
+
+def visitor_check(inbox: Inbox, contact: Contact | None) -> Visitor:
     if contact is None:
         # The contact was deleted (e.g. on request): the token dies with it.
         raise TokenInvalid()
