@@ -11,7 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 django_asgi_app = get_asgi_application()
 
 import socketio  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.routing import URLRouter  # noqa: E402
 
 from helpdesk.core.server import tune_garbage_collector  # noqa: E402
 from helpdesk.core.startup import verify_services  # noqa: E402
@@ -21,17 +21,11 @@ from helpdesk.realtime.socketio import sio  # noqa: E402
 
 verify_services()
 
-router = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        # Origins are checked per inbox (customers) and against ALLOWED_HOSTS (agents) by
-        # the consumers themselves, so no blanket origin validator sits here.
-        "websocket": URLRouter(websocket_urlpatterns),
-    }
-)
-
-# /socket.io/ (HTTP polling and WebSocket) goes to python-socketio; everything else to Django.
-socket_io_app = socketio.ASGIApp(sio, other_asgi_app=router, socketio_path="socket.io")
+# Origins are checked per inbox (customers) and against ALLOWED_HOSTS (agents) by the
+# consumers themselves, so no blanket origin validator sits in front of them.
+websockets = URLRouter(websocket_urlpatterns)
+# /socket.io/ (HTTP polling and WebSocket) goes to python-socketio.
+socket_io_app = socketio.ASGIApp(sio, socketio_path="socket.io")
 
 tune_garbage_collector()
 
@@ -40,4 +34,11 @@ async def application(scope, receive, send):
     # The server's loop lives as long as the process: events published from its database
     # threads may be sent after those calls return (helpdesk.realtime.events.publish).
     mark_long_lived(asyncio.get_running_loop())
-    await socket_io_app(scope, receive, send)
+    # Routed here rather than through nested routers: every level stays on the stack of each
+    # open socket for as long as it is connected.
+    if scope["type"] == "websocket" and not scope["path"].startswith("/socket.io/"):
+        await websockets(scope, receive, send)
+    elif scope["type"] in ("http", "websocket") and scope["path"].startswith("/socket.io/"):
+        await socket_io_app(scope, receive, send)
+    else:
+        await django_asgi_app(scope, receive, send)

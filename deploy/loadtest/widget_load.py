@@ -38,6 +38,7 @@ class Results:
     acked: int = 0
     ack_ms: list[float] = field(default_factory=list)
     agent_ms: list[float] = field(default_factory=list)
+    agent_sent_ns: list[int] = field(default_factory=list)
     agent_received: int = 0
     first_error: str | None = None
     cpu_seconds: float = 0.0
@@ -162,6 +163,17 @@ async def agent_reader(url: str, cookie: str, view: AgentView, ready: asyncio.Ev
                 continue
             view.results.agent_received += 1
             view.results.agent_ms.append((time.time_ns() - sent_ns) / 1e6)
+            view.results.agent_sent_ns.append(sent_ns)
+
+
+def _by_second(sent_ns: list[int], latencies: list[float], since_ns: int) -> list[list]:
+    seconds: dict[int, list[float]] = {}
+    for sent, latency in zip(sent_ns, latencies, strict=True):
+        seconds.setdefault((sent - since_ns) // 1_000_000_000, []).append(latency)
+    return [
+        [second, percentile(values, 50), percentile(values, 99), round(max(values), 1)]
+        for second, values in sorted(seconds.items())
+    ]
 
 
 # --- customers, in child processes ------------------------------------------------------------
@@ -311,6 +323,8 @@ async def run(
         "agent_p50_ms": percentile(results.agent_ms, 50),
         "agent_p99_ms": percentile(results.agent_ms, 99),
         "client_processes": processes,
+        # Per second of sending: p50, p99 and max customer→agent ms (where the tail comes from).
+        "agent_ms_by_second": _by_second(results.agent_sent_ns, results.agent_ms, view.since_ns),
         # The client shares the machine: near a full core per process, figures are its own lag.
         "client_cpu_percent_of_one_core": round(100 * results.cpu_seconds / sending_seconds, 1),
         "sending_seconds": round(sending_seconds, 1),

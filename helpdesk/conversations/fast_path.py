@@ -19,7 +19,6 @@ import functools
 import logging
 from typing import Any
 
-import psycopg.errors
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -66,7 +65,7 @@ WITH conversation AS (
     UPDATE {conversation}
        SET last_seq = last_seq + 1, last_message_at = %(now)s, updated_at = %(now)s
      WHERE id = %(conversation)s AND tenant_id = %(tenant)s AND inbox_id = %(inbox)s
-       AND contact_id = %(contact)s AND status = ANY(%(open)s)
+       AND contact_id = %(contact)s AND status = ANY(%(open)s::text[])
  RETURNING id, last_seq, status, assignee_id, handoff_reason, created_at
 ), message AS (
     INSERT INTO {message} (tenant_id, conversation_id, seq, client_id, sender_type, kind,
@@ -146,7 +145,7 @@ async def _store_fast(
     }
     try:
         row = await apg.fetchone(_statement(), params)
-    except psycopg.errors.UniqueViolation:
+    except apg.UniqueViolation:
         return None  # a resend: the general path answers with the stored message
     if row is None:
         return None

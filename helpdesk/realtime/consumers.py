@@ -102,40 +102,60 @@ class FrameConsumer(AsyncWebsocketConsumer):
             await self.session.close()
 
     async def __call__(self, scope, receive, send):
-        """Channels' consumer loop, except that layer messages come in batches.
+        """Channels' consumer loop, with layer messages delivered by callback, in batches.
 
-        Channels waits for one layer message at a time, and each takes a few turns of the
-        event loop to arrive; a console receiving hundreds of events a second from a busy
-        process could not keep up, and its mailbox overflowed. Here every wake-up takes all
-        that is waiting (helpdesk/realtime/layers.py).
+        Channels keeps a task per socket waiting for the next layer message, takes one
+        message per wake-up, and each takes a few turns of the event loop to arrive: a
+        console receiving hundreds of events a second could not keep up, and every idle socket
+        held two tasks. Here the layer calls back when messages arrive
+        (helpdesk/realtime/layers.py) and one short-lived task sends all that is waiting. It
+        waits while a frame from the client is being handled, so what that frame answers
+        still comes before what happened after it, as before.
         """
         self.scope = scope
         self.channel_layer = get_channel_layer()
         self.channel_name = await self.channel_layer.new_channel()
         self.base_send = send
-        from_socket = asyncio.ensure_future(receive())
-        from_layer = asyncio.ensure_future(self.channel_layer.receive_many(self.channel_name))
+        self._handling = False
+        self._drainer: asyncio.Task | None = None
+        self.channel_layer.attach(self.channel_name, self._layer_ready)
         try:
             while True:
-                await asyncio.wait((from_socket, from_layer), return_when=asyncio.FIRST_COMPLETED)
-                if from_layer.done():
-                    for message in from_layer.result():
-                        await self.dispatch(message)
-                    from_layer = asyncio.ensure_future(
-                        self.channel_layer.receive_many(self.channel_name)
-                    )
-                if from_socket.done():
-                    await self.dispatch(from_socket.result())
-                    from_socket = asyncio.ensure_future(receive())
+                await self._handle(await receive())
+                self._layer_ready()
         except StopConsumer:
             pass
         finally:
-            await cancel_and_wait(from_socket)
-            await cancel_and_wait(from_layer)
+            if self._drainer is not None:
+                await cancel_and_wait(self._drainer)
             # However the consumer ends (a failure included), its groups are left: the layer
             # would otherwise keep a mailbox for it that nobody reads.
             if self.session is not None:
                 await self.session.leave_all()
+            self.channel_layer.detach(self.channel_name)
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        # Its own function, so the frame is not kept alive between frames.
+        self._handling = True
+        try:
+            await self.dispatch(message)
+        finally:
+            self._handling = False
+
+    def _layer_ready(self) -> None:
+        if self._handling or (self._drainer is not None and not self._drainer.done()):
+            return
+        self._drainer = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while messages := self.channel_layer.take_all(self.channel_name):
+                for message in messages:
+                    await self.dispatch(message)
+                if self._handling:
+                    return  # picked up again when the frame is handled
+        finally:
+            self._drainer = None
 
 
 class CustomerConsumer(FrameConsumer):

@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from channels.layers import BaseChannelLayer
@@ -88,12 +89,16 @@ stats = LayerStats()
 class Mailbox:
     """One channel's messages waiting for its consumer, and the groups it is in."""
 
-    __slots__ = ("groups", "queue", "waiter")
+    __slots__ = ("groups", "notify", "queue", "waiter")
 
     def __init__(self):
-        self.queue: collections.deque | None = None  # made on first need: most never queue
+        # Made when needed and dropped when emptied: most sockets are idle, and an empty list
+        # still costs a few dozen bytes, a deque hundreds.
+        self.queue: list | None = None
         self.waiter: asyncio.Future | None = None
         self.groups: set[str] = set()
+        # A consumer that attached itself is told of new messages instead of waiting for them.
+        self.notify: Callable[[], None] | None = None
 
 
 class LoopHub:
@@ -120,15 +125,15 @@ class LoopHub:
         if box is None:
             box = self.mailboxes[channel] = Mailbox()
         if box.queue:
-            return box.queue.popleft()
+            return box.queue.pop(0)
         waiter = box.waiter = self.loop.create_future()
         try:
             return await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 # Delivered just as the receive was cancelled: keep it for the next receive.
-                box.queue = box.queue or collections.deque()
-                box.queue.appendleft(waiter.result())
+                box.queue = box.queue or []
+                box.queue.insert(0, waiter.result())
             # Channels cancels a consumer's receive when the consumer ends. A channel that
             # still has groups is a reader that gave up waiting (a long-poll, a test), not gone.
             if not box.groups:
@@ -144,9 +149,27 @@ class LoopHub:
         box = self.mailboxes.get(channel)
         if box is None or not box.queue:
             return [first]
-        rest = list(box.queue)
-        box.queue.clear()
+        rest, box.queue = box.queue, None
         return [first, *rest]
+
+    def attach(self, channel: str, notify: Callable[[], None]) -> None:
+        box = self.mailboxes.get(channel)
+        if box is None:
+            box = self.mailboxes[channel] = Mailbox()
+        box.notify = notify
+
+    def take_all(self, channel: str) -> list[dict[str, Any]]:
+        box = self.mailboxes.get(channel)
+        if box is None or not box.queue:
+            return []
+        messages, box.queue = box.queue, None
+        return messages
+
+    def detach(self, channel: str) -> None:
+        box = self.mailboxes.pop(channel, None)
+        if box is not None:
+            for group in list(box.groups):
+                self.discard(group, channel)
 
     def deliver(self, channel: str, message: dict[str, Any]) -> None:
         box = self.mailboxes.get(channel)
@@ -157,9 +180,14 @@ class LoopHub:
             box.waiter = None
             waiter.set_result(message)
             return
+        self._enqueue(channel, box, message)
+        if box.notify is not None:
+            box.notify()
+
+    def _enqueue(self, channel: str, box: Mailbox, message: dict[str, Any]) -> None:
         queue = box.queue
         if queue is None:
-            queue = box.queue = collections.deque()
+            queue = box.queue = []
         if len(queue) < self.layer.capacity:
             queue.append(message)
             return
@@ -201,7 +229,7 @@ class LoopHub:
         box = self.mailboxes.get(channel)
         if box is not None:
             box.groups.discard(group)
-            if not box.groups and box.waiter is None and not box.queue:
+            if not box.groups and box.waiter is None and box.notify is None and not box.queue:
                 del self.mailboxes[channel]
         members = self.groups.get(group)
         if members is None or channel not in members:
@@ -288,6 +316,28 @@ class HubChannelLayer(BaseChannelLayer):
         """Like receive(), but with everything already queued: a busy consumer handles its
         backlog in one wake-up instead of one per message."""
         return await self._local_hub(channel).receive_many(channel)
+
+    # A consumer that runs its own loop (helpdesk/realtime/consumers.py) is called back when
+    # its mailbox has messages, and takes them all, instead of keeping a task waiting in
+    # receive() for the life of every socket.
+
+    def attach(self, channel: str, notify: Callable[[], None]) -> None:
+        """Call ``notify()`` (on this loop) whenever a message arrives for ``channel``."""
+        self._local_hub(channel).attach(channel, notify)
+
+    def take_all(self, channel: str) -> list[dict[str, Any]]:
+        """Every message waiting for an attached ``channel``, oldest first."""
+        return self._local_hub(channel).take_all(channel)
+
+    def detach(self, channel: str) -> None:
+        """Forget an attached ``channel``: its messages and its groups."""
+        hub = self._local_hub(channel)
+        groups = list(hub.mailboxes[channel].groups) if channel in hub.mailboxes else []
+        hub.detach(channel)
+        self._groups_left(hub, groups)
+
+    def _groups_left(self, hub: LoopHub, groups: list[str]) -> None:
+        """Hook: ``groups`` may have lost their last member in ``hub``."""
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         hub = self._hubs_by_token.get(channel_token(channel))

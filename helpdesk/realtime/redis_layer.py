@@ -40,8 +40,8 @@ from helpdesk.realtime.layers import (
 
 logger = logging.getLogger(__name__)
 
-# The subscription connection sends PING this often when idle, and is considered dead when
-# nothing (not even the PONG) has come back for three times as long.
+# The subscription connection sends PING after this long without a message, and is considered
+# dead when the PONG has not come back this long after.
 PING_SECONDS = 10.0
 # Longest wait for Redis to confirm a subscription before group_add gives up.
 SUBSCRIBE_TIMEOUT = 5.0
@@ -72,6 +72,7 @@ class RedisHub(LoopHub):
         self.connected = asyncio.Event()
         self.gap_pending: str | None = None
         self.subscriber: Connection | None = None
+        self.writer: asyncio.Task | None = None
         # Publishing state.
         self.outbox: collections.deque[tuple[bytes, bytes, asyncio.Future | None]] = (
             collections.deque()
@@ -139,28 +140,30 @@ class RedisHub(LoopHub):
             backoff = min(backoff * 2, RECONNECT_MAX)
 
     async def _run_subscription(self, connection: Connection) -> None:
-        writer = self.loop.create_task(self._write_subscriptions(connection))
+        writer = self.writer = self.loop.create_task(self._write_subscriptions(connection))
+        pinged = False
         try:
             while True:
                 if writer.done():
                     writer.result()  # raises what broke it
-                reply = await connection.read_response(
-                    disable_decoding=True, timeout=PING_SECONDS * 3
-                )
-                self._on_reply(reply)
+                reply = await connection.read_response(disable_decoding=True, timeout=PING_SECONDS)
+                if reply is not None:
+                    pinged = False
+                    self._on_reply(reply)
+                elif pinged:
+                    raise redis.ConnectionError(f"no answer to a PING in {PING_SECONDS} s")
+                else:
+                    # Quiet: make sure the connection is still there.
+                    pinged = True
+                    await connection.send_packed_command(
+                        connection.pack_command("PING"), check_health=False
+                    )
         finally:
             await cancel_and_wait(writer)
 
     async def _write_subscriptions(self, connection: Connection) -> None:
         while True:
-            try:
-                async with asyncio.timeout(PING_SECONDS):
-                    await self.check.wait()
-            except TimeoutError:
-                await connection.send_packed_command(
-                    connection.pack_command("PING"), check_health=False
-                )
-                continue
+            await self.check.wait()
             self.check.clear()
             checking, self.to_check = self.to_check, set()
             subscribe = [n for n in checking if self._wanted(n) and n not in self.sent]
@@ -272,6 +275,9 @@ class RedisHub(LoopHub):
     async def aclose(self) -> None:
         for task in self.tasks:
             await cancel_and_wait(task)
+        if self.writer is not None:
+            # Its parent stops it too, unless the parent's own cancellation interrupts that.
+            await cancel_and_wait(self.writer)
         for connection in (self.publisher, self.subscriber):
             if connection is not None:
                 await _disconnect(connection)
@@ -327,6 +333,11 @@ class RedisHubChannelLayer(HubChannelLayer):
         hub = self._local_hub(channel)
         if hub.discard(group, channel):
             hub.unsubscribe_later(group)
+
+    def _groups_left(self, hub: LoopHub, groups: list[str]) -> None:
+        for group in groups:
+            if group not in hub.groups:
+                hub.unsubscribe_later(group)
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         await self.hub().publish(self.redis_name(group), fastjson.dumps(message))

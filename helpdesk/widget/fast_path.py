@@ -119,8 +119,8 @@ def _uuid_or_none(value) -> str | None:
 def _instances(row: tuple | None):
     if row is None:
         return None, None, None, None
-    inbox, at = apg.take(Inbox, row, 0)
-    tenant, at = apg.take(Tenant, row, at)
+    inbox, at = apg.take(Inbox, row, 0, shared=True)
+    tenant, at = apg.take(Tenant, row, at, shared=True)
     contact, at = apg.take(Contact, row, at)
     conversation, at = apg.take(Conversation, row, at)
     assignee, _ = apg.take(get_user_model(), row, at)
