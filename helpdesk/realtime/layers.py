@@ -192,10 +192,9 @@ class LoopHub:
             queue.append(message)
             return
         # Full: the client is behind anyway and will resume from its last seq, so everything
-        # queued goes, and one gap takes its place.
-        lost = 1 + sum(1 for queued in queue if queued.get("type") != GAP_TYPE)
-        queue.clear()
-        queue.append(gap_message("overflow"))
+        # queued goes, and one gap takes its place, before the message that did not fit.
+        lost = sum(1 for queued in queue if queued.get("type") != GAP_TYPE)
+        queue[:] = [gap_message("overflow"), message]
         stats.loss("overflow", lost, f"channel {channel} was full ({self.layer.capacity})")
 
     def deliver_group(self, group: str, message: dict[str, Any]) -> None:

@@ -113,7 +113,7 @@ class RedisHub(LoopHub):
     async def _subscribe_forever(self) -> None:
         backoff = RECONNECT_FIRST
         while True:
-            connection = self.layer.make_connection()
+            connection = self.layer.make_connection("sub")
             try:
                 await connection.connect()
                 self.subscriber = connection
@@ -253,7 +253,7 @@ class RedisHub(LoopHub):
         for _attempt in range(2):
             try:
                 if self.publisher is None:
-                    self.publisher = self.layer.make_connection()
+                    self.publisher = self.layer.make_connection("pub")
                     await self.publisher.connect()
                 publisher = self.publisher
                 await publisher.send_packed_command(
@@ -309,8 +309,12 @@ class RedisHubChannelLayer(HubChannelLayer):
         )
         self._sync_client: redis.Redis | None = None
 
-    def make_connection(self) -> Connection:
-        return self._connection_pool.make_connection()
+    def make_connection(self, role: str) -> Connection:
+        """A new connection, named in Redis' CLIENT LIST after its ``role`` (sub or pub)."""
+        pool = self._connection_pool
+        return pool.connection_class(
+            **{**pool.connection_kwargs, "client_name": f"helpdesk-layer-{role}"}
+        )
 
     def redis_name(self, group: str) -> bytes:
         return self._redis_prefix + group.encode()

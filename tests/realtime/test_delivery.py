@@ -1,6 +1,8 @@
-"""Delivery guarantees: what a client sees after any mix of drops, resends and replays equals
-what the database holds; one slow client never holds up the others."""
+"""Delivery guarantees: what a client sees after any mix of drops, resends, replays and overload
+equals what the database holds."""
 
+import asyncio
+import logging
 import random
 
 import pytest
@@ -8,6 +10,9 @@ from channels.db import database_sync_to_async
 
 from helpdesk.conversations.selectors import messages_after
 from helpdesk.conversations.services import Sender, message_post
+from helpdesk.realtime import layers
+from helpdesk.realtime.consumers import CustomerConsumer
+from helpdesk.realtime.layers import stats
 from tests.realtime.clients import message_send, start_conversation
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -95,3 +100,61 @@ async def test_replaying_events_onto_stale_state_matches_a_fresh_fetch(
     )
     assert view.messages == {m.seq: (m.client_id, m.text) for m in fresh}
     assert len({client_id for client_id, _ in view.messages.values()}) == len(view.messages)
+
+
+async def test_a_client_too_slow_for_its_events_resumes_and_ends_with_every_message(
+    inbox, issue_token, connect_customer, agent, settings, monkeypatch, caplog
+):
+    """Overloaded on purpose: the customer's socket takes 20 ms a frame while the agent writes
+    40 messages, and its mailbox holds 5. Events are dropped, but not silently: the client is
+    told to resync, resumes from the last seq it has, and ends with every message; the loss is
+    counted and logged at WARNING."""
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            **settings.CHANNEL_LAYERS["default"],
+            "CONFIG": {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "capacity": 5},
+        }
+    }
+    monkeypatch.setattr(layers, "WARNING_INTERVAL", 0)
+    unhurried = CustomerConsumer.send
+
+    async def slow_send(self, *args, **kwargs):
+        await asyncio.sleep(0.02)
+        await unhurried(self, *args, **kwargs)
+
+    monkeypatch.setattr(CustomerConsumer, "send", slow_send)
+    issued = await db(issue_token)()
+    client = await connect_customer(inbox, issued.token)
+    await client.recv_type("welcome")
+    conversation_id = await start_conversation(client, "first", "c-0")
+    view = ClientView()
+    view.apply({"type": "resumed", "seq": 1})
+    lost_before = stats.snapshot().get("lost_overflow", 0)
+
+    with caplog.at_level(logging.WARNING, logger="helpdesk.realtime.layers"):
+        for n in range(40):
+            await db(message_post)(
+                tenant=inbox.tenant,
+                conversation_id=conversation_id,
+                sender=Sender.agent(agent),
+                text=f"answer {n}",
+            )
+        resyncs = 0
+        while not await client.nothing(1.0):
+            frame = await client.recv()
+            view.apply(frame)
+            if frame["type"] == "resync":
+                # What the widget does: resume from the newest seq it holds.
+                resyncs += 1
+                await client.send(
+                    {"type": "resume", "conversation": conversation_id, "seq": view.last_seq}
+                )
+
+    fresh = await db(messages_after)(
+        tenant=inbox.tenant, conversation_id=conversation_id, limit=200
+    )
+    assert resyncs >= 1
+    assert len(fresh) == 41
+    assert {seq for seq in view.messages if seq > 1} == {m.seq for m in fresh if m.seq > 1}
+    assert stats.snapshot()["lost_overflow"] > lost_before
+    assert any(r.levelname == "WARNING" and "lost" in r.getMessage() for r in caplog.records)
