@@ -26,6 +26,8 @@ from helpdesk.widget.fast_path import avisitor_arrive
 logger = logging.getLogger(__name__)
 
 HELLO_TIMEOUT = 10.0
+# Acks whose message.created echo a customer connection still expects (and skips).
+ACKED_REMEMBERED = 64
 # How often an open console re-checks that its agent still has access, as a backstop to the
 # immediate notice that membership changes send.
 AGENT_RECHECK_SECONDS = 60.0
@@ -162,6 +164,7 @@ class CustomerConsumer(FrameConsumer):
     """The widget's socket. Authenticates with the first frame, so no token is ever in a URL."""
 
     async def connect(self):
+        self._acked: set[tuple[int, int]] = set()
         await self.accept()
         self._hello_timer = asyncio.get_running_loop().call_later(
             HELLO_TIMEOUT, lambda: asyncio.ensure_future(self._hello_timed_out())
@@ -170,6 +173,25 @@ class CustomerConsumer(FrameConsumer):
     async def _hello_timed_out(self) -> None:
         if self.session is None:
             await self.close(code=4408)
+
+    async def send_frames(self, frames: list[Frame]) -> None:
+        for frame in frames:
+            if frame["type"] == "ack":
+                if len(self._acked) >= ACKED_REMEMBERED:
+                    self._acked.clear()  # echoes that never came (a dropped event)
+                self._acked.add((frame["conversation"], frame["seq"]))
+        await super().send_frames(frames)
+
+    async def helpdesk_event(self, message: dict[str, Any]) -> None:
+        # The ack carried this connection's own message in full; its message.created echo
+        # would be one more frame per message for nothing (the other tabs still get it).
+        event = message["event"]
+        if self._acked and event["type"] == "message.created":
+            key = (event["conversation"], event.get("seq"))
+            if key in self._acked:
+                self._acked.discard(key)
+                return
+        await super().helpdesk_event(message)
 
     async def start_session(self, frame: Frame) -> None:
         if frame.get("type") != "hello":

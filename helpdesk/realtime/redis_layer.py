@@ -37,6 +37,7 @@ from helpdesk.realtime.layers import (
     channel_token,
     stats,
 )
+from helpdesk.realtime.resp import RespConnection
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ PUBLISH_BATCH = 512
 # Longest wait for a PUBLISH pipeline's replies.
 PUBLISH_TIMEOUT = 5.0
 REDIS_ERRORS = (redis.RedisError, OSError, asyncio.TimeoutError, EOFError)
+SUBSCRIBER_ERRORS = (OSError, ConnectionError, TimeoutError, EOFError)
 
 
 class RedisHub(LoopHub):
@@ -67,12 +69,12 @@ class RedisHub(LoopHub):
         self.sent: set[bytes] = set()
         self.unconfirmed: collections.Counter[bytes] = collections.Counter()
         self.waiters: dict[bytes, list[asyncio.Future]] = {}
-        self.to_check: set[bytes] = {self.direct}
-        self.check = asyncio.Event()
+        self.to_check: set[bytes] = set()
+        self.writing_scheduled = False
         self.connected = asyncio.Event()
+        self.heard_at = 0.0
         self.gap_pending: str | None = None
-        self.subscriber: Connection | None = None
-        self.writer: asyncio.Task | None = None
+        self.subscriber: RespConnection | None = None
         # Publishing state.
         self.outbox: collections.deque[tuple[bytes, bytes, asyncio.Future | None]] = (
             collections.deque()
@@ -91,9 +93,14 @@ class RedisHub(LoopHub):
 
     async def subscribed(self, group: str) -> None:
         """Return once Redis confirms this hub's subscription to ``group``."""
-        name = self.layer.redis_name(group)
-        self.to_check.add(name)
-        self.check.set()
+        await self._confirmed_soon(self.layer.redis_name(group), group)
+
+    async def reachable(self) -> None:
+        """Return once messages sent to this hub's channels from elsewhere can arrive."""
+        await self._confirmed_soon(self.direct, "this process's channels")
+
+    async def _confirmed_soon(self, name: bytes, what: str) -> None:
+        self._check(name)
         if self.confirmed(name):
             return
         waiter = self.loop.create_future()
@@ -101,11 +108,17 @@ class RedisHub(LoopHub):
         done, _ = await asyncio.wait({waiter}, timeout=SUBSCRIBE_TIMEOUT)
         if not done:
             waiter.cancel()
-            raise LayerUnavailable(f"Redis did not confirm the subscription to {group}")
+            raise LayerUnavailable(f"Redis did not confirm the subscription to {what}")
 
     def unsubscribe_later(self, group: str) -> None:
-        self.to_check.add(self.layer.redis_name(group))
-        self.check.set()
+        self._check(self.layer.redis_name(group))
+
+    def _check(self, name: bytes) -> None:
+        """Bring ``name``'s subscription in line with the hub's groups, with the next batch."""
+        self.to_check.add(name)
+        if not self.writing_scheduled:
+            self.writing_scheduled = True
+            self.loop.call_soon(self._write_subscriptions)
 
     def _wanted(self, name: bytes) -> bool:
         return name == self.direct or self.layer.group_of(name) in self.groups
@@ -113,20 +126,20 @@ class RedisHub(LoopHub):
     async def _subscribe_forever(self) -> None:
         backoff = RECONNECT_FIRST
         while True:
-            connection = self.layer.make_connection("sub")
+            connection = None
             try:
-                await connection.connect()
+                connection = await RespConnection.open(self.layer.url, name="helpdesk-layer-sub")
                 self.subscriber = connection
                 self.sent.clear()
                 self.unconfirmed.clear()
-                self.to_check = {self.direct, *map(self.layer.redis_name, self.groups)}
-                self.check.set()
                 self.connected.set()
+                for name in {self.direct, *map(self.layer.redis_name, self.groups)}:
+                    self._check(name)
                 backoff = RECONNECT_FIRST
-                await self._run_subscription(connection)
+                await self._read_subscription(connection)
             except asyncio.CancelledError:
                 raise
-            except REDIS_ERRORS as error:
+            except SUBSCRIBER_ERRORS as error:
                 stats.add("subscriber_reconnects")
                 if self.gap_pending is None:
                     # Once per outage; the gap after it is counted and logged again.
@@ -135,55 +148,57 @@ class RedisHub(LoopHub):
             finally:
                 self.connected.clear()
                 self.subscriber = None
-                await _disconnect(connection)
+                if connection is not None:
+                    connection.close()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, RECONNECT_MAX)
 
-    async def _run_subscription(self, connection: Connection) -> None:
-        writer = self.writer = self.loop.create_task(self._write_subscriptions(connection))
-        pinged = False
+    async def _read_subscription(self, connection: RespConnection) -> None:
+        self.heard_at = self.loop.time()
+        keepalive = self.loop.call_later(PING_SECONDS, self._keepalive, connection)
         try:
             while True:
-                if writer.done():
-                    writer.result()  # raises what broke it
-                reply = await connection.read_response(disable_decoding=True, timeout=PING_SECONDS)
-                if reply is not None:
-                    pinged = False
+                replies = await connection.read()
+                self.heard_at = self.loop.time()
+                for reply in replies:
                     self._on_reply(reply)
-                elif pinged:
-                    raise redis.ConnectionError(f"no answer to a PING in {PING_SECONDS} s")
-                else:
-                    # Quiet: make sure the connection is still there.
-                    pinged = True
-                    await connection.send_packed_command(
-                        connection.pack_command("PING"), check_health=False
-                    )
         finally:
-            await cancel_and_wait(writer)
+            keepalive.cancel()
 
-    async def _write_subscriptions(self, connection: Connection) -> None:
-        while True:
-            await self.check.wait()
-            self.check.clear()
-            checking, self.to_check = self.to_check, set()
-            subscribe = [n for n in checking if self._wanted(n) and n not in self.sent]
-            unsubscribe = [n for n in checking if not self._wanted(n) and n in self.sent]
-            commands = []
-            if subscribe:
-                self.sent.update(subscribe)
-                self.unconfirmed.update(subscribe)
-                commands.append(("SUBSCRIBE", *subscribe))
-            if unsubscribe:
-                self.sent.difference_update(unsubscribe)
-                commands.append(("UNSUBSCRIBE", *unsubscribe))
-            for name in checking:
-                # Already subscribed before this waiter came: nothing to wait for.
-                if self.confirmed(name):
-                    self._wake(name)
-            if commands:
-                await connection.send_packed_command(
-                    connection.pack_commands(commands), check_health=False
-                )
+    def _keepalive(self, connection: RespConnection) -> None:
+        """PING a quiet subscription; close it if even the PONG does not come back."""
+        if connection is not self.subscriber:
+            return
+        quiet = self.loop.time() - self.heard_at
+        if quiet >= 2 * PING_SECONDS:
+            connection.close()  # the read fails, and the subscription starts again
+            return
+        if quiet >= PING_SECONDS:
+            connection.send(("PING",))
+        self.loop.call_later(PING_SECONDS, self._keepalive, connection)
+
+    def _write_subscriptions(self) -> None:
+        self.writing_scheduled = False
+        connection = self.subscriber
+        if connection is None or not self.to_check:
+            return  # sent when the connection is (re)made
+        checking, self.to_check = self.to_check, set()
+        subscribe = [n for n in checking if self._wanted(n) and n not in self.sent]
+        unsubscribe = [n for n in checking if not self._wanted(n) and n in self.sent]
+        commands = []
+        if subscribe:
+            self.sent.update(subscribe)
+            self.unconfirmed.update(subscribe)
+            commands.append(("SUBSCRIBE", *subscribe))
+        if unsubscribe:
+            self.sent.difference_update(unsubscribe)
+            commands.append(("UNSUBSCRIBE", *unsubscribe))
+        for name in checking:
+            # Already subscribed before this waiter came: nothing to wait for.
+            if self.confirmed(name):
+                self._wake(name)
+        if commands:
+            connection.send(*commands)
 
     def _on_reply(self, reply: list) -> None:
         kind = reply[0]
@@ -275,12 +290,10 @@ class RedisHub(LoopHub):
     async def aclose(self) -> None:
         for task in self.tasks:
             await cancel_and_wait(task)
-        if self.writer is not None:
-            # Its parent stops it too, unless the parent's own cancellation interrupts that.
-            await cancel_and_wait(self.writer)
-        for connection in (self.publisher, self.subscriber):
-            if connection is not None:
-                await _disconnect(connection)
+        if self.publisher is not None:
+            await _disconnect(self.publisher)
+        if self.subscriber is not None:
+            self.subscriber.close()
 
 
 async def _disconnect(connection: Connection) -> None:
@@ -321,6 +334,12 @@ class RedisHubChannelLayer(HubChannelLayer):
 
     def group_of(self, name: bytes) -> str:
         return name[len(self._redis_prefix) :].decode()
+
+    async def new_channel(self, prefix: str = "specific.") -> str:
+        hub = self.hub()
+        channel = hub.new_channel(prefix)
+        await hub.reachable()  # at once, but for the first channel of a loop
+        return channel
 
     async def group_add(self, group: str, channel: str) -> None:
         self.require_valid_group_name(group)

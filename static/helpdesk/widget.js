@@ -1153,8 +1153,9 @@
     removeFromOutbox(item);
     register(item);
     // An ack's copy is not a broadcast: a message stored just before ours may still be on its way,
-    // so only message.created/updated and resumed move lastSeq (what resume asks after).
-    if (!fromAck && seq != null && seq > S.lastSeq) S.lastSeq = seq;
+    // so an ack moves lastSeq (what resume asks after) only when it is the very next seq. The
+    // connection that sent a message gets no message.created for it: the ack is its copy.
+    if (seq != null && seq > S.lastSeq && (!fromAck || seq === S.lastSeq + 1)) S.lastSeq = seq;
     render(item);
     if (item.sender !== "contact") clearRemoteTyping(item.sender);
     if (isNew) onNewContent(item.sender === "contact");

@@ -95,8 +95,9 @@ async def test_both_paths_store_the_same_row_and_announce_the_same_events(
         == (await db(Message.objects.get)(seq=2, conversation=stored)).created_at
     )
 
-    created = await asyncio.to_thread(customer.events)
-    updated = await asyncio.to_thread(agents.events)
+    # Published from two places (the loop, a thread): compared in seq order.
+    created = sorted(await asyncio.to_thread(customer.events), key=lambda e: e["seq"])
+    updated = sorted(await asyncio.to_thread(agents.events), key=lambda e: e["seq"])
     assert [e["type"] for e in created] == ["message.created", "message.created"]
     assert [e["seq"] for e in created] == [1, 2]
     assert [e["data"]["text"] for e in created] == ["from the loop", "from a thread"]

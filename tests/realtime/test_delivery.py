@@ -31,6 +31,12 @@ class ClientView:
         if frame["type"] in ("message.created", "message.updated"):
             self.messages[frame["seq"]] = (frame["data"]["client_id"], frame["data"]["text"])
             self.last_seq = max(self.last_seq, frame["seq"])
+        elif frame["type"] == "ack":
+            # The sender's copy (no message.created echo comes to the sending connection).
+            message = frame["data"]["message"]
+            self.messages[frame["seq"]] = (message["client_id"], message["text"])
+            if frame["seq"] == self.last_seq + 1:
+                self.last_seq = frame["seq"]
         elif frame["type"] == "resumed":
             self.last_seq = max(self.last_seq, frame["seq"])
 

@@ -46,7 +46,7 @@ async def test_customer_on_one_node_and_agent_on_the_other_talk_both_ways(
     await console.next("subscribed")
     await customer.send(message_send("anyone there?", "c-2", conversation_id))
     assert (await console.next("message.created"))["data"]["text"] == "anyone there?"
-    assert (await customer.next("message.created"))["data"]["text"] == "anyone there?"
+    assert (await customer.next("ack"))["data"]["message"]["text"] == "anyone there?"
 
     await console.send(message_send("yes, from node B", "a-1", conversation_id))
     assert (await customer.next("message.created"))["data"]["text"] == "yes, from node B"
