@@ -140,6 +140,7 @@ class Probe:
         self.connections = connections
         self.baseline = self.rss()
         self.marks: dict[str, tuple[float, float]] = {}
+        self.mark("start")
 
     def rss(self) -> int:
         return sum(rss_bytes(pid) for pid in self.pids)
@@ -165,6 +166,7 @@ class Probe:
             "kb_per_connection": round(
                 (self.connected_rss - self.baseline) / 1024 / max(1, self.connections), 1
             ),
+            "server_connect_cpu_percent": self.cpu_percent("start", "connected"),
             "server_idle_cpu_percent": self.cpu_percent("connected", "idle_done"),
             "server_cpu_percent_of_one_core": self.cpu_percent("idle_done", "end"),
         }

@@ -39,6 +39,7 @@ class Results:
     ack_ms: list[float] = field(default_factory=list)
     agent_ms: list[float] = field(default_factory=list)
     agent_sent_ns: list[int] = field(default_factory=list)
+    connect_ms: list[float] = field(default_factory=list)
     agent_received: int = 0
     first_error: str | None = None
     cpu_seconds: float = 0.0
@@ -47,6 +48,7 @@ class Results:
         for name in ("connected", "connect_errors", "error_frames", "resyncs", "sent", "acked"):
             setattr(self, name, getattr(self, name) + other[name])
         self.ack_ms.extend(other["ack_ms"])
+        self.connect_ms.extend(other["connect_ms"])
         self.cpu_seconds += other["cpu_seconds"]
         self.first_error = self.first_error or other["first_error"]
 
@@ -57,6 +59,7 @@ class Results:
         } | {
             "acked": self.acked,
             "ack_ms": self.ack_ms,
+            "connect_ms": self.connect_ms,
             "first_error": self.first_error,
             "cpu_seconds": self.cpu_seconds,
         }
@@ -194,7 +197,9 @@ async def _customers_main(pipe, urls, data, indices, rate, duration) -> None:
     async def connect(customer: Customer) -> None:
         async with gate:
             try:
+                began = time.monotonic()
                 await customer.connect()
+                results.connect_ms.append((time.monotonic() - began) * 1000)
             except Exception as error:
                 results.connect_errors += 1
                 results.first_error = results.first_error or repr(error)
@@ -310,6 +315,8 @@ async def run(
         "connected": results.connected,
         "connect_errors": results.connect_errors,
         "connect_seconds": round(connect_seconds, 1),
+        "connect_p50_ms": percentile(results.connect_ms, 50),
+        "connect_p99_ms": percentile(results.connect_ms, 99),
         "error_frames": results.error_frames,
         "first_error": results.first_error,
         "resyncs": results.resyncs + view.resyncs,

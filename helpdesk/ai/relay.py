@@ -39,6 +39,7 @@ class StreamRelay:
         self.publishes = 0
         self._last_flush = 0.0
         self._lock = asyncio.Lock()
+        self._waiting = asyncio.Event()  # text is in the buffer for the ticker to flush
         self._ticker: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -51,6 +52,8 @@ class StreamRelay:
         self.buffer += text
         if time.monotonic() - self._last_flush >= self.interval:
             await self.flush()
+        else:
+            self._waiting.set()
 
     async def finish(self) -> str:
         """Flush everything, the filters' held-back tails included; the full text shown."""
@@ -89,9 +92,13 @@ class StreamRelay:
             )
 
     async def _tick(self) -> None:
-        # Text that arrived just after a flush would otherwise wait for the next token.
+        # Text that arrived just after a flush would otherwise wait for the next token. The
+        # ticker wakes only when text is waiting: a hundred replies streaming at once, each
+        # waking every 50 ms whatever came, kept the AI loop busy with nothing to do.
         while True:
-            await asyncio.sleep(self.interval)
+            await self._waiting.wait()
+            self._waiting.clear()
+            await asyncio.sleep(max(0.0, self._last_flush + self.interval - time.monotonic()))
             if self.buffer and time.monotonic() - self._last_flush >= self.interval:
                 try:
                     await self.flush()

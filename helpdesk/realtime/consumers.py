@@ -156,6 +156,8 @@ class FrameConsumer(AsyncWebsocketConsumer):
                     await self.dispatch(message)
                 if self._handling:
                     return  # picked up again when the frame is handled
+        except OSError:
+            pass  # the client is gone (uvicorn raises ClientDisconnected); its disconnect follows
         finally:
             self._drainer = None
 
