@@ -6,6 +6,8 @@
 4. pytest in service mode: PostgreSQL, Redis and Celery at ``TEST_DATABASE_URL`` and
    ``TEST_REDIS_URL`` (defaults below). When they do not answer, this pass fails if ``CI`` is
    true; anywhere else it is skipped with a loud ``SERVICE MODE SKIPPED: <reason>`` line.
+5. With the services, the load test's smoke run (deploy/loadtest/run.py): 500 sockets, 100
+   messages a second, 10 s, on daphne and on uvicorn; any message lost fails it.
 
 Every check runs even when an earlier one failed; the exit status is 1 when any failed. A pytest
 pass that collects no test (pytest's exit status 5) or passes none counts as failed. Arguments
@@ -28,6 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/helpdesk"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 PYTEST_NO_TESTS_COLLECTED = 5
+# 500 sockets over two web processes, 100 messages a second for 10 s: every message acked and
+# every agent event delivered, or the check fails (deploy/loadtest/run.py exits 1).
+SMOKE_ARGS = ["--connections", "500", "--rate", "100", "--duration", "10"]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)\b")
 
@@ -64,6 +69,8 @@ def main(pytest_args: list[str]) -> int:
     problem = services_problem(database_url, redis_url)
     if problem is None:
         results.append(pytest_pass("pytest, service mode", services, pytest_args))
+        if not pytest_args:  # a chosen subset of tests runs without the load test
+            results.append(load_smoke(database_url, redis_url))
     elif os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
         banner("pytest, service mode")
         print(
@@ -160,6 +167,23 @@ def pytest_pass(name: str, env_overrides: dict[str, str], pytest_args: list[str]
     if not counts.get("passed"):
         return Result(name, "FAILED", seconds, f"no test passed ({summary})", counts)
     return Result(name, "ok", seconds, summary, counts)
+
+
+def load_smoke(database_url: str, redis_url: str) -> Result:
+    """The load test, short: a change that loses messages under load fails here."""
+    name = "load test smoke"
+    banner(f"{name}: {' '.join(SMOKE_ARGS)} (daphne and uvicorn)")
+    start = time.monotonic()
+    parts = urlsplit(redis_url)
+    status, tail = run(
+        [sys.executable, "deploy/loadtest/run.py", *SMOKE_ARGS, "--server", "daphne", "uvicorn",
+         "--database-url", urlunsplit(urlsplit(database_url)._replace(path="/helpdesk_loadtest")),
+         "--redis-url", urlunsplit(parts._replace(path="/13"))],
+        env=child_env({}),
+    )  # fmt: skip
+    lost = [line for line in tail if line.startswith("LOST")]
+    detail = "; ".join(lost) or (f"exit {status}" if status else "nothing lost")
+    return Result(name, "FAILED" if status else "ok", time.monotonic() - start, detail)
 
 
 def redact(url: str) -> str:

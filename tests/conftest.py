@@ -205,11 +205,19 @@ def celery_worker(django_db_setup, django_db_blocker):
         stop_process(process)
 
 
-def start_server(port: int, **env: str) -> subprocess.Popen:
-    """daphne serving the whole ASGI app on ``port``, against this run's test database."""
+SERVER_COMMANDS = {
+    "daphne": ["-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "helpdesk.asgi:application"],
+    # The faster option production may run (helpdesk/core/management/commands/serve.py).
+    "uvicorn": ["manage.py", "serve", "--host", "127.0.0.1", "--port", "{port}"],
+}
+
+
+def start_server(port: int, server: str = "daphne", **env: str) -> subprocess.Popen:
+    """A server process (daphne, or uvicorn through ``manage.py serve``) serving the whole
+    ASGI app on ``port``, against this run's test database."""
+    arguments = [part.format(port=port) for part in SERVER_COMMANDS[server]]
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-         "helpdesk.asgi:application"],
+        [sys.executable, *arguments],
         cwd=REPO_ROOT,
         env=child_env(**env),
         stderr=subprocess.DEVNULL if not os.environ.get("SERVER_LOGS") else None,

@@ -30,6 +30,7 @@ from run import (  # noqa: E402
     ROOT,
     SERVERS,
     ensure_database,
+    flush_redis,
     prepare_data,
     server_env,
     start_server,
@@ -122,12 +123,12 @@ def main() -> None:
     args = parser.parse_args()
 
     env = server_env(args)
-    ensure_database(args.database_url.rsplit("/", 1)[1])
+    ensure_database(args.database_url)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT, env=env, check=True,
     )  # fmt: skip
-    subprocess.run(["redis-cli", "-u", args.redis_url, "FLUSHDB"], check=True, capture_output=True)
+    flush_redis(args.redis_url)
     llm_url = f"http://127.0.0.1:{args.llm_port}"
     data = prepare_data(
         env,

@@ -25,6 +25,10 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import redis
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -79,16 +83,30 @@ def wait_for_http(url: str, timeout: float = 60) -> None:
             time.sleep(0.2)
 
 
-def psql(database: str, sql: str) -> str:
-    return subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-qtAc", sql],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
+def database_url_named(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
-def ensure_database(name: str) -> None:
-    if psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'") != "1":
-        psql("postgres", f"CREATE DATABASE {name}")
+def sql(url: str, statement: str) -> list[tuple]:
+    with psycopg.connect(url, autocommit=True) as connection:
+        cursor = connection.execute(statement)
+        return cursor.fetchall() if cursor.description else []
+
+
+def ensure_database(url: str) -> None:
+    """Create the database ``url`` names, from the server's maintenance database, if missing."""
+    name = urlsplit(url).path.strip("/")
+    maintenance = database_url_named(url, "postgres")
+    if not sql(maintenance, f"SELECT 1 FROM pg_database WHERE datname = '{name}'"):
+        sql(maintenance, f'CREATE DATABASE "{name}"')
+
+
+def flush_redis(url: str) -> None:
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
 
 
 def prepare_data(env: dict, visitors: int, out: Path, *extra: str) -> dict:
@@ -194,7 +212,7 @@ def drive(urls: list[str], data: dict, pids: list[int], connections: int, args) 
 def our_run(args, server: str, connections: int) -> dict:
     env = server_env(args)
     data = prepare_data(env, connections, ROOT / "var" / f"loadtest-{connections}.json")
-    subprocess.run(["redis-cli", "-u", args.redis_url, "FLUSHDB"], check=True, capture_output=True)
+    flush_redis(args.redis_url)
     ports = [args.base_port + i for i in range(args.processes)]
     servers = [start_server(server, port, env) for port in ports]
     worker = start_worker(env)
@@ -211,15 +229,18 @@ def our_run(args, server: str, connections: int) -> dict:
 def peer_run(args, connections: int) -> dict:
     if not (PEER / "node_modules").is_dir():
         subprocess.run(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=PEER, check=True)
-    ensure_database("peer_bench")
-    psql(
-        "peer_bench",
+    # The peer's own database and Redis database, on the servers the run uses.
+    peer_database = database_url_named(args.database_url, "peer_bench")
+    peer_redis = urlunsplit(urlsplit(args.redis_url)._replace(path="/14"))
+    ensure_database(peer_database)
+    sql(
+        peer_database,
         "DROP TABLE IF EXISTS msg, conv;"
         " CREATE TABLE conv (id bigint PRIMARY KEY, last_seq int NOT NULL);"
         " CREATE TABLE msg (conv bigint NOT NULL, seq int NOT NULL, text text NOT NULL,"
         " PRIMARY KEY (conv, seq));",
     )
-    subprocess.run(["redis-cli", "-n", "14", "FLUSHDB"], check=True, capture_output=True)
+    flush_redis(peer_redis)
     ports = [args.base_port + 100 + i for i in range(args.processes)]
     node = shutil.which("node") or "node"
     servers = [
@@ -244,7 +265,7 @@ def peer_run(args, connections: int) -> dict:
     }
     try:
         for url in urls:
-            wait_for_http(url.replace("/healthz", ""))
+            wait_for_http(url)
         row = drive(urls, data, [s.pid for s in servers], connections, args)
     finally:
         stop_processes(servers)
@@ -332,7 +353,7 @@ def main() -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     args = parser.parse_args()
 
-    ensure_database(args.database_url.rsplit("/", 1)[1])
+    ensure_database(args.database_url)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT, env=server_env(args), check=True,

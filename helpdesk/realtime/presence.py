@@ -39,6 +39,14 @@ def is_present(key: str) -> bool:
     return bool(cache.get(f"presence:{key}"))
 
 
+# DECR, and DEL at zero, in one round trip (a leave is otherwise two).
+_LEAVE_SCRIPT = """
+local remaining = redis.call('DECR', KEYS[1])
+if remaining <= 0 then redis.call('DEL', KEYS[1]) end
+return remaining
+"""
+
+
 async def apresence_change(key: str, *, online: bool) -> bool:
     """presence_join (``online``) or presence_leave from the event loop, in one round trip."""
     client = async_client()
@@ -52,8 +60,4 @@ async def apresence_change(key: str, *, online: bool) -> bool:
         pipeline.expire(cache_key, PRESENCE_TTL)
         count, _ = await pipeline.execute()
         return count == 1
-    remaining = await client.decr(cache_key)
-    if remaining <= 0:
-        await client.delete(cache_key)
-        return True
-    return False
+    return await client.eval(_LEAVE_SCRIPT, 1, cache_key) <= 0

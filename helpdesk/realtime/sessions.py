@@ -254,7 +254,14 @@ class CustomerSession(ClientSession):
 
     async def close(self) -> None:
         if self.conversation_id is not None:
-            await self._presence(self.conversation_id, online=False)
+            try:
+                await self._presence(self.conversation_id, online=False)
+            except Exception as error:
+                # Best effort: a count left behind fades (PRESENCE_TTL). Seen when a whole
+                # node's sockets closed at once and Redis' pool ran dry for 10 s.
+                logger.warning(
+                    "Presence of conversation %s not updated: %s", self.conversation_id, error
+                )
         await self.leave_all()
 
     async def _presence(self, conversation_id: int, *, online: bool) -> None:

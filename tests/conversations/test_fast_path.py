@@ -34,6 +34,19 @@ async def send(conversation, text, client_id, *, contact=None, conversation_id="
     )
 
 
+async def send_through_the_orm(conversation, text, client_id):
+    """The same message through customer_message_send, in a thread, as before the fast path."""
+    return await db(customer_message_send)(
+        tenant=conversation.tenant,
+        inbox=conversation.inbox,
+        contact=conversation.contact,
+        conversation_id=conversation.pk,
+        text=text,
+        client_id=client_id,
+        client_ip=IP,
+    )
+
+
 @pytest.fixture
 def open_conversation(tenant, inbox, contact):
     return ConversationFactory(
@@ -62,15 +75,7 @@ async def test_both_paths_store_the_same_row_and_announce_the_same_events(
     agents = await asyncio.to_thread(listen, agents_group(conversation.tenant_id))
 
     fast = await send(conversation, "from the loop", "c-fast")
-    slow = await db(customer_message_send)(
-        tenant=conversation.tenant,
-        inbox=conversation.inbox,
-        contact=conversation.contact,
-        conversation_id=conversation.pk,
-        text="from a thread",
-        client_id="c-slow",
-        client_ip=IP,
-    )
+    slow = await send_through_the_orm(conversation, "from a thread", "c-slow")
 
     assert (fast.created, slow.created) == (True, True)
     assert (fast.message.seq, slow.message.seq) == (1, 2)
@@ -163,15 +168,7 @@ async def test_bad_text_is_refused_before_anything_is_stored(open_conversation):
 async def test_both_paths_count_against_the_same_rate_limit(open_conversation, settings):
     settings.RATE_CUSTOMER_MESSAGES = (2, 60)
     await send(open_conversation, "one", "c-1")
-    await db(customer_message_send)(
-        tenant=open_conversation.tenant,
-        inbox=open_conversation.inbox,
-        contact=open_conversation.contact,
-        conversation_id=open_conversation.pk,
-        text="two",
-        client_id="c-2",
-        client_ip=IP,
-    )
+    await send_through_the_orm(open_conversation, "two", "c-2")
 
     with pytest.raises(RateLimited):
         await send(open_conversation, "three", "c-3")

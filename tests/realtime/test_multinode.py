@@ -1,4 +1,5 @@
-"""Two server processes sharing PostgreSQL and Redis behave as one helpdesk."""
+"""Two server processes sharing PostgreSQL and Redis behave as one helpdesk: one daphne, one
+uvicorn (``manage.py serve``), so both servers the project ships are tested together."""
 
 import asyncio
 
@@ -22,7 +23,10 @@ db = database_sync_to_async
 @pytest.fixture(scope="module")
 def two_nodes(django_db_setup, django_db_blocker):
     ports = [free_port(), free_port()]
-    processes = [start_server(port, **LIVE_SERVER_ENV) for port in ports]
+    processes = [
+        start_server(port, server, **LIVE_SERVER_ENV)
+        for port, server in zip(ports, ("daphne", "uvicorn"), strict=True)
+    ]
     try:
         yield [f"http://127.0.0.1:{port}" for port in ports]
     finally:
@@ -96,7 +100,8 @@ async def test_conversation_list_updates_reach_agents_on_every_node(
 async def test_an_idle_socket_outlives_the_channel_layers_blocking_read(
     two_nodes, inbox, issue_token
 ):
-    """channels-redis blocks 5 s per read; redis-py's default read timeout is also 5 s."""
+    """An idle socket stays up past redis-py's default 5 s read timeout (the channel layer's
+    subscription reads without one)."""
     node_a, _ = two_nodes
     token = (await db(issue_token)()).token
     customer = await WebSocketCustomer.connect(node_a, inbox, token)
