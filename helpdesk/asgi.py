@@ -13,6 +13,7 @@ django_asgi_app = get_asgi_application()
 import socketio  # noqa: E402
 from channels.routing import URLRouter  # noqa: E402
 
+from helpdesk.ai.reply_leases import start_orphan_sweeper  # noqa: E402
 from helpdesk.core.server import tune_garbage_collector  # noqa: E402
 from helpdesk.core.startup import verify_services  # noqa: E402
 from helpdesk.realtime.events import mark_long_lived  # noqa: E402
@@ -20,6 +21,9 @@ from helpdesk.realtime.routing import websocket_urlpatterns  # noqa: E402
 from helpdesk.realtime.socketio import sio  # noqa: E402
 
 verify_services()
+# Every web process: customers must not wait on a reply whose worker died, even while no
+# worker is up to take its job over.
+start_orphan_sweeper()
 
 # Origins are checked per inbox (customers) and against ALLOWED_HOSTS (agents) by the
 # consumers themselves, so no blanket origin validator sits in front of them.

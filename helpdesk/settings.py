@@ -6,6 +6,7 @@ layer, the Redis cache and Celery. ``docs/configuration.md`` lists every variabl
 """
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,6 +46,13 @@ def _rate_variable(name: str, default: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
+def _positive_int_variable(name: str, default: int) -> int:
+    value = env.int(name, default=default)
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be at least 1, got {value}")
+    return value
+
+
 DEBUG = env.bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -76,6 +84,8 @@ INSTALLED_APPS = [
     "helpdesk.plugins",
     "helpdesk.widget",
     "helpdesk.console",
+    # django-axes: failed sign-ins, counted for the throttle (helpdesk/core/login_throttle.py).
+    "helpdesk.core.apps.SignInProtectionConfig",
 ]
 
 # Every middleware here must be async-capable: one sync-only middleware makes Django run the
@@ -84,6 +94,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
+    # Before anything that queries: a NUL or lone surrogate in a request is a 400, not a 500.
+    "helpdesk.core.middleware.InvalidCharactersMiddleware",
+    # A view that fails because PostgreSQL, Redis or the broker is down answers 503 with
+    # Retry-After (JSON for API clients), not a 500 page.
+    "helpdesk.core.outage.OutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -225,10 +240,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+if CELERY_BROKER_URL and urlsplit(CELERY_BROKER_URL).scheme == "redis":
+    # kombu's, with the fix that keeps a busy worker alive through a Redis restart
+    # (helpdesk/core/broker.py). Not for rediss://: kombu derives its TLS defaults from that
+    # scheme's name, which a transport given by class would lose.
+    CELERY_BROKER_TRANSPORT = "helpdesk.core.broker:Transport"
 
 # Jobs run in-process (a small thread pool) when no broker is configured.
 # A streaming bot reply holds one of these threads while it runs.
 JOBS_INPROCESS_WORKERS = env.int("JOBS_INPROCESS_WORKERS", default=16)
+
+# Workers enqueue again the job of a customer message the bot still owes a reply once it has
+# waited this long with no bot message after it: its job was lost with the broker (a failed
+# enqueue while Redis was down, a Redis restart). helpdesk/ai/unanswered.py; 0 turns it off.
+UNANSWERED_SWEEP_SECONDS = env.float("UNANSWERED_SWEEP_SECONDS", default=10.0)
+UNANSWERED_GRACE_SECONDS = env.float("UNANSWERED_GRACE_SECONDS", default=30.0)
+UNANSWERED_MAX_AGE_SECONDS = env.float("UNANSWERED_MAX_AGE_SECONDS", default=3600.0)
 
 # --- Startup -----------------------------------------------------------------------------------
 
@@ -241,8 +268,36 @@ STARTUP_CHECKS = env.bool("STARTUP_CHECKS", default=True)
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = _url_variable("OPENAI_BASE_URL", {"http", "https"}, default=None) or ""
 
+
+def _hosts_variable(name: str) -> list[str]:
+    """Host names, IP addresses and CIDR networks; fail at start naming a malformed entry."""
+    from helpdesk.core.netguard import AddressPolicy  # the parser the connect-time check uses
+
+    entries = env.list(name, default=[])
+    try:
+        AddressPolicy.from_entries(entries)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None
+    return entries
+
+
+# Internal hosts a tenant's bot endpoint may reach, such as a self-hosted vLLM or Ollama server.
+# Every other non-public address is refused when the connection opens (helpdesk/core/netguard.py);
+# OPENAI_BASE_URL is the operator's own and needs no entry.
+AI_ALLOWED_INTERNAL_HOSTS = _hosts_variable("AI_ALLOWED_INTERNAL_HOSTS")
+
+# A streaming bot reply not renewed by its worker for this long is taken for dead (its worker
+# was killed) and closed with the bot's fallback text and a handoff (helpdesk/ai/reply_leases.py).
+# Its worker renews it every third of this, whether tokens come or not.
+BOT_REPLY_LEASE_SECONDS = env.float("BOT_REPLY_LEASE_SECONDS", default=30.0)
+# How often each web process looks for such replies; 0 turns the sweep off. A reply is closed
+# at most lease + this after its worker died.
+BOT_REPLY_SWEEP_SECONDS = env.float("BOT_REPLY_SWEEP_SECONDS", default=10.0)
+
 # --- Product limits ----------------------------------------------------------------------------
 
+# What a client is told to wait before retrying while a service is down (Retry-After).
+UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("UNAVAILABLE_RETRY_AFTER_SECONDS", default=3)
 MESSAGE_MAX_CHARS = env.int("MESSAGE_MAX_CHARS", default=4000)
 
 # --- Plugins -----------------------------------------------------------------------------------
@@ -263,6 +318,34 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
+
+# Password guessing (helpdesk/core/login_throttle.py, django-axes). Failures are counted per
+# username and per client address, in the database so every process shares them; while either
+# count is at the limit, every sign-in of that username or from that address is refused, the
+# right password included. Failures stop counting once the cool-off has passed since the last
+# one of the same username, address and browser.
+AUTHENTICATION_BACKENDS = [
+    # First: it refuses a locked-out sign-in before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "helpdesk.core.login_throttle.LoginThrottleHandler"
+AXES_FAILURE_LIMIT = _positive_int_variable("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=_positive_int_variable("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "helpdesk.core.login_throttle.request_client_ip"
+# A successful sign-in forgives that account's own failures (LoginThrottleHandler).
+AXES_RESET_ON_SUCCESS = True
+# Sign-ins refused during a lockout do not push its end further: the wait the page announces holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# No row per successful sign-in kept for ever; the admin shows only current failures, scoped to
+# the tenant (helpdesk/tenants/admin.py) instead of axes' own superuser-only pages.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+# The sign-in forms answer a lockout themselves (LoginThrottleMixin), so axes' middleware is
+# not installed: its async path, the one ASGI takes, passes its arguments in the wrong order
+# (jazzband/django-axes#1494).
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en-us")
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -292,6 +375,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Axes logs several INFO lines per sign-in; its WARNINGs (each failure, each lockout) stay.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # Round-trip every event through JSON when it is made (on in DEBUG and in tests).

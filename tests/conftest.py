@@ -21,8 +21,9 @@ from tests.support.layers import Listener
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-# fake_llm / fake_llm_server: the OpenAI-compatible test server, for any test that needs it.
-pytest_plugins = ["tests.fakes.fixtures"]
+# fake_llm / fake_llm_server: the OpenAI-compatible test server, for any test that needs it;
+# dns / connects: a fake resolver and a connection recorder (tests/fakes/network.py).
+pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.network"]
 
 
 def service_mode() -> bool:
@@ -61,6 +62,36 @@ def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval:
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_queue_outlives_the_run():
+    """Jobs this run queued that no worker took (a queue reminder due in minutes, jobs of tests
+    without a worker) stay in Redis under this run's own queue name (tests/settings.py), one
+    more queue with every run. Remove the queue and what kombu keeps about it at the end."""
+    yield
+    broker_url = settings.CELERY_BROKER_URL or ""
+    if not broker_url.startswith(("redis:", "rediss:")):
+        return
+    import json
+
+    import redis
+    from kombu.transport.redis import Channel
+
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    lists = [queue, *(f"{queue}{Channel.sep}{step}" for step in Channel.priority_steps if step)]
+    bindings = [Channel.keyprefix_queue % queue, Channel.keyprefix_binding_permanent % queue]
+    client = redis.Redis.from_url(broker_url)
+    try:
+        client.delete(*lists, *bindings)
+        # Taken by a worker that was stopped before it acknowledged them (reminders it held
+        # until their time): another worker would put them back into the queue.
+        for tag, entry in client.hscan_iter(Channel.unacked_key):
+            if json.loads(entry)[2] == queue:  # [message, exchange, routing key]
+                client.hdel(Channel.unacked_key, tag)
+                client.zrem(Channel.unacked_index_key, tag)
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -179,6 +210,43 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server of a test's own, which the test may stop to see what breaks."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.start()
+
+    def start(self) -> None:
+        """Start it (again) on its port, empty, and return once it answers."""
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_until(self._answers, timeout=10, interval=0.05)
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16) == b"+PONG\r\n"
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+@pytest.fixture
+def redis_server():
+    server = RedisServer()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

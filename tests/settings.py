@@ -42,6 +42,9 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 
 # Plugin tests fetch product pages from a local HTTP server; production never reaches loopback.
 PLUGIN_HTTP_ALLOW_LOOPBACK = True
+# Bots answer from the fake model server on 127.0.0.1 (tests/fakes/llm_server.py), allowed here
+# as an operator allows a self-hosted model server; tests/ai/test_endpoint_guard.py takes it away.
+AI_ALLOWED_INTERNAL_HOSTS = ["127.0.0.0/8", "::1"]
 
 # Servers this run starts serve static files straight from the source folders (no collectstatic).
 SERVESTATIC_USE_FINDERS = True

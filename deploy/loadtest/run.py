@@ -57,6 +57,8 @@ def server_env(args) -> dict[str, str]:
         "RATE_IP_MESSAGES": "100000000/60",
         "RATE_CUSTOMER_MESSAGES": "100000/60",
         "RATE_IP_VISITOR_TOKENS": "100000000/60",
+        # ai_bench.py's bots answer from the fake model server on this machine.
+        "AI_ALLOWED_INTERNAL_HOSTS": "127.0.0.1",
     }
 
 

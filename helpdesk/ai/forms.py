@@ -2,23 +2,18 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
 from helpdesk.ai.models import BotConfig
-from helpdesk.ai.validators import validate_endpoint
+from helpdesk.ai.validators import (
+    normalise_endpoint,
+    validate_endpoint,
+    validate_endpoint_address,
+)
 from helpdesk.tenants.admin_base import TenantConsistentForm
 
 MAX_HANDOFF_KEYWORDS = 50
 MAX_HANDOFF_KEYWORD_CHARS = 50
-CHAT_COMPLETIONS_SUFFIX = "/chat/completions"
-
-
-def normalise_endpoint(url: str) -> str:
-    """The base URL the SDK wants: people often paste the full chat-completions URL (as the
-    seed's TOML does), and the SDK appends /chat/completions itself."""
-    url = url.strip().rstrip("/")
-    if url.lower().endswith(CHAT_COMPLETIONS_SUFFIX):
-        url = url[: -len(CHAT_COMPLETIONS_SUFFIX)].rstrip("/")
-    return url
 
 
 def parse_handoff_keywords(text: str) -> list[str]:
@@ -44,9 +39,13 @@ class BotConfigForm(TenantConsistentForm):
         label="Base URL",
         required=False,
         max_length=200,
-        help_text="The API's base URL, ending in /v1: https://api.openai.com/v1, or a vLLM, "
-        "llama.cpp or Ollama server's, e.g. http://localhost:11434/v1. A pasted "
-        "…/chat/completions is trimmed. Empty: the server's OPENAI_BASE_URL, else OpenAI.",
+        help_text=gettext_lazy(
+            "The API's base URL, ending in /v1: https://api.openai.com/v1, or a vLLM, "
+            "llama.cpp or Ollama server's, e.g. https://llm.example.com/v1. A pasted "
+            "…/chat/completions is trimmed. Internal addresses (such as localhost or 10.x) work "
+            "only where the server's operator allows them. Empty: the server's OPENAI_BASE_URL, "
+            "else OpenAI."
+        ),
     )
 
     class Meta:
@@ -72,6 +71,7 @@ class BotConfigForm(TenantConsistentForm):
         url = normalise_endpoint(self.cleaned_data.get("base_url") or "")
         if url:
             validate_endpoint(url)
+            validate_endpoint_address(url)
         return url
 
     def clean_api_key(self) -> str:

@@ -10,6 +10,7 @@ names the trigger, or a conversation no longer with the bot) and does nothing.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -21,7 +22,8 @@ from django.utils import timezone
 
 from helpdesk.ai.breaker import CircuitBreaker
 from helpdesk.ai.context import Turn, build_messages, recent_turns
-from helpdesk.ai.models import DEFAULT_FALLBACK, BotConfig, TokenUsage
+from helpdesk.ai.fallback import fallback_post
+from helpdesk.ai.models import BotConfig, TokenUsage
 from helpdesk.ai.providers.base import (
     HandoffRequested,
     ProviderError,
@@ -30,7 +32,8 @@ from helpdesk.ai.providers.base import (
     Usage,
 )
 from helpdesk.ai.providers.registry import provider_for
-from helpdesk.ai.relay import StreamRelay
+from helpdesk.ai.relay import StreamRelay, bot_typing
+from helpdesk.ai.reply_leases import reply_lease_renew, reply_lease_renewal_interval
 from helpdesk.ai.stop_orders import stop_orders
 from helpdesk.ai.tokens import count_chat_tokens, count_tokens
 from helpdesk.conversations.lifecycle import (
@@ -43,7 +46,8 @@ from helpdesk.conversations.services import Sender, message_post, message_stream
 from helpdesk.core.aio import cancel_and_wait
 from helpdesk.core.asyncdb import db_call, off_loop
 from helpdesk.plugins.runner import astream_filters, collect_ai_context, run_after_bot_reply
-from helpdesk.realtime.events import conversation_group, envelope, send_now
+from helpdesk.realtime.events import conversation_group, send_now
+from helpdesk.realtime.layers import LayerUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -77,19 +81,26 @@ async def bot_reply(trigger: Message) -> ReplyOutcome:
 async def _rescue(trigger: Message) -> None:
     def rescue() -> None:
         client_id = reply_client_id(trigger.pk)
-        for message in Message.objects.filter(
-            tenant=trigger.tenant,
-            conversation_id=trigger.conversation_id,
-            client_id=client_id,
-            state=Message.State.STREAMING,
-        ):
+        replies = Message.objects.filter(
+            tenant=trigger.tenant, conversation_id=trigger.conversation_id, client_id=client_id
+        )
+        if replies.filter(state=Message.State.COMPLETE).exists():
+            # The answer was stored before the failure (Redis went away while the lock was
+            # released, say): the customer has it, and needs no fallback nor a human.
+            return
+        for message in replies.filter(state=Message.State.STREAMING):
             message_stream_finish(
                 tenant=trigger.tenant,
                 message_id=message.pk,
                 text=message.text,
                 state=Message.State.INTERRUPTED,
             )
-        _fall_back(trigger, f"{client_id}:fallback", "internal error")
+        fallback_post(
+            tenant=trigger.tenant,
+            conversation_id=trigger.conversation_id,
+            client_id=f"{client_id}:fallback",
+            reason="internal error",
+        )
 
     try:
         await db_call(rescue)()
@@ -245,6 +256,9 @@ async def _answer(
         )
         return result.message.pk, result.message.seq
 
+    async def renew_lease(message_id: int, text: str) -> None:
+        await db_call(reply_lease_renew)(tenant_id=tenant.pk, message_id=message_id, text=text)
+
     interval = bot.delta_interval_ms / 1000
     relay = StreamRelay(
         tenant_id=tenant.pk,
@@ -252,6 +266,8 @@ async def _answer(
         interval=interval,
         filters=filters,
         open_message=open_message,
+        renew_lease=renew_lease,
+        renew_every=reply_lease_renewal_interval(),
     )
     usage: Usage | None = None
     handoff: HandoffRequested | None = None
@@ -324,6 +340,9 @@ async def _answer(
                 return ReplyOutcome("handoff", handoff.reason, relay.publishes)
             return ReplyOutcome("answered", publishes=relay.publishes)
         finally:
+            # A failure between start and finish must not leave the ticker or the lease
+            # renewals running: a renewed lease would keep a dead reply from being swept.
+            await relay.stop()
             await cancel_and_wait(stopped)
             await _typing(tenant.pk, conversation.pk, False)
 
@@ -383,36 +402,13 @@ async def _fallback(
     client_id = reply_client_id(trigger.pk)
     if relay is not None and relay.message is not None:
         client_id += ":fallback"
-    await db_call(_fall_back)(trigger, client_id, reason)
+    await db_call(fallback_post)(
+        tenant=trigger.tenant,
+        conversation_id=trigger.conversation_id,
+        client_id=client_id,
+        reason=reason,
+    )
     return ReplyOutcome("fallback", reason)
-
-
-def _fall_back(trigger: Message, client_id: str, reason: str) -> None:
-    """The fallback message and the handoff, in one transaction — unless the conversation left
-    the bot meanwhile (an agent has it, and the bot must not speak there)."""
-    with transaction.atomic():
-        conversation = (
-            Conversation.objects.select_for_update(of=("self",))
-            .select_related("inbox__bot")
-            .filter(tenant=trigger.tenant, pk=trigger.conversation_id)
-            .first()
-        )
-        if conversation is None or conversation.status != Conversation.Status.BOT:
-            return
-        bot = conversation.inbox.bot
-        message_post(
-            tenant=trigger.tenant,
-            conversation_id=conversation.pk,
-            sender=Sender.bot(),
-            text=bot.fallback_message if bot else DEFAULT_FALLBACK,
-            client_id=client_id,
-            metadata={"fallback": True},
-        )
-        conversation_handoff(
-            tenant=trigger.tenant,
-            conversation_id=conversation.pk,
-            reason=f"bot unavailable: {reason}"[:200],
-        )
 
 
 async def _handoff(conversation: Conversation, reason: str) -> ReplyOutcome:
@@ -427,11 +423,9 @@ async def _handoff(conversation: Conversation, reason: str) -> ReplyOutcome:
 
 
 async def _typing(tenant_id: int, conversation_id: int, typing: bool) -> None:
-    await send_now(
-        conversation_group(tenant_id, conversation_id),
-        envelope(
-            "typing",
-            conversation_id=conversation_id,
-            data={"sender": "bot", "name": "Bot", "typing": typing},
-        ),
-    )
+    # Typing is ephemeral, and the layer has counted and logged the loss. Raising here, after
+    # the reply was stored (Redis down), would add the fallback and a handoff to an answer.
+    with contextlib.suppress(LayerUnavailable):
+        await send_now(
+            conversation_group(tenant_id, conversation_id), bot_typing(conversation_id, typing)
+        )

@@ -3,6 +3,9 @@
 The provider yields tokens; screens get at most one ``message.delta`` per interval (50 ms by
 default) carrying everything that arrived meanwhile — never one publish per token — and the
 rest is always flushed before the final ``message.updated``.
+
+While the reply streams, the relay also renews its message's lease (helpdesk/ai/reply_leases.py)
+so that a reply whose worker died can be told from one that is merely slow.
 """
 
 import asyncio
@@ -26,6 +29,8 @@ class StreamRelay:
         interval: float,
         filters: list,
         open_message: Callable[[], Awaitable[tuple[int, int]]],
+        renew_lease: Callable[[int, str], Awaitable[object]] | None = None,
+        renew_every: float = 10.0,
     ):
         self.group = conversation_group(tenant_id, conversation_id)
         self.conversation_id = conversation_id
@@ -33,6 +38,9 @@ class StreamRelay:
         self.filters = filters
         # Creates the streamed message on first need; returns (message id, seq).
         self.open_message = open_message
+        # Called with (message id, text shown so far) every ``renew_every`` seconds.
+        self.renew_lease = renew_lease
+        self.renew_every = renew_every
         self.message: tuple[int, int] | None = None
         self.buffer = ""
         self.shown = ""  # everything flushed so far (filtered): the reply as screens know it
@@ -41,9 +49,12 @@ class StreamRelay:
         self._lock = asyncio.Lock()
         self._waiting = asyncio.Event()  # text is in the buffer for the ticker to flush
         self._ticker: asyncio.Task | None = None
+        self._renewer: asyncio.Task | None = None
 
     def start(self) -> None:
         self._ticker = asyncio.ensure_future(self._tick())
+        if self.renew_lease is not None:
+            self._renewer = asyncio.ensure_future(self._keep_lease())
 
     async def push(self, text: str) -> None:
         text = apply_filters(self.filters, text)
@@ -57,14 +68,14 @@ class StreamRelay:
 
     async def finish(self) -> str:
         """Flush everything, the filters' held-back tails included; the full text shown."""
-        await self._stop_ticker()
+        await self.stop()
         self.buffer += finish_filters(self.filters)
         await self.flush()
         return self.shown
 
     async def abandon(self) -> str:
         """Stop without the filters' held-back tail (it may hide a banned word): what was shown."""
-        await self._stop_ticker()
+        await self.stop()
         await self.flush()
         return self.shown
 
@@ -106,10 +117,36 @@ class StreamRelay:
                     # Screens miss this delta; the final message still carries the whole text.
                     logger.warning("Publishing a delta to %s failed", self.group, exc_info=True)
 
-    async def _stop_ticker(self) -> None:
+    async def _keep_lease(self) -> None:
+        # On a clock of its own rather than on flushes: a model that pauses between tokens for
+        # longer than the lease is slow, not dead, and must not be swept.
+        while True:
+            await asyncio.sleep(self.renew_every)
+            if self.message is None:
+                continue
+            try:
+                await self.renew_lease(self.message[0], self.shown)
+            except Exception:
+                # The next renewal may succeed; the lease outlasts a few missed ones.
+                logger.warning("Renewing the lease of %s failed", self.message, exc_info=True)
+
+    async def stop(self) -> None:
+        """Stop the ticker and the lease renewals (finish and abandon do; safe to repeat)."""
+        if self._renewer is not None:
+            await cancel_and_wait(self._renewer)
+            self._renewer = None
         if self._ticker is not None:
             async with self._lock:
                 # Holding the lock, the ticker is not mid-send: cancelling a send would cost
                 # the screens that delta.
                 await cancel_and_wait(self._ticker)
             self._ticker = None
+
+
+def bot_typing(conversation_id: int, typing: bool) -> dict:
+    """The ``typing`` event that shows (or hides) the bot typing on screens."""
+    return envelope(
+        "typing",
+        conversation_id=conversation_id,
+        data={"sender": "bot", "name": "Bot", "typing": typing},
+    )

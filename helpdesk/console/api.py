@@ -40,6 +40,7 @@ from helpdesk.core.errors import (
     RateLimited,
     ServiceError,
 )
+from helpdesk.core.http import answers_errors_with
 from helpdesk.core.validation import MAX_ID
 from helpdesk.tenants.models import Membership
 
@@ -64,9 +65,14 @@ def error_response(error: ServiceError) -> JsonResponse:
     return response
 
 
+def _refused(request: HttpRequest, error: ServiceError) -> JsonResponse:
+    return error_response(error)
+
+
 def console_api(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
     """GET only, a console member only, service errors translated to JSON errors."""
 
+    @answers_errors_with(_refused)
     @never_cache
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> JsonResponse:

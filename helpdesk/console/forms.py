@@ -3,11 +3,12 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
 from helpdesk.console.models import SHORTCUT_MAX, CannedResponse
+from helpdesk.core.login_throttle import LoginThrottleMixin
 from helpdesk.tenants.access import active_membership
 from helpdesk.tenants.admin_base import TenantConsistentForm
 
 
-class ConsoleAuthenticationForm(AuthenticationForm):
+class ConsoleAuthenticationForm(LoginThrottleMixin, AuthenticationForm):
     """Admits only users with an active membership of an active tenant.
 
     Without this check a superuser or a former agent would get a session and then only ever

@@ -10,6 +10,7 @@ from helpdesk.console.access import console_membership, console_page
 from helpdesk.console.forms import ConsoleAuthenticationForm
 from helpdesk.console.selectors import console_agents
 from helpdesk.conversations.selectors import CONSOLE_VIEWS
+from helpdesk.core.login_throttle import throttled
 from helpdesk.tenants.access import display_name
 from helpdesk.tenants.models import Membership
 
@@ -62,6 +63,9 @@ class ConsoleLoginView(auth_views.LoginView):
         if console_membership(request) is not None:
             return HttpResponseRedirect(self.get_success_url())
         return super().get(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        return throttled(self.request, super().form_invalid(form))
 
 
 class ConsoleLogoutView(auth_views.LogoutView):

@@ -155,6 +155,15 @@ class Message(TenantOwned):
             ),
             models.CheckConstraint(condition=~Q(client_id=""), name="message_client_id_not_empty"),
         ]
+        indexes = [
+            # The sweep for replies whose worker died (helpdesk/ai/reply_leases.py): only the
+            # few messages streaming right now, however large the table grows.
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(state="streaming"),
+                name="message_streaming_lease",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.conversation_id}#{self.seq} {self.sender_type}: {self.text[:40]}"

@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 
+from helpdesk.core.login_throttle import LoginThrottleMixin, throttled
 from helpdesk.tenants.access import admin_tenant, administered_tenant
 
 
-class HelpdeskAuthenticationForm(AdminAuthenticationForm):
+class HelpdeskAuthenticationForm(LoginThrottleMixin, AdminAuthenticationForm):
     """Lets in only the users ``HelpdeskAdminSite.has_permission`` admits.
 
     Django's form checks the staff flag alone, so a staff user whose admin membership is gone,
@@ -35,3 +36,6 @@ class HelpdeskAdminSite(admin.AdminSite):
         if not (user.is_active and user.is_staff):
             return False
         return user.is_superuser or admin_tenant(request) is not None
+
+    def login(self, request, extra_context=None):
+        return throttled(request, super().login(request, extra_context))

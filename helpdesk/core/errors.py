@@ -32,6 +32,13 @@ class TextTooLong(InvalidInput):
     default_message = "The message text is too long."
 
 
+class InvalidCharacters(InvalidInput):
+    """NUL and lone surrogates: PostgreSQL can neither store nor compare them."""
+
+    code = "invalid_characters"
+    default_message = "The input contains characters that cannot be stored (such as NUL)."
+
+
 class NotFound(ServiceError):
     """Also raised for another tenant's objects: the two must be indistinguishable."""
 
@@ -52,14 +59,26 @@ class PermissionDenied(ServiceError):
     default_message = "You are not allowed to do this."
 
 
-class RateLimited(ServiceError):
-    code = "rate_limited"
-    http_status = 429
-    default_message = "Too many requests; slow down."
+class RetryLater(ServiceError):
+    """Refused for now: the client may try again after ``retry_after`` seconds."""
 
     def __init__(self, message: str | None = None, *, retry_after: int, **details):
         super().__init__(message, retry_after=retry_after, **details)
         self.retry_after = retry_after
+
+
+class RateLimited(RetryLater):
+    code = "rate_limited"
+    http_status = 429
+    default_message = "Too many requests; slow down."
+
+
+class ServiceUnavailable(RetryLater):
+    """A service the request needs (the database, Redis, the broker) does not answer."""
+
+    code = "unavailable"
+    http_status = 503
+    default_message = "The service is briefly unavailable; try again shortly."
 
 
 class AuthenticationFailed(ServiceError):
@@ -120,6 +139,11 @@ def http_status_for_code(code: str) -> int:
         if error_class.code == code:
             return error_class.http_status
     return ServiceError.http_status
+
+
+def error_codes() -> set[str]:
+    """Every stable code a client can be answered with."""
+    return {error_class.code for error_class in _subclasses(ServiceError)}
 
 
 def _subclasses(cls: type[ServiceError]) -> list[type[ServiceError]]:

@@ -5,15 +5,16 @@ Plugins never build their own HTTP clients and never read settings: they get a
 
 * only ``http`` and ``https`` URLs, optionally only to hosts on an allow-list
   (``"shop.example.com"`` exactly, ``"*.example.com"`` for any sub-domain of example.com);
-* the host is resolved **once per hop** by this module (``getaddrinfo`` on the event loop's
-  executor) and **every** returned address is checked (see :func:`address_problem`): loopback,
-  RFC 1918 / unique-local, link-local (cloud metadata at 169.254.169.254), unspecified,
-  multicast, reserved, CGNAT, benchmarking, IETF special-purpose blocks and IPv6 addresses that
-  embed a forbidden IPv4 address (IPv4-mapped, IPv4-compatible, NAT64, 6to4) are refused. One
-  forbidden address refuses the whole host. Numeric oddities (``127.1``, ``2130706433``,
-  ``0x7f000001``, ``0x7f.0.0.1``) are parsed by ``getaddrinfo`` itself, so what is checked is
-  exactly the address the operating system would use (httpx refuses to parse dotted
-  quads with octal parts such as ``0177.0.0.1``: reason ``"invalid_url"``);
+* the host is resolved **once per hop** (``getaddrinfo`` on the event loop's executor) and
+  **every** returned address is checked by the address policy the bots' endpoints share
+  (``helpdesk/core/netguard.py``, :func:`address_problem`): loopback, RFC 1918 / unique-local,
+  link-local (cloud metadata at 169.254.169.254), unspecified, multicast, reserved, CGNAT,
+  benchmarking, IETF special-purpose blocks and IPv6 addresses that embed a forbidden IPv4
+  address (IPv4-mapped, IPv4-compatible, NAT64, 6to4) are refused. One forbidden address
+  refuses the whole host. Numeric oddities (``127.1``, ``2130706433``, ``0x7f000001``,
+  ``0x7f.0.0.1``) are parsed by ``getaddrinfo`` itself, so what is checked is exactly the
+  address the operating system would use (httpx refuses to parse dotted quads with octal parts
+  such as ``0177.0.0.1``: reason ``"invalid_url"``);
 * redirects are followed by hand (at most ``max_redirects``); each ``Location`` is resolved
   against the current URL and goes through every check above before anything connects to it;
 * connect and read timeouts per network operation, plus a total deadline for the whole call
@@ -55,7 +56,6 @@ import codecs
 import ipaddress
 import json
 import re
-import socket
 import ssl
 import zlib
 from collections.abc import Iterable, Sequence
@@ -63,6 +63,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from helpdesk.core.netguard import (
+    PRIVATE_ADDRESS,
+    AddressPolicy,
+    AddressRefused,
+    address_problem,
+    resolve_allowed,
+)
 
 __all__ = [
     "BlockedURL",
@@ -77,7 +85,6 @@ __all__ = [
 SCHEME = "scheme"
 INVALID_URL = "invalid_url"
 HOST_NOT_ALLOWED = "host_not_allowed"
-PRIVATE_ADDRESS = "private_address"
 DNS = "dns"
 TOO_LARGE = "too_large"
 CONTENT_TYPE = "content_type"
@@ -124,104 +131,6 @@ class SafeResponse:
 
     def json(self) -> Any:
         return json.loads(self.text())
-
-
-# --------------------------------------------------------------------------------------------
-# Address policy
-# --------------------------------------------------------------------------------------------
-
-_V4_BLOCKED = tuple(
-    ipaddress.IPv4Network(n)
-    for n in (
-        "0.0.0.0/8",  # "this network", includes 0.0.0.0
-        "10.0.0.0/8",  # RFC 1918
-        "100.64.0.0/10",  # CGNAT shared address space
-        "127.0.0.0/8",  # loopback
-        "169.254.0.0/16",  # link-local, cloud metadata (169.254.169.254)
-        "172.16.0.0/12",  # RFC 1918
-        "192.0.0.0/24",  # IETF protocol assignments
-        "192.88.99.0/24",  # 6to4 relay anycast (deprecated)
-        "192.168.0.0/16",  # RFC 1918
-        "198.18.0.0/15",  # benchmarking
-        "224.0.0.0/4",  # multicast
-        "240.0.0.0/4",  # reserved, includes 255.255.255.255
-    )
-)
-_V6_BLOCKED = tuple(
-    ipaddress.IPv6Network(n)
-    for n in (
-        "::/128",  # unspecified
-        "::1/128",  # loopback
-        "::/96",  # IPv4-compatible (deprecated)
-        "64:ff9b:1::/48",  # local-use NAT64
-        "100::/64",  # discard-only
-        "2001::/23",  # IETF protocol assignments (Teredo, ORCHID, ...)
-        "fc00::/7",  # unique local
-        "fe80::/10",  # link-local
-        "fec0::/10",  # site-local (deprecated)
-        "ff00::/8",  # multicast
-    )
-)
-_V4_LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-_V4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # RFC 2765 IPv4-translated
-
-
-def address_problem(
-    ip: ipaddress.IPv4Address | ipaddress.IPv6Address | str, *, allow_loopback: bool = False
-) -> str | None:
-    """Why ``ip`` must not be connected to, or ``None`` when it may.
-
-    Documentation ranges (192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32) are not
-    refused: they are not routed anywhere, and tests use them as stand-ins for public addresses.
-    ``allow_loopback`` admits 127.0.0.0/8 and ::1 only, never an embedded loopback address.
-    """
-    if isinstance(ip, str):
-        ip = ipaddress.ip_address(ip)
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.scope_id:
-            ip = ipaddress.IPv6Address(ip.packed)
-        embedded: ipaddress.IPv4Address | None = None
-        how = ""
-        if ip.ipv4_mapped is not None:
-            embedded, how = ip.ipv4_mapped, "IPv4-mapped"
-        elif ip in _V4_TRANSLATED or ip in _NAT64:
-            embedded, how = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF), "NAT64/translated"
-        elif ip.sixtofour is not None:
-            embedded, how = ip.sixtofour, "6to4"
-        if embedded is not None:
-            problem = address_problem(embedded, allow_loopback=False)
-            return f"{ip} is {how} {embedded}, which {problem}" if problem else None
-        if ip == ipaddress.IPv6Address("::1"):
-            return None if allow_loopback else f"{ip} is loopback"
-        for net in _V6_BLOCKED:
-            if ip in net:
-                return f"{ip} is in the forbidden range {net}"
-        if ip.is_reserved or ip.is_multicast or ip.is_link_local or ip.is_site_local:
-            return f"{ip} is a reserved/special-purpose address"
-        return None
-    if ip in _V4_LOOPBACK:
-        return None if allow_loopback else f"{ip} is loopback"
-    for net in _V4_BLOCKED:
-        if ip in net:
-            return f"{ip} is in the forbidden range {net}"
-    if ip.is_reserved or ip.is_multicast or ip.is_link_local or ip.is_unspecified:
-        return f"{ip} is a reserved/special-purpose address"
-    return None
-
-
-async def _getaddrinfo(host: str, port: int) -> list[str]:
-    """The one DNS lookup per hop (tests monkeypatch ``socket.getaddrinfo`` underneath)."""
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    addresses: list[str] = []
-    for family, _type, _proto, _canon, sockaddr in infos:
-        if family not in (socket.AF_INET, socket.AF_INET6):
-            continue
-        address = str(sockaddr[0])
-        if address not in addresses:
-            addresses.append(address)
-    return addresses
 
 
 # --------------------------------------------------------------------------------------------
@@ -432,6 +341,7 @@ class SafeHttpClient:
         self.allow_hosts = None if allow_hosts is None else list(allow_hosts)
         self._exact_hosts, self._host_suffixes = _compile_allow_hosts(allow_hosts or ())
         self.allow_loopback = allow_loopback
+        self._policy = AddressPolicy(allow_loopback=allow_loopback)
         self.total_timeout = total_timeout
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
@@ -506,19 +416,11 @@ class SafeHttpClient:
     async def _resolve(self, hop: _Hop) -> list[str]:
         """Resolve once and validate every address; the result is what we connect to."""
         try:
-            addresses = await _getaddrinfo(hop.host, hop.port)
+            return await resolve_allowed(hop.host, hop.port, self._policy)
+        except AddressRefused as exc:
+            raise BlockedURL(PRIVATE_ADDRESS, str(exc), url=str(hop.url)) from exc
         except (OSError, UnicodeError) as exc:
             raise FetchError(DNS, f"cannot resolve {hop.host!r}: {exc}", url=str(hop.url)) from exc
-        if not addresses:
-            raise FetchError(DNS, f"{hop.host!r} has no address", url=str(hop.url))
-        for address in addresses:
-            try:
-                problem = address_problem(address, allow_loopback=self.allow_loopback)
-            except ValueError:
-                problem = f"{address!r} is not an IP address"
-            if problem:
-                raise BlockedURL(PRIVATE_ADDRESS, f"{hop.host}: {problem}", url=str(hop.url))
-        return addresses
 
     async def _request(self, hop: _Hop, addresses: list[str]) -> SafeResponse | str:
         """GET ``hop`` from the first validated address that accepts a connection.

@@ -15,10 +15,25 @@ from django.http.request import validate_host
 from helpdesk.core import fastjson
 from helpdesk.core.aio import cancel_and_wait
 from helpdesk.core.asyncdb import db_call
-from helpdesk.core.errors import AuthenticationFailed, Revoked, ServiceError
+from helpdesk.core.errors import (
+    AuthenticationFailed,
+    InvalidInput,
+    Revoked,
+    ServiceError,
+    TokenInvalid,
+)
+from helpdesk.core.outage import unavailable
 from helpdesk.core.ratelimit import client_address
+from helpdesk.realtime import schemas
 from helpdesk.realtime.events import delivered_to, event_text
-from helpdesk.realtime.frames import Frame, close_code, error_frame, parse_frame, resync_frame
+from helpdesk.realtime.frames import (
+    CLOSE_CODES,
+    Frame,
+    close_code,
+    error_frame,
+    parse_frame,
+    resync_frame,
+)
 from helpdesk.realtime.sessions import AgentSession, CustomerSession
 from helpdesk.tenants.access import active_membership
 from helpdesk.widget.fast_path import avisitor_arrive
@@ -116,7 +131,11 @@ class FrameConsumer(AsyncWebsocketConsumer):
         """
         self.scope = scope
         self.channel_layer = get_channel_layer()
-        self.channel_name = await self.channel_layer.new_channel()
+        try:
+            self.channel_name = await self.channel_layer.new_channel()
+        except Exception as exc:
+            await _refuse_for_now(start_refusal(exc), receive, send)
+            return
         self.base_send = send
         self._handling = False
         self._drainer: asyncio.Task | None = None
@@ -201,23 +220,54 @@ class CustomerConsumer(FrameConsumer):
                 [error_frame(AuthenticationFailed("Send hello first."), ref=frame.get("type"))]
             )
             return
-        data = frame.get("data") if isinstance(frame.get("data"), dict) else {}
         try:
+            hello = parse_hello(frame)
             visitor, conversation = await avisitor_arrive(
-                inbox_key=data.get("inbox"),
-                token=data.get("token"),
+                inbox_key=hello.data.inbox,
+                token=hello.data.token,
                 origin=header(self.scope, b"origin"),
             )
-        except ServiceError as error:
-            await self.send_frames([error_frame(error, ref="hello")])
-            return
-        self._hello_timer.cancel()
-        self.session = CustomerSession(visitor, client_ip=client_ip(self.scope), subscriber=self)
-        await self.send_frames(await self.session.welcome(conversation))
+            self._hello_timer.cancel()
+            self.session = CustomerSession(
+                visitor, client_ip=client_ip(self.scope), subscriber=self
+            )
+            frames = await self.session.welcome(conversation)
+        except Exception as exc:
+            frames = [error_frame(start_refusal(exc), ref="hello")]
+        await self.send_frames(frames)
 
     async def disconnect(self, code):
         self._hello_timer.cancel()
         await super().disconnect(code)
+
+
+async def _refuse_for_now(error: ServiceError, receive, send) -> None:
+    """Answer a socket that cannot be served yet (Redis is down) with ``error`` and 4503, so
+    the client retries, rather than failing the handshake like a server error."""
+    if (await receive())["type"] != "websocket.connect":
+        return
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.send", "text": fastjson.dumps_text(error_frame(error))})
+    await send({"type": "websocket.close", "code": CLOSE_CODES[error.code]})
+
+
+def start_refusal(exc: Exception) -> ServiceError:
+    """The error that answers a connection's failed start; unexpected failures propagate."""
+    if isinstance(exc, ServiceError):
+        return exc
+    if (error := unavailable(exc)) is None:
+        raise exc
+    return error
+
+
+def parse_hello(frame: Frame) -> schemas.Hello:
+    """A malformed hello cannot authenticate: it ends the connection as a bad token would."""
+    try:
+        return schemas.validate(frame, schemas.HELLO_FRAMES)
+    except InvalidInput as error:
+        if error.details.get("field") == "data.token":
+            raise TokenInvalid() from None
+        raise AuthenticationFailed(error.message) from None
 
 
 def same_site_origin(scope: dict) -> bool:
@@ -245,16 +295,26 @@ class AgentConsumer(FrameConsumer):
         if not same_site_origin(self.scope):
             await self.close(code=4403)
             return
-        membership = None
-        if user is not None and user.is_authenticated:
-            membership = await db_call(active_membership)(user)
-        if membership is None:
-            await self.close(code=4401)
-            return
-        await self.accept()
-        self.session = AgentSession(user=user, tenant=membership.tenant, subscriber=self)
-        await self.send_frames(await self.session.welcome())
-        self._recheck = asyncio.ensure_future(self._recheck_access())
+        accepted = False
+        try:
+            membership = None
+            if user is not None and user.is_authenticated:
+                membership = await db_call(active_membership)(user)
+            if membership is None:
+                await self.close(code=4401)
+                return
+            await self.accept()
+            accepted = True
+            self.session = AgentSession(user=user, tenant=membership.tenant, subscriber=self)
+            frames = await self.session.welcome()
+        except Exception as exc:
+            refusal = start_refusal(exc)
+            if not accepted:  # so that the console sees the close code, and retries
+                await self.accept()
+            frames = [error_frame(refusal)]
+        await self.send_frames(frames)
+        if close_code(frames) is None:
+            self._recheck = asyncio.ensure_future(self._recheck_access())
 
     async def _recheck_access(self) -> None:
         while True:

@@ -10,9 +10,10 @@ from helpdesk.core.errors import (
     FrameTooLarge,
     InvalidJSON,
     OriginNotAllowed,
-    RateLimited,
+    RetryLater,
     Revoked,
     ServiceError,
+    ServiceUnavailable,
     TokenExpired,
     TokenInvalid,
 )
@@ -27,6 +28,9 @@ CLOSE_CODES = {
     TokenExpired.code: 4401,
     OriginNotAllowed.code: 4403,
     Revoked.code: 4403,
+    # "Try again later" (1013 in the WebSocket standard, which daphne's autobahn may not send):
+    # the widget reconnects with backoff and resumes what it missed.
+    ServiceUnavailable.code: 4503,
 }
 
 
@@ -55,7 +59,7 @@ def error_frame(
     for detail in ("field", "limit"):
         if detail in error.details:
             data[detail] = error.details[detail]
-    if isinstance(error, RateLimited):
+    if isinstance(error, RetryLater):
         data["retry_after"] = error.retry_after
     return envelope("error", conversation_id=conversation_id, data=data)
 

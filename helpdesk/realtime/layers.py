@@ -362,3 +362,7 @@ class HubChannelLayer(BaseChannelLayer):
         for hub in self.hubs():
             hub.mailboxes.clear()
             hub.groups.clear()
+
+    async def check(self) -> None:
+        """Raise unless the layer can carry messages (for readiness, helpdesk/core/health.py).
+        In one process it always can."""

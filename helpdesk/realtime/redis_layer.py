@@ -103,11 +103,23 @@ class RedisHub(LoopHub):
         self._check(name)
         if self.confirmed(name):
             return
+        if self.gap_pending is not None and not self.connected.is_set():
+            # Redis went away and has not come back: say so now rather than after the timeout
+            # (a socket's handshake would time out first, and the client could not be told).
+            raise LayerUnavailable(f"Redis is unreachable: no subscription to {what}")
         waiter = self.loop.create_future()
-        self.waiters.setdefault(name, []).append(waiter)
-        done, _ = await asyncio.wait({waiter}, timeout=SUBSCRIBE_TIMEOUT)
+        waiters = self.waiters.setdefault(name, [])
+        waiters.append(waiter)
+        try:
+            done, _ = await asyncio.wait({waiter}, timeout=SUBSCRIBE_TIMEOUT)
+        finally:
+            if not waiter.done():
+                # Timed out, or the caller gave up first (a readiness probe every few seconds
+                # during an outage): forget the waiter rather than keep one per attempt.
+                waiter.cancel()
+                with contextlib.suppress(ValueError):
+                    waiters.remove(waiter)
         if not done:
-            waiter.cancel()
             raise LayerUnavailable(f"Redis did not confirm the subscription to {what}")
 
     def unsubscribe_later(self, group: str) -> None:
@@ -403,6 +415,13 @@ class RedisHubChannelLayer(HubChannelLayer):
                 error = failure
         stats.loss("publish", 1, f"to {self.group_of(name)}: {error}")
         raise LayerUnavailable(str(error))
+
+    async def check(self) -> None:
+        """Raise unless the running loop's hub is subscribed in Redis and a PUBLISH goes
+        through its publishing connection: a round trip on the connections the hub keeps."""
+        hub = self.hub()
+        await hub.reachable()
+        await hub.publish(self.redis_name("health"), b"{}")
 
     async def flush(self) -> None:
         hub = self.hub()

@@ -27,13 +27,12 @@ from helpdesk.conversations.services import (
 )
 from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import (
-    InvalidInput,
     Revoked,
     ServerError,
     ServiceError,
-    UnknownType,
 )
-from helpdesk.core.validation import clean_id
+from helpdesk.core.outage import unavailable
+from helpdesk.realtime import schemas
 from helpdesk.realtime.events import (
     agent_user_group,
     agents_group,
@@ -52,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 
 RESUME_PAGE = 200
+REF_MAX_CHARS = 64
 # Typing events are ephemeral: past this rate per connection they are dropped, not refused.
 TYPING_MIN_INTERVAL = 0.3
 
@@ -74,58 +74,49 @@ class NoSubscriptions:
         return None
 
 
-def _data(frame: Frame) -> dict[str, Any]:
-    data = frame.get("data", {})
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise InvalidInput("data must be an object.", field="data")
-    return data
+def _ref(frame: dict[str, Any]) -> Any:
+    """What an answer to ``frame`` refers to: its client_id, else its type, if they look sane
+    (a hostile frame's fields are never echoed back at any size)."""
+    data = frame.get("data")
+    client_id = data.get("client_id") if isinstance(data, dict) else None
+    for ref in (client_id, frame.get("type")):
+        if isinstance(ref, str) and 0 < len(ref) <= REF_MAX_CHARS:
+            return ref
+    return None
 
 
-def _seq(frame: Frame) -> int:
-    seq = frame.get("seq", 0)
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-        raise InvalidInput("seq must be a non-negative integer.", field="seq")
-    return seq
-
-
-def _conversation_id(frame: Frame) -> int:
-    value = frame.get("conversation")
-    if value is None:
-        raise InvalidInput("conversation is required.", field="conversation")
-    return clean_id(value, what="Conversation")
+def _conversation_ref(frame: dict[str, Any]) -> int | None:
+    conversation_id = frame.get("conversation")
+    if isinstance(conversation_id, int) and not isinstance(conversation_id, bool):
+        return conversation_id
+    return None
 
 
 class ClientSession:
-    """Dispatches frames to ``on_<type>`` methods and turns service errors into error frames."""
+    """Checks each frame against its type's schema, dispatches it to ``on_<type>`` and turns
+    service errors into error frames."""
 
-    frame_types: frozenset[str] = frozenset()
+    frame_schemas: dict[str, type[schemas.Frame]] = {}
 
     def __init__(self, subscriber: Subscriber):
         self.subscriber = subscriber
         self.joined: set[str] = set()
         self._last_typing = 0.0
 
-    async def handle(self, frame: Frame) -> list[Frame]:
-        frame_type = frame.get("type")
-        data = frame.get("data")
-        ref = data.get("client_id") if isinstance(data, dict) else None
-        if ref is None and isinstance(frame_type, str) and len(frame_type) <= 40:
-            ref = frame_type
-        conversation_id = frame.get("conversation")
-        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
-            conversation_id = None
-        if frame_type not in self.frame_types:
-            return [error_frame(UnknownType(), ref=ref, conversation_id=conversation_id)]
-        handler = getattr(self, "on_" + frame_type.replace(".", "_"))
+    async def handle(self, frame: dict[str, Any]) -> list[Frame]:
+        ref, conversation_id = _ref(frame), _conversation_ref(frame)
         try:
-            return await handler(frame)
+            checked = schemas.validate(frame, self.frame_schemas)
+            handler = getattr(self, "on_" + checked.type.replace(".", "_"))
+            return await handler(checked)
         except ServiceError as error:
             return [error_frame(error, ref=ref, conversation_id=conversation_id)]
-        except Exception:
-            logger.exception("Unexpected failure handling a %s frame", frame_type)
-            return [error_frame(ServerError(), ref=ref, conversation_id=conversation_id)]
+        except Exception as exc:
+            error = unavailable(exc)
+            if error is None:
+                logger.exception("Unexpected failure handling a %s frame", ref)
+                error = ServerError()
+            return [error_frame(error, ref=ref, conversation_id=conversation_id)]
 
     async def join(self, group: str) -> None:
         if group not in self.joined:
@@ -141,7 +132,7 @@ class ClientSession:
         for group in list(self.joined):
             await self.leave(group)
 
-    async def on_ping(self, frame: Frame) -> list[Frame]:
+    async def on_ping(self, frame: schemas.Frame) -> list[Frame]:
         return [envelope("pong", conversation_id=None, data={})]
 
     async def _publish_typing(self, conversation_id: int, data: dict[str, Any]) -> None:
@@ -186,17 +177,10 @@ def _ack(conversation_id: int, message: Message) -> Frame:
     )
 
 
-def _typing_flag(frame: Frame) -> bool:
-    typing = _data(frame).get("typing", True)
-    if not isinstance(typing, bool):
-        raise InvalidInput("typing must be true or false.", field="typing")
-    return typing
-
-
 class CustomerSession(ClientSession):
     """A widget visitor: may only see and write in their own conversations of one inbox."""
 
-    frame_types = frozenset({"message.send", "typing", "read", "resume", "ping"})
+    frame_schemas = schemas.CUSTOMER_FRAMES
 
     def __init__(
         self,
@@ -284,8 +268,8 @@ class CustomerSession(ClientSession):
                 exclude=getattr(self.subscriber, "channel_name", None),  # news for the others
             )
 
-    async def _own_conversation(self, frame: Frame) -> int:
-        conversation_id = _conversation_id(frame)
+    async def _own_conversation(self, frame: schemas.ConversationFrame) -> int:
+        conversation_id = frame.conversation
         if conversation_id not in self._own:
             await db_call(customer_conversation_check)(
                 tenant=self.visitor.tenant,
@@ -296,16 +280,15 @@ class CustomerSession(ClientSession):
             self._own.add(conversation_id)
         return conversation_id
 
-    async def on_message_send(self, frame: Frame) -> list[Frame]:
-        data = _data(frame)
-        requested = frame.get("conversation")
+    async def on_message_send(self, frame: schemas.CustomerMessageSend) -> list[Frame]:
+        requested = frame.conversation
         result = await acustomer_message_send(
             tenant=self.visitor.tenant,
             inbox=self.visitor.inbox,
             contact=self.visitor.contact,
             conversation_id=requested,
-            text=data.get("text"),
-            client_id=data.get("client_id"),
+            text=frame.data.text,
+            client_id=frame.data.client_id,
             client_ip=self.client_ip,
         )
         conversation_id = result.message.conversation_id
@@ -321,29 +304,28 @@ class CustomerSession(ClientSession):
             )
         return frames
 
-    async def on_typing(self, frame: Frame) -> list[Frame]:
+    async def on_typing(self, frame: schemas.Typing) -> list[Frame]:
         conversation_id = await self._own_conversation(frame)
         await self._publish_typing(
             conversation_id,
-            {"sender": "contact", "name": str(self.visitor.contact), "typing": _typing_flag(frame)},
+            {"sender": "contact", "name": str(self.visitor.contact), "typing": frame.data.typing},
         )
         return []
 
-    async def on_read(self, frame: Frame) -> list[Frame]:
+    async def on_read(self, frame: schemas.Read) -> list[Frame]:
         conversation_id = await self._own_conversation(frame)
         await db_call(conversation_mark_read)(
             tenant=self.visitor.tenant,
             conversation_id=conversation_id,
             reader=Message.SenderType.CONTACT,
-            seq=_seq(frame),
+            seq=frame.seq,
         )
         return []
 
-    async def on_resume(self, frame: Frame) -> list[Frame]:
+    async def on_resume(self, frame: schemas.Resume) -> list[Frame]:
         conversation_id = await self._own_conversation(frame)
-        after = _seq(frame)
         await self._enter(conversation_id)
-        return await _replay(self.visitor.tenant, conversation_id, after, include_private=False)
+        return await _replay(self.visitor.tenant, conversation_id, frame.seq, include_private=False)
 
 
 async def _replay(
@@ -383,24 +365,7 @@ async def _replay(
 class AgentSession(ClientSession):
     """An agent or tenant admin in the console: any conversation of their own tenant."""
 
-    frame_types = frozenset(
-        {
-            "subscribe",
-            "unsubscribe",
-            "message.send",
-            "typing",
-            "read",
-            "resume",
-            "ping",
-            "conversation.takeover",
-            "conversation.accept",
-            "conversation.handback",
-            "conversation.transfer",
-            "conversation.resolve",
-            "conversation.reopen",
-            "availability.set",
-        }
-    )
+    frame_schemas = schemas.AGENT_FRAMES
 
     def __init__(self, *, user, tenant, subscriber: Subscriber):
         super().__init__(subscriber)
@@ -440,8 +405,8 @@ class AgentSession(ClientSession):
             return False
         return True
 
-    async def _conversation(self, frame: Frame) -> Conversation:
-        conversation_id = _conversation_id(frame)
+    async def _conversation(self, frame: schemas.ConversationFrame) -> Conversation:
+        conversation_id = frame.conversation
 
         def load() -> Conversation:
             agent_membership_check(tenant=self.tenant, user=self.user)
@@ -449,7 +414,7 @@ class AgentSession(ClientSession):
 
         return await db_call(load)()
 
-    async def on_subscribe(self, frame: Frame) -> list[Frame]:
+    async def on_subscribe(self, frame: schemas.Subscribe) -> list[Frame]:
         conversation = await self._conversation(frame)
         await self.join(conversation_group(self.tenant_id, conversation.pk))
         await self.join(conversation_staff_group(self.tenant_id, conversation.pk))
@@ -463,52 +428,52 @@ class AgentSession(ClientSession):
             )
         ]
 
-    async def on_unsubscribe(self, frame: Frame) -> list[Frame]:
-        conversation_id = _conversation_id(frame)
+    async def on_unsubscribe(self, frame: schemas.Unsubscribe) -> list[Frame]:
+        conversation_id = frame.conversation
         self.subscribed.discard(conversation_id)
         await self.leave(conversation_group(self.tenant_id, conversation_id))
         await self.leave(conversation_staff_group(self.tenant_id, conversation_id))
         return [envelope("unsubscribed", conversation_id=conversation_id, data={})]
 
-    async def on_message_send(self, frame: Frame) -> list[Frame]:
-        data = _data(frame)
+    async def on_message_send(self, frame: schemas.AgentMessageSend) -> list[Frame]:
         result = await db_call(agent_message_send)(
             tenant=self.tenant,
             user=self.user,
-            conversation_id=_conversation_id(frame),
-            text=data.get("text"),
-            client_id=data.get("client_id"),
-            kind=data.get("kind", Message.Kind.TEXT),
+            conversation_id=frame.conversation,
+            text=frame.data.text,
+            client_id=frame.data.client_id,
+            kind=frame.data.kind,
         )
         return [_ack(result.message.conversation_id, result.message)]
 
-    async def on_typing(self, frame: Frame) -> list[Frame]:
-        conversation_id = _conversation_id(frame)
+    async def on_typing(self, frame: schemas.Typing) -> list[Frame]:
+        conversation_id = frame.conversation
         if conversation_id not in self.subscribed:
             conversation_id = (await self._conversation(frame)).pk
         await self._publish_typing(
             conversation_id,
-            {"sender": "agent", "name": self.display_name, "typing": _typing_flag(frame)},
+            {"sender": "agent", "name": self.display_name, "typing": frame.data.typing},
         )
         return []
 
-    async def on_read(self, frame: Frame) -> list[Frame]:
+    async def on_read(self, frame: schemas.Read) -> list[Frame]:
         conversation = await self._conversation(frame)
-        seq = _seq(frame)
         await db_call(conversation_mark_read)(
             tenant=self.tenant,
             conversation_id=conversation.pk,
             reader=Message.SenderType.AGENT,
-            seq=seq,
+            seq=frame.seq,
         )
         return []
 
-    async def on_resume(self, frame: Frame) -> list[Frame]:
+    async def on_resume(self, frame: schemas.Resume) -> list[Frame]:
         conversation = await self._conversation(frame)
-        return await _replay(self.tenant, conversation.pk, _seq(frame), include_private=True)
+        return await _replay(self.tenant, conversation.pk, frame.seq, include_private=True)
 
-    async def _act(self, action: str, transition, frame: Frame, **extra) -> list[Frame]:
-        conversation_id = _conversation_id(frame)
+    async def _act(
+        self, action: str, transition, frame: schemas.ConversationFrame, **extra
+    ) -> list[Frame]:
+        conversation_id = frame.conversation
 
         def act() -> dict:
             conversation = transition(
@@ -525,33 +490,32 @@ class AgentSession(ClientSession):
             )
         ]
 
-    async def on_conversation_takeover(self, frame: Frame) -> list[Frame]:
+    async def on_conversation_takeover(self, frame: schemas.Takeover) -> list[Frame]:
         return await self._act("takeover", lifecycle.conversation_takeover, frame)
 
-    async def on_conversation_accept(self, frame: Frame) -> list[Frame]:
+    async def on_conversation_accept(self, frame: schemas.Accept) -> list[Frame]:
         return await self._act("accept", lifecycle.conversation_accept, frame)
 
-    async def on_conversation_handback(self, frame: Frame) -> list[Frame]:
+    async def on_conversation_handback(self, frame: schemas.Handback) -> list[Frame]:
         return await self._act("handback", lifecycle.conversation_handback, frame)
 
-    async def on_conversation_transfer(self, frame: Frame) -> list[Frame]:
-        data = _data(frame)
+    async def on_conversation_transfer(self, frame: schemas.Transfer) -> list[Frame]:
         return await self._act(
             "transfer",
             lifecycle.conversation_transfer,
             frame,
-            to_user_id=data.get("to"),
-            note=data.get("note") or "",
+            to_user_id=frame.data.to,
+            note=frame.data.note,
         )
 
-    async def on_conversation_resolve(self, frame: Frame) -> list[Frame]:
+    async def on_conversation_resolve(self, frame: schemas.Resolve) -> list[Frame]:
         return await self._act("resolve", lifecycle.conversation_resolve, frame)
 
-    async def on_conversation_reopen(self, frame: Frame) -> list[Frame]:
+    async def on_conversation_reopen(self, frame: schemas.Reopen) -> list[Frame]:
         return await self._act("reopen", lifecycle.conversation_reopen, frame)
 
-    async def on_availability_set(self, frame: Frame) -> list[Frame]:
-        availability = _data(frame).get("availability")
+    async def on_availability_set(self, frame: schemas.AvailabilitySet) -> list[Frame]:
+        availability = frame.data.availability
         await db_call(membership_set_availability)(
             tenant=self.tenant, user=self.user, availability=availability
         )

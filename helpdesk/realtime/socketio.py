@@ -15,8 +15,8 @@ from django.conf import settings
 
 from helpdesk.core import fastjson
 from helpdesk.core.aio import cancel_and_wait
-from helpdesk.core.errors import FrameTooLarge, InvalidJSON, ServiceError
-from helpdesk.realtime.consumers import client_ip, header
+from helpdesk.core.errors import FrameTooLarge, InvalidJSON
+from helpdesk.realtime.consumers import client_ip, header, parse_hello, start_refusal
 from helpdesk.realtime.events import delivered_to
 from helpdesk.realtime.frames import Frame, close_code, error_frame, resync_frame
 from helpdesk.realtime.layers import GAP_TYPE
@@ -97,21 +97,27 @@ async def _emit(sid: str, frames: list[Frame]) -> None:
 @sio.event
 async def connect(sid: str, environ: dict[str, Any], auth: Any) -> None:
     scope = environ.get("asgi.scope", {})
-    auth = auth if isinstance(auth, dict) else {}
+    subscriber = ChannelSubscriber(sid)
+    session = None
     try:
+        hello = parse_hello({"type": "hello", "data": auth if isinstance(auth, dict) else {}})
         visitor, conversation = await avisitor_arrive(
-            inbox_key=auth.get("inbox"), token=auth.get("token"), origin=header(scope, b"origin")
+            inbox_key=hello.data.inbox, token=hello.data.token, origin=header(scope, b"origin")
         )
-    except ServiceError as error:
+        await subscriber.start()
+        session = CustomerSession(visitor, client_ip=client_ip(scope), subscriber=subscriber)
+        frames = await session.welcome(conversation)
+    except Exception as exc:
+        error = start_refusal(exc)
+        await subscriber.stop()
+        if session is not None:
+            await session.leave_all()
         # Socket.IO clients get (message, data): the code goes in data, as in docs/protocol.md.
         raise socketio.exceptions.ConnectionRefusedError(
-            error.message, {"code": error.code, "message": error.message}
+            error.message, error_frame(error)["data"]
         ) from None
-    subscriber = ChannelSubscriber(sid)
-    await subscriber.start()
-    session = CustomerSession(visitor, client_ip=client_ip(scope), subscriber=subscriber)
     await sio.save_session(sid, {"session": session, "subscriber": subscriber})
-    await _emit(sid, await session.welcome(conversation))
+    await _emit(sid, frames)
 
 
 @sio.on("*")

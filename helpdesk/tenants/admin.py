@@ -1,12 +1,19 @@
+from axes.models import AccessAttempt
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UsernameField
 from django.contrib.auth.password_validation import validate_password
+from django.http import Http404
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from helpdesk.tenants.access import admin_tenant
 from helpdesk.tenants.admin_base import TenantConsistentForm, TenantScopedAdmin
+from helpdesk.tenants.lockouts import lockout_minutes_left, login_failures
 from helpdesk.tenants.models import Inbox, Membership, Tenant
 from helpdesk.tenants.services import (
     membership_changed,
@@ -193,3 +200,62 @@ class InboxAdmin(TenantScopedAdmin):
             "&quot; data-inbox=&quot;{}&quot; async&gt;&lt;/script&gt;</code>",
             obj.public_key,
         )
+
+
+@admin.register(AccessAttempt)
+class LoginFailureAdmin(admin.ModelAdmin):
+    """Failed sign-ins that still count, to see who is locked out and to clear a lockout
+    (delete the row). A tenant admin gets only their own users' (helpdesk/tenants/lockouts.py)
+    and a 404 for any other, like TenantScopedAdmin; rows are never added or edited."""
+
+    list_display = ["username", "ip_address", "failures_since_start", "attempt_time", "status"]
+    search_fields = ["username", "ip_address"]
+    ordering = ["-attempt_time"]
+    fields = ["username", "ip_address", "user_agent", "path_info", "failures_since_start"]
+    readonly_fields = fields
+
+    # Checked against is_superuser rather than Django permissions, as in TenantAdmin: axes'
+    # permissions granted by mistake must not show a tenant admin every tenant's users.
+    def _tenant_or_superuser(self, request) -> bool:
+        return request.user.is_superuser or admin_tenant(request) is not None
+
+    def has_module_permission(self, request):
+        return self._tenant_or_superuser(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._tenant_or_superuser(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._tenant_or_superuser(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        if request.user.is_superuser:
+            return login_failures(tenant=None)
+        tenant = admin_tenant(request)
+        if tenant is None:
+            return AccessAttempt.objects.none()
+        return login_failures(tenant=tenant)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("Not found.")
+        return obj
+
+    @admin.display(description=_("Status"))
+    def status(self, obj: AccessAttempt) -> str:
+        minutes = lockout_minutes_left(obj)
+        if minutes is None:
+            left = settings.AXES_FAILURE_LIMIT - obj.failures_since_start
+            return ngettext("%(count)d attempt left", "%(count)d attempts left", left) % {
+                "count": left
+            }
+        return ngettext(
+            "Locked out, %(minutes)d minute left", "Locked out, %(minutes)d minutes left", minutes
+        ) % {"minutes": minutes}

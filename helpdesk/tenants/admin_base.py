@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.http import Http404
 
+from helpdesk.core.forms import StorableJSONField
 from helpdesk.tenants.access import admin_tenant
 from helpdesk.tenants.models import Tenant
 
@@ -115,6 +116,11 @@ class _TenantScopedMixin:
         if not request.user.is_superuser and "tenant" in fields:
             fields.remove("tenant")
         return fields
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.JSONField):
+            kwargs.setdefault("form_class", StorableJSONField)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -19,6 +19,7 @@ from helpdesk.core.errors import (
     ServiceError,
     http_status_for_code,
 )
+from helpdesk.core.http import answers_errors_with
 from helpdesk.core.ratelimit import client_address
 from helpdesk.realtime.frames import error_frame
 
@@ -40,6 +41,7 @@ def cross_origin(methods: str) -> Callable:
     """Answer preflights, and add CORS headers to answers for origins the view let through."""
 
     def decorate(view: Callable[..., Awaitable[HttpResponse]]) -> Callable:
+        @answers_errors_with(_refused)
         @csrf_exempt
         @wraps(view)
         async def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -55,16 +57,26 @@ def cross_origin(methods: str) -> Callable:
                 return response
             if request.method not in methods.split(", "):
                 return HttpResponse(status=405, headers={"Allow": f"{methods}, OPTIONS"})
-            response = await view(request, *args, **kwargs)
-            if origin and getattr(response, "origin_checked", False):
-                response["Access-Control-Allow-Origin"] = origin
-                response["Access-Control-Expose-Headers"] = "Retry-After"
-                response["Vary"] = "Origin"
-            return response
+            return _allow_checked_origin(request, await view(request, *args, **kwargs))
 
         return wrapper
 
     return decorate
+
+
+def _allow_checked_origin(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    origin = request.headers.get("Origin")
+    if origin and getattr(response, "origin_checked", False):
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Expose-Headers"] = "Retry-After"
+        response["Vary"] = "Origin"
+    return response
+
+
+def _refused(request: HttpRequest, error: ServiceError) -> HttpResponse:
+    """A request refused before the view ran (``helpdesk.core.middleware``): refused before any
+    inbox was looked at, so the answer says nothing about one and any page may read it."""
+    return _allow_checked_origin(request, error_response(error))
 
 
 def error_response(error: ServiceError) -> JsonResponse:

@@ -7,7 +7,6 @@ app_name = "widget"
 
 urlpatterns = [
     path("", views.visitor_page, name="visitor_page"),
-    path("healthz", views.healthz, name="healthz"),
     path("widget/api/visitor", views.visitor_token, name="visitor_token"),
     path("widget/api/poll", longpoll.poll_wait, name="poll_wait"),
     path("widget/api/poll/send", longpoll.poll_send, name="poll_send"),

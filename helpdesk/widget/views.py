@@ -18,11 +18,6 @@ def visitor_page(request: HttpRequest) -> HttpResponse:
     return render(request, "widget/visitor_page.html", {"inbox": inbox})
 
 
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok"})
-
-
 @cross_origin("POST")
 async def visitor_token(request: HttpRequest) -> HttpResponse:
     """Issue (or renew) the token a widget keeps in localStorage for its visitor."""

@@ -1836,6 +1836,9 @@
       debug("socket closed", code, ev && ev.reason);
       if (code === 4401) onAuthFailed();
       else if (code === 4403) setFatal("origin_not_allowed");
+      // 4503: a service behind the server is down. Reconnect (with backoff, on the same
+      // transport: the socket itself worked) and resume from what we hold.
+      else if (code === 4503) scheduleReconnect();
       else if (!c.welcomed && code !== 4408) wsFailed(c, false);
       else scheduleReconnect();
     };

@@ -315,6 +315,14 @@ def test_an_overlong_query_is_a_400(agent_client):
     assert response.json()["error"]["field"] == "q"
 
 
+@pytest.mark.parametrize("q", ["\x00", "ref\x00und"])
+def test_a_query_with_a_nul_is_a_json_400(agent_client, responses, q):
+    response = agent_client.get(CANNED, {"q": q})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_characters"
+
+
 def test_the_endpoint_costs_the_same_queries_for_2_or_40_responses(agent_client, tenant):
     def count():
         with CaptureQueriesContext(connection) as queries:

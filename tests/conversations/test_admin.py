@@ -236,6 +236,69 @@ def test_a_crafted_tenant_in_the_add_contact_post_is_ignored(
     assert not Contact.objects.filter(tenant=other_tenant).exists()
 
 
+# --- Characters PostgreSQL cannot store ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query", ["status__exact=%00", "q=%00", "q=alice%00", "inbox__id__exact=%00", "o=%00"]
+)
+def test_a_changelist_query_with_a_nul_is_a_400_page(tenant_admin_client, own, query):
+    response = tenant_admin_client.get(f"{admin_url(Conversation)}?{query}")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert b"invalid_characters" in response.content
+
+
+def test_a_contact_change_post_with_a_nul_is_a_400_and_changes_nothing(tenant_admin_client, own):
+    alice = own["alice"]
+
+    response = tenant_admin_client.post(
+        admin_url(Contact, "change", alice.pk),
+        {"name": "Alice\x00Acme", "email": "alice@acme.example", "metadata": "{}"},
+    )
+
+    assert response.status_code == 400
+    assert b"invalid_characters" in response.content
+    alice.refresh_from_db()
+    assert (alice.name, alice.email) == ("Alice Acme", "")
+
+
+@pytest.mark.parametrize(
+    "metadata", ['{"plan": "\\u0000"}', '{"\\u0000": 1}', '{"plan": ["\\ud800"]}']
+)
+def test_contact_metadata_that_decodes_to_unstorable_text_is_a_form_error(
+    tenant_admin_client, own, metadata
+):
+    """The form field holds JSON text: a NUL appears only once the JSON field decodes it, so the
+    field's own validation catches it, as an error on the form."""
+    alice = own["alice"]
+
+    response = tenant_admin_client.post(
+        admin_url(Contact, "change", alice.pk),
+        {"name": "Alice Acme", "email": "", "metadata": metadata},
+    )
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert [error.code for error in form.errors.as_data()["metadata"]] == ["invalid_characters"]
+    alice.refresh_from_db()
+    assert alice.metadata == {}
+
+
+def test_contact_metadata_with_an_escaped_emoji_is_saved(tenant_admin_client, own):
+    alice = own["alice"]
+
+    response = tenant_admin_client.post(
+        admin_url(Contact, "change", alice.pk),
+        {"name": "Alice Acme", "email": "", "metadata": '{"mood": "\\ud83d\\ude00"}'},
+    )
+
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.metadata == {"mood": "\U0001f600"}
+
+
 # --- Autocomplete --------------------------------------------------------------------------------
 
 

@@ -114,6 +114,11 @@ def failure_line(result: subprocess.CompletedProcess) -> str:
         ({"SECRET_KEY": "k", "REDIS_URL": "http://x"}, "REDIS_URL"),
         ({"SECRET_KEY": "k", "CELERY_BROKER_URL": "amqp://x"}, "CELERY_BROKER_URL"),
         ({"SECRET_KEY": "k", "RATE_CUSTOMER_MESSAGES": "lots"}, "RATE_CUSTOMER_MESSAGES"),
+        ({"SECRET_KEY": "k", "LOGIN_FAILURE_LIMIT": "0"}, "LOGIN_FAILURE_LIMIT"),
+        (
+            {"SECRET_KEY": "k", "AI_ALLOWED_INTERNAL_HOSTS": "10.0.0.7/8"},
+            "AI_ALLOWED_INTERNAL_HOSTS",
+        ),
     ],
     ids=[
         "no-secret-key",
@@ -122,6 +127,8 @@ def failure_line(result: subprocess.CompletedProcess) -> str:
         "http-redis-url",
         "broker-without-redis",
         "malformed-rate",
+        "zero-login-failure-limit",
+        "malformed-internal-hosts",
     ],
 )
 def test_bad_configuration_fails_at_start_naming_the_variable(tmp_path, variables, named):

@@ -38,6 +38,10 @@ class _FrameReader:
     async def _receive(self) -> dict:
         raise NotImplementedError
 
+    async def receive(self, timeout=5) -> dict:
+        """The next frame, whatever its type."""
+        return await asyncio.wait_for(self._receive(), timeout)
+
     async def next(self, frame_type, timeout=5) -> dict:
         """The next frame of ``frame_type``, skipping others; each wait is at most ``timeout``."""
         while True:

@@ -193,7 +193,7 @@ async def welcomed(inbox, issue_token, connect_customer):
         ('{"type": "message.send", "data": {"text": "", "client_id": "a"}}', "text_empty"),
         ('{"type": "message.send", "data": {"text": 5, "client_id": "a"}}', "invalid"),
         ('{"type": "message.send", "data": {"text": "x", "client_id": "bad id"}}', "invalid"),
-        ('{"type": "resume", "conversation": 1, "seq": -1}', "not_found"),
+        ('{"type": "resume", "conversation": 1, "seq": -1}', "invalid"),
         ('{"type": "typing", "conversation": null}', "invalid"),
     ],
 )

@@ -111,9 +111,9 @@ async def test_replaying_events_onto_stale_state_matches_a_fresh_fetch(
 async def test_a_client_too_slow_for_its_events_resumes_and_ends_with_every_message(
     inbox, issue_token, connect_customer, agent, settings, monkeypatch, caplog
 ):
-    """Overloaded on purpose: the customer's socket takes 20 ms a frame while the agent writes
-    40 messages, and its mailbox holds 5. Events are dropped, but not silently: the client is
-    told to resync, resumes from the last seq it has, and ends with every message; the loss is
+    """Overloaded on purpose: the customer's socket is stuck while the agent writes 40
+    messages, and its mailbox holds 5. Events are dropped, but not silently: the client is told
+    to resync, resumes from the last seq it has, and ends with every message; the loss is
     counted and logged at WARNING."""
     settings.CHANNEL_LAYERS = {
         "default": {
@@ -123,9 +123,13 @@ async def test_a_client_too_slow_for_its_events_resumes_and_ends_with_every_mess
     }
     monkeypatch.setattr(layers, "WARNING_INTERVAL", 0)
     unhurried = CustomerConsumer.send
+    # A gate rather than a delay: on a busy machine the posts themselves may be slower than
+    # any delay, and nothing would overflow.
+    network = asyncio.Event()
+    network.set()
 
     async def slow_send(self, *args, **kwargs):
-        await asyncio.sleep(0.02)
+        await network.wait()
         await unhurried(self, *args, **kwargs)
 
     monkeypatch.setattr(CustomerConsumer, "send", slow_send)
@@ -138,6 +142,7 @@ async def test_a_client_too_slow_for_its_events_resumes_and_ends_with_every_mess
     lost_before = stats.snapshot().get("lost_overflow", 0)
 
     with caplog.at_level(logging.WARNING, logger="helpdesk.realtime.layers"):
+        network.clear()
         for n in range(40):
             await db(message_post)(
                 tenant=inbox.tenant,
@@ -145,6 +150,7 @@ async def test_a_client_too_slow_for_its_events_resumes_and_ends_with_every_mess
                 sender=Sender.agent(agent),
                 text=f"answer {n}",
             )
+        network.set()
         resyncs = 0
         while not await client.nothing(1.0):
             frame = await client.recv()

@@ -4,6 +4,7 @@ in-process hubs embedded, Redis pub/sub in service mode."""
 
 import asyncio
 import logging
+import socket
 import threading
 
 import pytest
@@ -13,6 +14,7 @@ from django.conf import settings
 
 from helpdesk.realtime import layers
 from helpdesk.realtime.layers import GAP_TYPE, stats
+from helpdesk.realtime.redis_layer import RedisHubChannelLayer
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -256,3 +258,20 @@ async def test_a_process_subscribes_once_per_group_and_leaves_with_its_last_memb
         assert client.pubsub_numsub(name) == [(name, 0)]
     finally:
         client.close()
+
+
+async def test_a_check_that_gives_up_on_a_silent_redis_leaves_nothing_waiting():
+    """Readiness probes ask every few seconds and give up after their timeout: while Redis
+    does not answer, the hub must not keep a waiter for each of them."""
+    with socket.socket() as silent:  # accepts connections and answers nothing: a hung server
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        layer = RedisHubChannelLayer(url=f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+        hub = layer.hub()
+
+        for _ in range(3):
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.2):
+                    await layer.check()
+
+        assert not any(hub.waiters.values())

@@ -59,6 +59,19 @@ class ProviderError(Exception):
     """A failure the pipeline answers with retries, the breaker and the fallback message."""
 
 
+class EndpointRefused(ProviderError):
+    """The endpoint resolved to an address this server may not connect to; nothing was sent.
+
+    The message starts with the stable ``code``: it ends up in the log and in the handoff
+    reason agents see.
+    """
+
+    code = "endpoint_refused"
+
+    def __init__(self, detail: str):
+        super().__init__(f"{self.code}: {detail}")
+
+
 class Provider(Protocol):
     name: str
     model: str  # what token usage is recorded against

@@ -4,6 +4,11 @@ Works with OpenAI itself and with self-hosted servers that differ in small ways:
 omit ``usage`` from streams, some llama.cpp builds reject ``stream_options``, many models have
 no tool calling. Each difference is discovered once per endpoint (a 400 answer to the optional
 part), remembered for the process, and degraded around — never a crash.
+
+A tenant's endpoint is a URL a tenant typed: its client connects only where the server's address
+policy allows, checked as each connection opens (helpdesk/core/netguard.py), so neither a private
+address nor a name that later resolves to one is reached. The operator's own endpoint
+(OPENAI_BASE_URL) gets the SDK's plain client.
 """
 
 import hashlib
@@ -18,6 +23,7 @@ from openai import AsyncOpenAI
 
 from helpdesk.ai.providers.base import (
     Capabilities,
+    EndpointRefused,
     HandoffRequested,
     ProviderError,
     ReplyRequest,
@@ -25,6 +31,7 @@ from helpdesk.ai.providers.base import (
     TextDelta,
     Usage,
 )
+from helpdesk.core.netguard import AddressPolicy, AddressRefused, GuardedTransport
 
 logger = logging.getLogger(__name__)
 
@@ -51,21 +58,46 @@ class _EndpointFeatures:
     tools: bool = True
 
 
-# Process-wide: one pooled client per (endpoint, key, timeouts), and what each endpoint accepts.
+# Process-wide: one pooled client per (endpoint, key, timeouts, policy), and what each endpoint
+# accepts.
 _clients: dict[tuple, AsyncOpenAI] = {}
 _features: dict[str, _EndpointFeatures] = {}
+# The SDK's own pool size (its DefaultAsyncHttpxClient's); a transport of ours must say it again.
+_CONNECTION_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 
 
-def _client(base_url: str, api_key: str, timeout: float, max_retries: int) -> AsyncOpenAI:
-    key = (base_url, hashlib.sha256(api_key.encode()).hexdigest(), timeout, max_retries)
+class _Refused(openai.APIConnectionError):
+    """An AddressRefused, raised where the SDK will not retry it: it retries every error but its
+    own, and an address refused now is refused again, only later."""
+
+
+class _SdkTransport(GuardedTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except AddressRefused as refused:
+            raise _Refused(message=str(refused), request=request) from refused
+
+
+def _client(
+    base_url: str, api_key: str, timeout: float, max_retries: int, policy: AddressPolicy | None
+) -> AsyncOpenAI:
+    key = (base_url, hashlib.sha256(api_key.encode()).hexdigest(), timeout, max_retries, policy)
     client = _clients.get(key)
     if client is None:
+        http_client = None
+        if policy is not None:
+            # No environment proxies: a proxy would resolve the name itself, past the check.
+            http_client = openai.DefaultAsyncHttpxClient(
+                transport=_SdkTransport(policy, limits=_CONNECTION_LIMITS), trust_env=False
+            )
         client = AsyncOpenAI(
             base_url=base_url or None,
             # Self-hosted servers often need no key; the SDK insists on one.
             api_key=api_key or "not-needed",
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             max_retries=max_retries,
+            http_client=http_client,
         )
         _clients[key] = client
     return client
@@ -75,11 +107,20 @@ class OpenAICompatibleProvider:
     name = "openai"
 
     def __init__(
-        self, *, base_url: str, api_key: str, model: str, timeout: float, max_retries: int
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        model: str,
+        timeout: float,
+        max_retries: int,
+        policy: AddressPolicy | None,
     ):
+        """``policy``: where a tenant's endpoint may connect; ``None`` only for the operator's
+        own endpoint (required, so that no caller leaves a tenant's URL unguarded by omission)."""
         self.base_url = base_url
         self.model = model
-        self.client = _client(base_url, api_key, timeout, max_retries)
+        self.client = _client(base_url, api_key, timeout, max_retries, policy)
         self.features = _features.setdefault(base_url or "openai", _EndpointFeatures())
 
     @property
@@ -96,6 +137,8 @@ class OpenAICompatibleProvider:
                 if self._drop_unsupported_feature(request, error):
                     continue
                 raise ProviderError(f"the endpoint refused the request: {error}") from error
+            except _Refused as error:
+                raise EndpointRefused(str(error)) from error
             except openai.APIError as error:
                 raise ProviderError(_describe(error)) from error
             except (httpx.HTTPError, json.JSONDecodeError, ValueError) as error:

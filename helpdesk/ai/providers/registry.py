@@ -6,6 +6,7 @@ from helpdesk.ai.models import BotConfig
 from helpdesk.ai.providers.base import Provider
 from helpdesk.ai.providers.faq import faq_provider_for
 from helpdesk.ai.providers.openai_compat import OpenAICompatibleProvider
+from helpdesk.ai.validators import endpoint_policy
 
 
 def provider_for(bot: BotConfig) -> Provider:
@@ -17,4 +18,5 @@ def provider_for(bot: BotConfig) -> Provider:
         model=bot.model,
         timeout=bot.request_timeout_seconds,
         max_retries=bot.max_retries,
+        policy=endpoint_policy(bot.base_url),
     )
