@@ -51,8 +51,15 @@ from helpdesk.realtime.layers import LayerUnavailable
 
 logger = logging.getLogger(__name__)
 
-# Longest a reply may hold the trigger's lock; renewed while the stream runs.
-LOCK_SECONDS = 120
+# The trigger's lock expires this long after its holder stopped renewing it: a worker that
+# died before its reply's first delta (nothing streaming for reply_leases.py to find) frees the
+# trigger within this, and a job enqueued again (helpdesk/ai/unanswered.py) takes it over. The
+# holder renews it every third of this, from its claim to its end, whatever the model does.
+LOCK_SECONDS = 30
+# A job that finds the lock taken looks again this often, this many times (the holder may be
+# dead), before leaving the trigger to the holder: long enough for a dead holder's lock to lapse.
+CLAIM_RETRY_SECONDS = LOCK_SECONDS / 2
+CLAIM_ATTEMPTS = 4
 
 
 @dataclass
@@ -60,6 +67,9 @@ class ReplyOutcome:
     status: str  # answered | handoff | fallback | interrupted | skipped
     detail: str = ""
     publishes: int = 0
+
+
+BUSY = ReplyOutcome("skipped", "another worker is answering this message")
 
 
 def reply_client_id(trigger_id: int) -> str:
@@ -127,17 +137,33 @@ async def _bot_reply(trigger: Message) -> ReplyOutcome:
     # An agent taking over from here on leaves a stop order dated after this; one who took
     # over before it is seen by the second load in _claim.
     since = time.time()
-    claimed = await db_call(_claim)(trigger, conversation, bot, lock_key, lock_token)
+    for attempt in range(CLAIM_ATTEMPTS):
+        if attempt:
+            await asyncio.sleep(CLAIM_RETRY_SECONDS)
+        claimed = await db_call(_claim)(trigger, conversation, bot, lock_key, lock_token)
+        if claimed is not BUSY:
+            break
     if isinstance(claimed, ReplyOutcome):
         return claimed
+    keeping = asyncio.ensure_future(_keep_lock(lock_key))
     try:
         conversation, turns = claimed
         keyword = _handoff_keyword(bot, turns)
         if keyword is not None:
             return await _handoff(conversation, f'the customer asked for a human ("{keyword}")')
-        return await _answer(conversation, trigger, bot, turns, lock_key, since)
+        return await _answer(conversation, trigger, bot, turns, since)
     finally:
+        await cancel_and_wait(keeping)
         await off_loop(_release)(lock_key, lock_token)
+
+
+async def _keep_lock(lock_key: str) -> None:
+    while True:
+        await asyncio.sleep(LOCK_SECONDS / 3)
+        try:
+            await off_loop(cache.touch)(lock_key, LOCK_SECONDS)
+        except Exception as error:  # Redis away: the reply goes on; the lock may lapse
+            logger.warning("Reply lock %s not renewed: %s", lock_key, error)
 
 
 def _claim(trigger, conversation, bot, lock_key: str, lock_token: str):
@@ -147,7 +173,7 @@ def _claim(trigger, conversation, bot, lock_key: str, lock_token: str):
     if _newer_customer_message(conversation, trigger.seq):
         return ReplyOutcome("skipped", "a newer message will be answered with this one")
     if not cache.add(lock_key, lock_token, timeout=LOCK_SECONDS):
-        return ReplyOutcome("skipped", "another worker is answering this message")
+        return BUSY
     try:
         still = _load(trigger)
         if isinstance(still, ReplyOutcome):
@@ -217,7 +243,6 @@ async def _answer(
     trigger: Message,
     bot: BotConfig,
     turns: list[Turn],
-    lock_key: str,
     since: float,
 ) -> ReplyOutcome:
     tenant = conversation.tenant
@@ -275,7 +300,6 @@ async def _answer(
 
     async def consume() -> None:
         nonlocal usage, handoff
-        renewed = time.monotonic()
         async for event in provider.stream(request):
             if stop.is_set():
                 # Normally cancelled by now; this ends it even when a Redis call swallowed the
@@ -287,9 +311,6 @@ async def _answer(
                 usage = event
             elif isinstance(event, HandoffRequested):
                 handoff = event
-            if time.monotonic() - renewed > LOCK_SECONDS / 4:
-                renewed = time.monotonic()
-                await off_loop(cache.touch)(lock_key, LOCK_SECONDS)
 
     # Set within one flush interval of an agent taking over (an order dated after ``since``).
     stop_order = bot_stop_key(tenant.pk, conversation.pk)

@@ -7,7 +7,9 @@ import contextlib
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 
+from helpdesk.ai import pipeline
 from helpdesk.ai.models import TokenUsage
 from helpdesk.ai.pipeline import bot_reply, reply_client_id
 from helpdesk.ai.providers import openai_compat
@@ -396,7 +398,7 @@ async def test_the_breaker_opens_after_consecutive_failures_and_half_opens_later
 # --- Exactly one reply per trigger --------------------------------------------------------------
 
 
-async def test_duplicate_jobs_for_one_message_give_one_reply(conversation, fake_llm):
+async def test_duplicate_jobs_for_one_message_give_one_reply(conversation, fake_llm, short_locks):
     fake_llm.script(reply="Only once.", tokens_per_second=100)
     trigger = await customer_says(conversation, "hello")
 
@@ -406,6 +408,46 @@ async def test_duplicate_jobs_for_one_message_give_one_reply(conversation, fake_
     assert sorted(o.status for o in outcomes) == ["answered", "skipped", "skipped", "skipped"]
     assert again.status == "skipped"
     assert [m.text for m in await bot_messages(conversation)] == ["Only once."]
+    assert fake_llm.total_requests == 1
+
+
+@pytest.fixture
+def short_locks(monkeypatch):
+    """Reply locks of a second, looked at again every 0.5 s: a dead holder's lock lapses fast."""
+    monkeypatch.setattr(pipeline, "LOCK_SECONDS", 1.0)
+    monkeypatch.setattr(pipeline, "CLAIM_RETRY_SECONDS", 0.5)
+
+
+async def test_a_worker_that_died_before_its_first_delta_is_taken_over_once_its_lock_lapses(
+    conversation, fake_llm, short_locks
+):
+    """The dead worker claimed the trigger (its lock is there) and had stored nothing yet."""
+    fake_llm.script(reply="Taken over.")
+    trigger = await customer_says(conversation, "hello")
+    lock_key = f"t{conversation.tenant_id}:c{conversation.pk}:reply:{trigger.pk}"
+    await db(cache.add)(lock_key, "a worker that was killed", timeout=1)
+
+    outcome = await bot_reply(trigger)
+
+    assert outcome.status == "answered"
+    assert [m.text for m in await bot_messages(conversation)] == ["Taken over."]
+
+
+async def test_a_living_holder_keeps_its_lock_however_long_the_model_takes(
+    conversation, fake_llm, short_locks
+):
+    """Renewed on a timer, not by tokens: a model silent for longer than the lock still
+    answers once, and the duplicate job gives up."""
+    fake_llm.script(reply="Slow but once.", ttft=1.5)
+    trigger = await customer_says(conversation, "hello")
+
+    first = asyncio.ensure_future(bot_reply(trigger))
+    await asyncio.sleep(0.3)
+    duplicate = await bot_reply(trigger)
+
+    assert (await first).status == "answered"
+    assert duplicate.status == "skipped"
+    assert [m.text for m in await bot_messages(conversation)] == ["Slow but once."]
     assert fake_llm.total_requests == 1
 
 
