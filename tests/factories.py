@@ -74,6 +74,15 @@ class BotConfigFactory(factory.django.DjangoModelFactory):
     batch_window_ms = 0
 
 
+class ModelBotFactory(BotConfigFactory):
+    """A bot on an OpenAI-compatible endpoint (give ``base_url``: the fake model server's)."""
+
+    provider = "openai"
+    api_key = "test-key"
+    model = "fake-model"
+    max_retries = 0
+
+
 def post_message(conversation, text, sender, kind=Message.Kind.TEXT, **kwargs) -> Message:
     """``message_post`` into ``conversation`` (in its own tenant): the stored message."""
     return message_post(

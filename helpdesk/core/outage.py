@@ -49,7 +49,15 @@ def unavailable(exc: BaseException) -> ServiceUnavailable | None:
             import asyncpg  # only where the hot path runs on asyncpg
         except ImportError:
             return None
-        if not isinstance(exc, asyncpg.exceptions.PostgresConnectionError | asyncpg.InterfaceError):
+        outages = (
+            asyncpg.exceptions.PostgresConnectionError,
+            asyncpg.InterfaceError,
+            # The server is shutting down, crashed, or still starting (SQLSTATE 57P01-57P03).
+            asyncpg.exceptions.AdminShutdownError,
+            asyncpg.exceptions.CrashShutdownError,
+            asyncpg.exceptions.CannotConnectNowError,
+        )
+        if not isinstance(exc, outages):
             return None
     logger.warning("A service is unavailable: %s: %s", type(exc).__name__, exc)
     return ServiceUnavailable(retry_after=settings.UNAVAILABLE_RETRY_AFTER_SECONDS)
@@ -67,7 +75,10 @@ class OutageMiddleware(MiddlewareMixin):
             response = responder(request, error)
         elif request.get_preferred_type(["application/json", "text/html"]) == "text/html":
             response = HttpResponse(
-                render_to_string("core/unavailable.html", {"error": error}),
+                render_to_string(
+                    "core/unavailable.html",
+                    {"code": error.code, "retry_after": error.retry_after},
+                ),
                 status=error.http_status,
             )
         else:

@@ -19,7 +19,7 @@ from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.services import Sender, message_post
 from helpdesk.realtime import events
 from helpdesk.realtime.events import conversation_group
-from tests.factories import BotConfigFactory, ConversationFactory, InboxFactory
+from tests.factories import ConversationFactory, InboxFactory, ModelBotFactory
 from tests.fakes.llm_server import count_tokens as count_fake_tokens
 from tests.fakes.llm_server import unused_url
 
@@ -41,13 +41,9 @@ def _fresh_endpoint_state():
 
 @pytest.fixture
 def bot(tenant, fake_llm):
-    return BotConfigFactory(
+    return ModelBotFactory(
         tenant=tenant,
-        provider="openai",
         base_url=fake_llm.base_url,
-        api_key="test-key",
-        model="fake-model",
-        max_retries=0,
         request_timeout_seconds=2,
         breaker_failure_threshold=3,
         breaker_cooldown_seconds=1,

@@ -15,7 +15,13 @@ from helpdesk.conversations.lifecycle import conversation_takeover
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.services import Sender
 from helpdesk.realtime.events import conversation_group
-from tests.factories import BotConfigFactory, ConversationFactory, InboxFactory, post_message
+from tests.factories import (
+    BotConfigFactory,
+    ConversationFactory,
+    InboxFactory,
+    ModelBotFactory,
+    post_message,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -145,13 +151,9 @@ async def test_a_live_reply_slower_than_its_lease_keeps_it(settings, tenant, fak
     """Its worker renews the lease on a clock of its own, not on tokens: a model that pauses
     longer than the lease between tokens is slow, not dead."""
     settings.BOT_REPLY_LEASE_SECONDS = 0.6
-    bot = await db(BotConfigFactory)(
+    bot = await db(ModelBotFactory)(
         tenant=tenant,
-        provider="openai",
         base_url=fake_llm.base_url,
-        api_key="test-key",
-        model="fake-model",
-        max_retries=0,
         request_timeout_seconds=5,
     )
     conversation = await db(ConversationFactory)(

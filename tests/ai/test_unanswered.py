@@ -15,7 +15,7 @@ from helpdesk.ai.unanswered import messages_unanswered, unanswered_sweep
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.services import Sender
 from tests.conftest import wait_until
-from tests.factories import BotConfigFactory, ConversationFactory, post_message
+from tests.factories import ConversationFactory, ModelBotFactory, post_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,13 +88,9 @@ def test_a_message_whose_job_was_lost_gets_its_reply_from_a_worker(
     tenant, inbox, fake_llm, celery_worker
 ):
     fake_llm.script(reply="Here to help.")
-    inbox.bot = BotConfigFactory(
+    inbox.bot = ModelBotFactory(
         tenant=tenant,
-        provider="openai",
         base_url=fake_llm.base_url,
-        api_key="test-key",
-        model="fake-model",
-        max_retries=0,
     )
     inbox.save()
     conversation = ConversationFactory(tenant=tenant, inbox=inbox)

@@ -22,7 +22,7 @@ from django.db.models import Q
 from helpdesk.ai.pipeline import reply_client_id
 from helpdesk.conversations.models import Message
 from helpdesk.widget.services import visitor_token_issue
-from tests.factories import BotConfigFactory, InboxFactory
+from tests.factories import InboxFactory, ModelBotFactory
 from tests.realtime.clients import WebSocketCustomer, message_send
 from tests.realtime.conftest import ORIGIN
 
@@ -228,13 +228,9 @@ async def test_every_acknowledged_message_is_answered_through_ten_redis_restarts
     tenant, fake_llm, fault_redis, fault_worker, fault_web
 ):
     fake_llm.script(reply="Happy to help with that.", tokens_per_second=200)
-    bot = await db(BotConfigFactory)(
+    bot = await db(ModelBotFactory)(
         tenant=tenant,
-        provider="openai",
         base_url=fake_llm.base_url,
-        api_key="test-key",
-        model="fake-model",
-        max_retries=0,
     )
     inbox = await db(InboxFactory)(tenant=tenant, bot=bot)
     customers = [Customer(fault_web, inbox, n) for n in range(CUSTOMERS)]

@@ -33,7 +33,7 @@ from tests.conftest import (
     stop_process,
     wait_until,
 )
-from tests.factories import BotConfigFactory, InboxFactory
+from tests.factories import InboxFactory, ModelBotFactory
 from tests.realtime.clients import WebSocketCustomer, message_send
 from tests.realtime.conftest import ORIGIN
 
@@ -123,13 +123,9 @@ async def test_a_reply_whose_worker_was_killed_is_closed_with_the_fallback_and_a
     tenant, fake_llm, workers, web
 ):
     fake_llm.script(reply=REPLY, tokens_per_second=4)
-    bot = await db(BotConfigFactory)(
+    bot = await db(ModelBotFactory)(
         tenant=tenant,
-        provider="openai",
         base_url=fake_llm.base_url,
-        api_key="test-key",
-        model="fake-model",
-        max_retries=0,
         fallback_message="Our assistant is unavailable; a person will answer you here.",
     )
     inbox = await db(InboxFactory)(tenant=tenant, bot=bot)
