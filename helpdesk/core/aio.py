@@ -27,6 +27,18 @@ async def cancel_and_wait(task: asyncio.Future) -> None:
         await asyncio.wait({task}, timeout=RECANCEL_SECONDS)
 
 
+def raise_if_cancelling() -> None:
+    """Re-raise a cancellation that a library turned into another error.
+
+    For ``except`` clauses that retry on timeouts: on Python < 3.12 a cancellation can come out
+    of redis-py as a TimeoutError (see ``cancel_and_wait``); retried, the task outlives its
+    cancellation, and whoever cancelled it once (asyncio.run() closing the loop) waits for ever.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class LoopLocal(Generic[T]):
     """One value per event loop, made on first use on that loop and closed along with it.
 

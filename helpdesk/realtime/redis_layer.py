@@ -28,7 +28,7 @@ import redis.asyncio
 from redis.asyncio.connection import Connection
 
 from helpdesk.core import fastjson
-from helpdesk.core.aio import cancel_and_wait
+from helpdesk.core.aio import cancel_and_wait, raise_if_cancelling
 from helpdesk.realtime.layers import (
     TARGET_FIELD,
     HubChannelLayer,
@@ -152,6 +152,7 @@ class RedisHub(LoopHub):
             except asyncio.CancelledError:
                 raise
             except SUBSCRIBER_ERRORS as error:
+                raise_if_cancelling()
                 stats.add("subscriber_reconnects")
                 if self.gap_pending is None:
                     # Once per outage; the gap after it is counted and logged again.
@@ -290,6 +291,7 @@ class RedisHub(LoopHub):
                     await publisher.read_response(timeout=PUBLISH_TIMEOUT)
                 return None
             except REDIS_ERRORS as failure:
+                raise_if_cancelling()
                 error = failure
                 stats.add("publisher_reconnects")
                 publisher, self.publisher = self.publisher, None

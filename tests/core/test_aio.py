@@ -7,7 +7,7 @@ import random
 import pytest
 import redis.asyncio
 
-from helpdesk.core.aio import cancel_and_wait
+from helpdesk.core.aio import cancel_and_wait, raise_if_cancelling
 
 
 async def test_a_task_that_ignores_its_first_cancellation_is_stopped():
@@ -57,3 +57,29 @@ async def test_tasks_cancelled_during_redis_calls_stop(settings):
         await asyncio.wait_for(cancel_and_wait(task), 2)
         assert task.cancelled()
     await connection.aclose()
+
+
+async def test_a_cancellation_turned_into_a_timeout_is_raised_again():
+    """What redis-py may do on Python < 3.12: the task is being cancelled, but the await
+    raises TimeoutError. A retry loop that checks raise_if_cancelling() still stops."""
+    attempts = 0
+
+    async def retrying():
+        nonlocal attempts
+        while True:
+            attempts += 1
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                # The library swallowed the cancellation and reported a timeout instead.
+                try:
+                    raise TimeoutError from None
+                except TimeoutError:
+                    raise_if_cancelling()
+
+    task = asyncio.ensure_future(retrying())
+    await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.wait({task}, timeout=1)
+    assert task.cancelled()
+    assert attempts == 1
