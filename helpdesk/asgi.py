@@ -14,9 +14,9 @@ import socketio  # noqa: E402
 from channels.routing import URLRouter  # noqa: E402
 
 from helpdesk.ai.reply_leases import start_orphan_sweeper  # noqa: E402
+from helpdesk.core.aio import mark_long_lived  # noqa: E402
 from helpdesk.core.server import tune_garbage_collector  # noqa: E402
 from helpdesk.core.startup import verify_services  # noqa: E402
-from helpdesk.realtime.events import mark_long_lived  # noqa: E402
 from helpdesk.realtime.routing import websocket_urlpatterns  # noqa: E402
 from helpdesk.realtime.socketio import sio  # noqa: E402
 

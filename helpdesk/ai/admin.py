@@ -7,8 +7,10 @@ from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 
 from helpdesk.ai.forms import BotConfigForm
+from helpdesk.ai.knowledge.services import articles_delete, articles_index
 from helpdesk.ai.models import BotConfig, KnowledgeArticle, TokenUsage
 from helpdesk.tenants.admin_base import TenantScopedAdmin
+from helpdesk.tenants.models import Tenant
 
 
 @admin.register(BotConfig)
@@ -97,19 +99,52 @@ class KnowledgeArticleAdmin(TenantScopedAdmin):
     def activate(self, request, queryset):
         # updated_at is set by hand: update() skips auto_now, and the FAQ bot's cached index
         # is keyed on it.
+        selected = _by_tenant(queryset)
         count = queryset.update(is_active=True, updated_at=timezone.now())
+        _reindex(selected)
         self.message_user(request, f"{count} article(s) active.")
 
     @admin.action(description="Stop the FAQ bot from using the selected articles")
     def deactivate(self, request, queryset):
+        selected = _by_tenant(queryset)
         count = queryset.update(is_active=False, updated_at=timezone.now())
+        _reindex(selected)
         self.message_user(request, f"{count} article(s) inactive.")
+
+    # Each runs in a transaction (the admin view's, or the service's own), so an article and
+    # its chunks are saved or deleted together.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        articles_index(tenant=obj.tenant, article_ids=[obj.pk])
+
+    def delete_model(self, request, obj):
+        articles_delete(tenant=obj.tenant, article_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        for tenant, ids in _by_tenant(queryset).items():
+            articles_delete(tenant=tenant, article_ids=ids)
+
+
+def _by_tenant(queryset) -> dict[Tenant, list[int]]:
+    # A superuser's selection can span tenants; each tenant's articles are handled as its own.
+    ids: dict[int, list[int]] = {}
+    for pk, tenant_id in queryset.values_list("pk", "tenant_id"):
+        ids.setdefault(tenant_id, []).append(pk)
+    return {tenant: ids[tenant.pk] for tenant in Tenant.objects.filter(pk__in=ids)}
+
+
+def _reindex(selected: dict[Tenant, list[int]]) -> None:
+    # Ids taken before the update: a changelist filtered on "active" would no longer list them.
+    for tenant, ids in selected.items():
+        articles_index(tenant=tenant, article_ids=ids)
 
 
 @admin.register(TokenUsage)
 class TokenUsageAdmin(TenantScopedAdmin):
     """What bot replies cost, read-only: the rows are written by the reply pipeline."""
 
+    # Never deleted here, but along with their conversation (helpdesk/conversations/admin.py).
+    deleted_with_conversation = True
     change_list_template = "admin/ai/tokenusage/change_list.html"
     list_display = [
         "created_at",

@@ -160,3 +160,16 @@ class TokenUsage(TenantOwned):
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+
+# Knowledge sources and chunks live in their own module; importing them here registers them in
+# this app.
+from helpdesk.ai.knowledge.models import KnowledgeChunk, KnowledgeSource  # noqa: E402
+
+__all__ = [
+    "BotConfig",
+    "KnowledgeArticle",
+    "KnowledgeChunk",
+    "KnowledgeSource",
+    "TokenUsage",
+]

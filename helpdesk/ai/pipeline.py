@@ -1,6 +1,6 @@
 """The bot's reply to a customer message, from trigger to stored answer.
 
-Runs on the AI loop (helpdesk/ai/loop.py) in whatever process runs jobs. Every way it can end is
+Runs on the job loop (helpdesk/core/loop.py) in whatever process runs jobs. Every way it can end is
 visible to the customer: an answer, a handoff to the human queue with a notice, or the bot's
 fallback message and a handoff — never silence, and never a "typing" left on.
 

@@ -105,7 +105,7 @@ class StreamRelay:
     async def _tick(self) -> None:
         # Text that arrived just after a flush would otherwise wait for the next token. The
         # ticker wakes only when text is waiting: a hundred replies streaming at once, each
-        # waking every 50 ms whatever came, kept the AI loop busy with nothing to do.
+        # waking every 50 ms whatever came, kept the job loop busy with nothing to do.
         while True:
             await self._waiting.wait()
             self._waiting.clear()

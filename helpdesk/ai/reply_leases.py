@@ -25,11 +25,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from helpdesk.ai.fallback import fallback_post
-from helpdesk.ai.loop import ai_loop
 from helpdesk.ai.relay import bot_typing
 from helpdesk.conversations.models import Message
 from helpdesk.conversations.services import message_stream_finish
 from helpdesk.core.asyncdb import db_call
+from helpdesk.core.loop import job_loop
 from helpdesk.realtime.events import conversation_group, publish_on_commit
 
 logger = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def _orphan_close(message_id: int, cutoff) -> bool:
 
 
 def start_orphan_sweeper() -> None:
-    """Sweep for orphaned replies every ``BOT_REPLY_SWEEP_SECONDS`` on this process's AI loop,
+    """Sweep for orphaned replies every ``BOT_REPLY_SWEEP_SECONDS`` on this process's job loop,
     from now on; once per process, and never when the setting is 0."""
     global _sweeper_started
     if settings.BOT_REPLY_SWEEP_SECONDS <= 0:
@@ -119,7 +119,7 @@ def start_orphan_sweeper() -> None:
         if _sweeper_started:
             return
         _sweeper_started = True
-    asyncio.run_coroutine_threadsafe(_sweep_forever(settings.BOT_REPLY_SWEEP_SECONDS), ai_loop())
+    asyncio.run_coroutine_threadsafe(_sweep_forever(settings.BOT_REPLY_SWEEP_SECONDS), job_loop())
 
 
 async def _sweep_forever(every: float) -> None:

@@ -64,7 +64,7 @@ _per_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, StopOrders]" = 
 
 
 def stop_orders() -> StopOrders:
-    """The running loop's poller (the AI loop's, in a worker)."""
+    """The running loop's poller (the job loop's, in a worker)."""
     loop = asyncio.get_running_loop()
     orders = _per_loop.get(loop)
     if orders is None:

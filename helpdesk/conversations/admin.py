@@ -6,7 +6,6 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from helpdesk.ai.models import TokenUsage
 from helpdesk.conversations.models import Contact, Conversation, Message
 from helpdesk.conversations.transcripts import (
     TRANSCRIPTS_EXPORT_MAX,
@@ -21,23 +20,29 @@ from helpdesk.tenants.admin_base import TenantScopedAdmin
 from helpdesk.tenants.models import Tenant
 
 
-class DeletesTokenUsagesWithConversations:
-    """Deleting contacts or conversations here takes their bot replies' token usages along.
+class DeletesWhatGoesWithConversations:
+    """Deleting contacts or conversations here takes along the rows that exist only with them
+    (the token usages of their bot replies, say).
 
-    The token-usage admin never deletes a usage on its own (it is the record of what replies
-    cost), and Django's delete view reads that as a missing permission that blocks the whole
-    deletion. Usages that go only because their conversation goes are not deleted "on their
-    own": the cascade may take them.
+    An admin that never deletes its rows on their own (the token usages are the record of what
+    replies cost) says ``deleted_with_conversation = True``. Without that, Django's delete view
+    reads its refusal as a missing permission that blocks the whole deletion; but rows that go
+    only because their conversation goes are not deleted "on their own": the cascade may take
+    them. The flag, not a list of models here, keeps this app ignorant of the apps above it.
     """
 
     def get_deleted_objects(self, objs, request):
         to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
-        perms_needed = set(perms_needed) - {str(TokenUsage._meta.verbose_name)}
-        return to_delete, model_count, perms_needed, protected
+        cascaded = {
+            str(model._meta.verbose_name)
+            for model, model_admin in self.admin_site._registry.items()
+            if getattr(model_admin, "deleted_with_conversation", False)
+        }
+        return to_delete, model_count, set(perms_needed) - cascaded, protected
 
 
 @admin.register(Contact)
-class ContactAdmin(DeletesTokenUsagesWithConversations, TenantScopedAdmin):
+class ContactAdmin(DeletesWhatGoesWithConversations, TenantScopedAdmin):
     list_display = ["__str__", "email", "created_at", "last_seen_at"]
     search_fields = ["name", "email"]
     ordering = ["-created_at", "-pk"]  # stable pages in the list and in autocomplete
@@ -46,7 +51,7 @@ class ContactAdmin(DeletesTokenUsagesWithConversations, TenantScopedAdmin):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(DeletesTokenUsagesWithConversations, TenantScopedAdmin):
+class ConversationAdmin(DeletesWhatGoesWithConversations, TenantScopedAdmin):
     """Conversations are read-only transcripts here; agents act on them in the console."""
 
     list_display = ["id", "contact", "inbox", "status", "assignee", "last_message_at"]

@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk.conversations.followers import agent_text_filter
 from helpdesk.conversations.models import Contact, Conversation, Message
 from helpdesk.conversations.serializers import conversation_payload, message_payload
 from helpdesk.conversations.tasks import customer_message_received
@@ -28,7 +29,6 @@ from helpdesk.core.errors import (
 )
 from helpdesk.core.ratelimit import rate_limit_hit
 from helpdesk.core.validation import clean_id
-from helpdesk.plugins.runner import filter_agent_text
 from helpdesk.realtime.events import (
     agents_group,
     conversation_group,
@@ -356,7 +356,7 @@ def customer_message_store(
             client_id=client_id,
         )
         if result.created:
-            # Plugins, then the bot — after the commit, wherever jobs run.
+            # Its followers (followers.py) act after the commit, wherever jobs run.
             jobs.enqueue(customer_message_received, result.message.pk)
     return result
 
@@ -392,7 +392,7 @@ def agent_message_send(
         raise InvalidInput("kind must be text or note.", field="kind")
     rate_limit_hit("agent", f"t{tenant.pk}:u{user.pk}", settings.RATE_AGENT_MESSAGES)
     if isinstance(text, str) and kind == Message.Kind.TEXT:
-        text = filter_agent_text(tenant=tenant, text=text)
+        text = agent_text_filter(tenant=tenant, text=text)
     return message_post(
         tenant=tenant,
         conversation_id=conversation_id,

@@ -3,27 +3,23 @@ twice (a Celery redelivery, or a duplicate enqueue): every effect is idempotent.
 
 from celery import shared_task
 
+from helpdesk.conversations.followers import customer_message_follow
 from helpdesk.conversations.models import Message
+from helpdesk.core.asyncdb import db_call
+from helpdesk.core.loop import run_on_job_loop
 
 
+# The name outlives any rename of the function: jobs already queued carry it.
 @shared_task(name="helpdesk.customer_message_received", acks_late=True)
 def customer_message_received(message_id: int) -> str:
-    """Run the tenant's plugins on a customer message, then let the bot answer if it should."""
-    # The AI side imports the conversation services; importing it here, not at module level,
-    # keeps services → tasks → pipeline → services from being a cycle.
-    from helpdesk.ai.loop import run_on_ai_loop
-
-    # Everything, loading included, happens on the AI loop: this worker thread only waits, and
+    """Hand a customer message to the apps that follow customer messages (followers.py)."""
+    # Everything, loading included, happens on the job loop: this worker thread only waits, and
     # must not hold a pooled database connection while it does — with as many worker threads
     # as pool connections, the loop's own queries would find the pool empty.
-    return run_on_ai_loop(_process(message_id))
+    return run_on_job_loop(_process(message_id))
 
 
 async def _process(message_id: int) -> str:
-    from helpdesk.ai.pipeline import bot_reply
-    from helpdesk.core.asyncdb import db_call
-    from helpdesk.plugins.runner import run_customer_message_hooks
-
     message = await db_call(
         Message.objects.select_related("tenant")
         .filter(pk=message_id, sender_type=Message.SenderType.CONTACT)
@@ -31,9 +27,7 @@ async def _process(message_id: int) -> str:
     )()
     if message is None:
         return "gone"
-    await run_customer_message_hooks(tenant=message.tenant, message=message)
-    outcome = await bot_reply(message)
-    return f"{outcome.status}: {outcome.detail}".strip(": ")
+    return "; ".join(await customer_message_follow(message))
 
 
 @shared_task(name="helpdesk.queue_reminder", acks_late=True)

@@ -3,6 +3,7 @@
 import asyncio
 import threading
 import types
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -25,6 +26,20 @@ async def cancel_and_wait(task: asyncio.Future) -> None:
     while not task.done():
         task.cancel()
         await asyncio.wait({task}, timeout=RECANCEL_SECONDS)
+
+
+# Loops that run for the life of the process (the server's, the job loop): only there may work be
+# left to run after the caller returns (helpdesk.realtime.events.publish). A loop that
+# async_to_sync() made for one call is closed when the call ends, and would drop it.
+_long_lived_loops: "weakref.WeakSet[asyncio.AbstractEventLoop]" = weakref.WeakSet()
+
+
+def mark_long_lived(loop: asyncio.AbstractEventLoop) -> None:
+    _long_lived_loops.add(loop)
+
+
+def is_long_lived(loop: asyncio.AbstractEventLoop) -> bool:
+    return loop in _long_lived_loops
 
 
 def raise_if_cancelling() -> None:

@@ -11,21 +11,36 @@ class PluginsConfig(AppConfig):
     def ready(self):
         from celery.signals import worker_process_shutdown, worker_shutdown
 
-        from helpdesk.conversations.followers import follow_customer_messages
+        from helpdesk.conversations.followers import (
+            Stage,
+            filter_agent_text_with,
+            follow_customer_messages,
+        )
         from helpdesk.plugins.models import PluginConfig
+        from helpdesk.plugins.runner import filter_agent_text
         from helpdesk.plugins.runtime import runtime
 
-        # A tenant with an enabled plugin has its customer messages run through the plugins.
+        # A tenant with an enabled plugin has its customer messages run through the plugins,
+        # before the bot answers: the bot reads what they attached.
         follow_customer_messages(
             "plugins",
-            f"EXISTS (SELECT 1 FROM {PluginConfig._meta.db_table}"
+            condition=f"EXISTS (SELECT 1 FROM {PluginConfig._meta.db_table}"
             " WHERE tenant_id = %(tenant)s AND enabled)",
+            handler=_enrich,
+            stage=Stage.ENRICH,
         )
+        filter_agent_text_with("plugins", filter_agent_text)
         # Plugins release what they set up when the process stops. Celery's pool processes
         # may leave without running atexit handlers, so its shutdown signals do it too.
         atexit.register(runtime.teardown_all)
         worker_process_shutdown.connect(_teardown_all, weak=False)
         worker_shutdown.connect(_teardown_all, weak=False)
+
+
+async def _enrich(message) -> None:
+    from helpdesk.plugins.runner import run_customer_message_hooks
+
+    await run_customer_message_hooks(tenant=message.tenant, message=message)
 
 
 def _teardown_all(**kwargs):

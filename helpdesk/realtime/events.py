@@ -8,7 +8,6 @@ notes are only ever sent to the staff group, so no transport can leak one to a c
 import asyncio
 import logging
 import os
-import weakref
 from typing import Any
 
 from asgiref.sync import SyncToAsync
@@ -17,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 
 from helpdesk.core import fastjson
+from helpdesk.core.aio import is_long_lived
 
 logger = logging.getLogger(__name__)
 
@@ -121,19 +121,9 @@ def publish(group: str, event: dict[str, Any]) -> None:
         loop.call_soon_threadsafe(layer.publish_nowait, group, message)
 
 
-# Loops that run for the life of the process (the server's, the AI loop): only there may a
-# publish be left to run after the caller returns. A loop that async_to_sync() made for one call
-# is closed when the call ends, and would drop whatever was still queued on it.
-_long_lived_loops: "weakref.WeakSet[asyncio.AbstractEventLoop]" = weakref.WeakSet()
-
-
-def mark_long_lived(loop: asyncio.AbstractEventLoop) -> None:
-    _long_lived_loops.add(loop)
-
-
 def _calling_event_loop() -> asyncio.AbstractEventLoop | None:
     """The long-lived event loop whose sync_to_async() call is running this thread, if any."""
     loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
     if loop is None or getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
         return None
-    return loop if loop.is_running() and loop in _long_lived_loops else None
+    return loop if loop.is_running() and is_long_lived(loop) else None

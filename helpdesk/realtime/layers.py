@@ -265,7 +265,7 @@ def channel_token(channel: str) -> str:
 class HubChannelLayer(BaseChannelLayer):
     """The embedded mode's layer: the hubs of one process, delivering to each other directly.
 
-    The server's loop runs the consumers and the AI loop (helpdesk/ai/loop.py) streams the
+    The server's loop runs the consumers and the job loop (helpdesk/core/loop.py) streams the
     bot's replies, so a message may be sent from another loop or thread than its receiver's;
     it is always handed over on the receiver's own loop.
     """

@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from helpdesk.ai.forms import MAX_HANDOFF_KEYWORDS
+from helpdesk.ai.knowledge.models import KnowledgeChunk, KnowledgeSource
+from helpdesk.ai.knowledge.services import articles_index
 from helpdesk.ai.models import BotConfig, KnowledgeArticle, TokenUsage
 from helpdesk.conversations.models import Message
 from helpdesk.tenants.models import Inbox
@@ -491,6 +493,57 @@ def test_the_deactivate_action_ignores_other_tenants_articles(tenant_admin_clien
     ours.refresh_from_db()
     theirs.refresh_from_db()
     assert (ours.is_active, theirs.is_active) == (False, True)
+
+
+def chunk_texts(tenant) -> list[str]:
+    return list(
+        KnowledgeChunk.objects.filter(tenant=tenant).order_by("pk").values_list("text", flat=True)
+    )
+
+
+def test_an_article_added_or_edited_in_the_admin_is_chunked_at_once(tenant_admin_client, tenant):
+    fields = {"question": "Do you ship abroad?", "answer": "Yes, to 40 countries."}
+    fields["is_active"] = "on"
+    tenant_admin_client.post(admin_url(KnowledgeArticle, "add"), fields)
+    added = KnowledgeArticle.objects.get()
+    assert chunk_texts(tenant) == ["Yes, to 40 countries."]
+
+    tenant_admin_client.post(
+        admin_url(KnowledgeArticle, "change", added.pk), {**fields, "answer": "To 50 countries."}
+    )
+
+    assert chunk_texts(tenant) == ["To 50 countries."]
+    assert KnowledgeSource.objects.get().title == "Do you ship abroad?"
+
+
+def test_the_activate_and_deactivate_actions_add_and_drop_chunks(
+    tenant_admin_client, tenant, articles
+):
+    ours, _ = articles
+    # Filtered on "active", as an admin would: the action's rows then drop out of the filter.
+    url = admin_url(KnowledgeArticle) + "?is_active__exact=1"
+    tenant_admin_client.post(url, {"action": "activate", "_selected_action": [ours.pk]})
+    assert chunk_texts(tenant) == ["Within 30 days."]
+
+    tenant_admin_client.post(url, {"action": "deactivate", "_selected_action": [ours.pk]})
+
+    assert chunk_texts(tenant) == []
+
+
+def test_deleting_articles_in_the_admin_deletes_their_chunks(tenant_admin_client, tenant, articles):
+    ours, _ = articles
+    second = KnowledgeArticle.objects.create(tenant=tenant, question="Hours?", answer="9 to 5.")
+    articles_index(tenant=tenant, article_ids=[ours.pk, second.pk])
+
+    tenant_admin_client.post(admin_url(KnowledgeArticle, "delete", ours.pk), {"post": "yes"})
+    assert chunk_texts(tenant) == ["9 to 5."]
+    tenant_admin_client.post(
+        admin_url(KnowledgeArticle),
+        {"action": "delete_selected", "_selected_action": [second.pk], "post": "yes"},
+    )
+
+    assert chunk_texts(tenant) == []
+    assert not KnowledgeSource.objects.filter(tenant=tenant).exists()
 
 
 # --- Token usage ---------------------------------------------------------------------------------

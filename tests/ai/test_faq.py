@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import pytest
 from asgiref.sync import async_to_sync
 
+from helpdesk.ai.management.commands.demo import DEMO_ARTICLES
 from helpdesk.ai.models import BotConfig, KnowledgeArticle
 from helpdesk.ai.providers.base import (
     ChatMessage,
@@ -23,7 +24,6 @@ from helpdesk.ai.providers.faq import (
     query_terms,
 )
 from helpdesk.ai.tokens import count_tokens
-from helpdesk.core.management.commands.demo import DEMO_ARTICLES
 
 ARTICLES = [SimpleNamespace(**article) for article in DEMO_ARTICLES]
 TOPICS = [

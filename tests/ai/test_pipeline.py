@@ -31,7 +31,7 @@ db = database_sync_to_async
 @pytest.fixture(autouse=True)
 def _fresh_endpoint_state():
     """Per process, the provider remembers what endpoints accept and pools one client per
-    endpoint on the AI loop. Each test runs on an event loop of its own, so it starts afresh."""
+    endpoint on the job loop. Each test runs on an event loop of its own, so it starts afresh."""
     openai_compat._features.clear()
     openai_compat._clients.clear()
     yield

@@ -16,7 +16,6 @@ import asyncio
 import math
 import re
 import threading
-import unicodedata
 from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,15 @@ from typing import Protocol
 
 from django.db.models import Count, Max
 
+from helpdesk.ai.knowledge.lexical import (
+    CJK_RANGES,
+    STOP_CHARS,
+    STOP_PAIRS,
+    STOP_WORDS,
+    TOKEN,
+    normalise,
+    stem,
+)
 from helpdesk.ai.models import BotConfig, KnowledgeArticle
 from helpdesk.ai.providers.base import (
     Capabilities,
@@ -66,40 +74,8 @@ UNKNOWN_TERM_WEIGHT = 0.5
 # ("明" of "明天" against "明白"), is weak evidence: it earns this fraction of its weight.
 LONE_CHAR_CREDIT = 0.5
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-_TOKEN = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)")
-_PIECE = re.compile(rf"[{_CJK}]\s*|[^\s{_CJK}]+\s*|\s+")
-_CJK_CHAR = re.compile(rf"[{_CJK}]")
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-STOP_WORDS = _words(
-    """
-    a about above after again all also am an and any are aren as at be because been before
-    being below between both but by can cannot could couldn did didn do does doesn doing don
-    down during each either else ever every few for from further get gets got had hadn has
-    hasn have haven having he her here hers herself him himself his how however i if in into
-    is isn it its itself just know let like ll me might more most much must mustn my myself
-    need no nor not now of off on once only or other ought our ours ourselves out over own
-    please re same shall she should shouldn so some such tell than that the their theirs them
-    themselves then there these they this those through to too under until up us ve very want
-    was wasn way we were weren what when where whether which while who whom whose why will
-    with won would wouldn yet you your yours yourself yourselves hi hello hey dear thanks
-    thank ok okay yes
-    """
-)
-# Function characters of Chinese: particles, pronouns, question words. They are left out of
-# queries alone and in pairs; a pair with one of them ("么退" in "怎么退货") says nothing either.
-STOP_CHARS = frozenset(
-    "的了吗呢吧啊呀嘛哦哈么是我你您他她它们这那哪个怎什请问想要能可以会就都也还很把被给让和与及或在有好"
-)
-STOP_PAIRS = _words(
-    "什么 怎么 怎样 如何 为何 为什 哪里 哪儿 哪些 可以 能否 是否 请问 一下 我们 你们 这个 那个 "
-    "时候 多少 多久 知道 需要 你好 您好 谢谢"
-)
+_PIECE = re.compile(rf"[{CJK_RANGES}]\s*|[^\s{CJK_RANGES}]+\s*|\s+")
+_CJK_CHAR = re.compile(rf"[{CJK_RANGES}]")
 
 
 class ArticleLike(Protocol):
@@ -114,57 +90,10 @@ class Term:
     kind: str
 
 
-def _stem(word: str) -> str:
-    """A light English stemmer: plurals, -ing, -ed, a final e. The same rules on both sides
-    (articles and questions) is what matters, not linguistic accuracy."""
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    stem = word
-    if stem.endswith(("ies", "ied")) and len(stem) > 4:
-        stem = stem[:-3] + "y"
-    elif stem.endswith("sses"):
-        stem = stem[:-2]
-    elif stem.endswith("s") and not stem.endswith(("ss", "us", "is")):
-        stem = stem[:-1]
-    elif stem.endswith("ing") and _has_vowel(stem[:-3]) and len(stem) >= 6:
-        stem = _undouble(stem[:-3])
-    elif _strips_ed(stem):
-        stem = _undouble(stem[:-2])
-    if stem.endswith("e") and len(stem) > 3:
-        stem = stem[:-1]
-    return stem
-
-
-def _strips_ed(word: str) -> bool:
-    # Five letters or more: "used" and "need" stay whole rather than become "us" and "ne".
-    return (
-        len(word) >= 5
-        and word.endswith("ed")
-        and not word.endswith("eed")
-        and _has_vowel(word[:-2])
-    )
-
-
-def _has_vowel(text: str) -> bool:
-    return any(ch in "aeiouy" for ch in text)
-
-
-def _undouble(stem: str) -> str:
-    # shipping -> shipp -> ship; but call, pass and buzz keep their double letter.
-    if len(stem) >= 3 and stem[-1] == stem[-2] and stem[-1] not in "aeiouylsz":
-        return stem[:-1]
-    return stem
-
-
-def normalise(text: str) -> str:
-    # NFKC folds full-width letters, digits and punctuation (common in Chinese input) to ASCII.
-    return unicodedata.normalize("NFKC", text).lower()
-
-
 def analyse(text: str, *, drop_stop_words: bool) -> list[Term]:
     """The terms of ``text``, in order, repeated as often as they occur."""
     terms: list[Term] = []
-    for match in _TOKEN.finditer(normalise(text)):
+    for match in TOKEN.finditer(normalise(text)):
         run, word = match.groups()
         if word is not None:
             if word.isdigit():
@@ -173,7 +102,7 @@ def analyse(text: str, *, drop_stop_words: bool) -> list[Term]:
                 continue
             if len(word) < 2 or (drop_stop_words and word in STOP_WORDS):
                 continue
-            terms.append(Term(_stem(word), WORD))
+            terms.append(Term(stem(word), WORD))
             continue
         for i, char in enumerate(run):
             if not (drop_stop_words and char in STOP_CHARS):
@@ -199,7 +128,7 @@ def query_terms(text: str) -> list[Term]:
 def char_neighbours(text: str) -> dict[Term, set[Term]]:
     """For each CJK character of ``text``: the character pairs it is part of there."""
     neighbours: dict[Term, set[Term]] = {}
-    for match in _TOKEN.finditer(normalise(text)):
+    for match in TOKEN.finditer(normalise(text)):
         run = match.group(1)
         if run is None:
             continue

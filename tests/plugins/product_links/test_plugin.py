@@ -171,7 +171,7 @@ def test_a_product_link_gets_a_card_an_announcement_and_context_for_the_bot(
 def test_the_bots_context_is_read_on_the_shared_blocking_pool(
     tenant, conversation, product_links, post, monkeypatch
 ):
-    """Not through Django's async ORM, which queues every query of the AI loop on one thread."""
+    """Not through Django's async ORM, which queues every query of the job loop on one thread."""
     product_links(context_messages=5)
     post("hello")
     threads = []

@@ -7,9 +7,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from helpdesk.ai.knowledge.models import KnowledgeSource
+from helpdesk.ai.knowledge.retrieval import retrieve
+from helpdesk.ai.management.commands.demo import BOT_NAME, DEMO_ARTICLES
 from helpdesk.ai.models import BotConfig, KnowledgeArticle
 from helpdesk.ai.providers.faq import faq_provider_for
-from helpdesk.core.management.commands.demo import BOT_NAME, DEMO_ARTICLES
 from helpdesk.tenants.models import Inbox, Membership, Tenant, parse_origins
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -243,3 +245,25 @@ def test_the_demo_keeps_what_the_admin_changed():
 
     assert snapshot() == state
     assert "another bot" in output
+
+
+def test_the_demo_articles_are_chunked_and_retrievable_in_both_languages():
+    output = run_demo()
+    tenant = Tenant.objects.get()
+
+    assert KnowledgeSource.objects.filter(tenant=tenant).count() == len(DEMO_ARTICLES)
+    assert re.search(r"\d+ knowledge chunks", output)
+    english = retrieve(tenant=tenant, query="How long does shipping take?", k=1)
+    chinese = retrieve(tenant=tenant, query="怎么退货", k=1)
+    assert "ship" in english[0].title.lower()
+    assert "退" in chinese[0].title
+
+
+def test_a_demo_set_up_before_chunks_existed_gets_them_on_the_next_run():
+    run_demo()
+    KnowledgeSource.objects.all().delete()  # as a database from before this version
+
+    output = run_demo()
+
+    assert KnowledgeSource.objects.count() == len(DEMO_ARTICLES)
+    assert "knowledge chunks" in output

@@ -35,7 +35,8 @@ from django.http.request import validate_host
 from django.urls import Resolver404, resolve
 
 from helpdesk.ai.forms import normalise_endpoint
-from helpdesk.ai.models import BotConfig, KnowledgeArticle
+from helpdesk.ai.knowledge.services import tenant_reindex
+from helpdesk.ai.models import BotConfig, KnowledgeArticle, KnowledgeSource
 from helpdesk.core.startup import verify_services
 from helpdesk.tenants.models import Inbox, Membership, Tenant, parse_origins, validate_origins
 from helpdesk.tenants.services import membership_add, membership_create
@@ -314,6 +315,11 @@ def _ensure_bot(tenant: Tenant, inbox: Inbox, changes: list[str]) -> BotConfig:
             KnowledgeArticle(tenant=tenant, **article) for article in DEMO_ARTICLES
         )
         changes.append(f"{len(DEMO_ARTICLES)} knowledge articles")
+    # Also for a demo set up before articles had chunks.
+    if not KnowledgeSource.objects.filter(tenant=tenant).exists():
+        chunks = tenant_reindex(tenant=tenant)
+        if chunks:
+            changes.append(f"{chunks} knowledge chunks")
     if inbox.bot_id is None:
         inbox.bot = bot
         inbox.save(update_fields=["bot"])
