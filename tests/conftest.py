@@ -241,6 +241,14 @@ class RedisServer:
         self.process.kill()
         self.process.wait()
 
+    def restart(self, down_seconds: float) -> float:
+        """Kill it, keep it down ``down_seconds``, start it again on the same port, empty as a
+        server without persistence comes back; the ``time.monotonic()`` it answered again."""
+        self.stop()
+        time.sleep(down_seconds)
+        self.start()
+        return time.monotonic()
+
 
 @pytest.fixture
 def redis_server():

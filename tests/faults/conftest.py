@@ -8,7 +8,6 @@ tests stop and start this one.
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,19 +25,9 @@ from tests.conftest import (
 )
 
 
-class RestartableRedis(RedisServer):
-    def restart(self, down_seconds: float) -> float:
-        """Kill it, keep it down ``down_seconds``, start it again on the same port, empty as a
-        server without persistence comes back; the ``time.monotonic()`` it answered again."""
-        self.stop()
-        time.sleep(down_seconds)
-        self.start()
-        return time.monotonic()
-
-
 @pytest.fixture
-def fault_redis() -> Iterator[RestartableRedis]:
-    server = RestartableRedis()
+def fault_redis() -> Iterator[RedisServer]:
+    server = RedisServer()
     try:
         yield server
     finally:

@@ -16,23 +16,12 @@ from channels.db import database_sync_to_async
 
 from helpdesk.conversations.models import Message
 from helpdesk.core import fastjson
-from tests.conftest import LIVE_SERVER_ENV, free_port, start_server, stop_process
 from tests.realtime.clients import WebSocketCustomer, message_send
 from tests.realtime.conftest import ORIGIN
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, pytest.mark.slow]
 
 db = database_sync_to_async
-
-
-@pytest.fixture
-def server_on_own_redis(redis_server):
-    port = free_port()
-    process = start_server(
-        port, REDIS_URL=redis_server.url, CELERY_BROKER_URL=redis_server.url, **LIVE_SERVER_ENV
-    )
-    yield f"http://127.0.0.1:{port}"
-    stop_process(process)
 
 
 async def visitor_token(http: httpx.AsyncClient, inbox, token=None) -> httpx.Response:
@@ -50,9 +39,9 @@ async def closed_with(customer: WebSocketCustomer) -> int:
 
 
 async def test_widget_retries_through_a_redis_outage_and_loses_nothing(
-    redis_server, server_on_own_redis, inbox
+    fault_redis, fault_web, inbox
 ):
-    url = server_on_own_redis
+    url = fault_web
     async with httpx.AsyncClient(base_url=url, timeout=15) as http:
         token = (await visitor_token(http, inbox)).json()["token"]
         customer = await WebSocketCustomer.connect(url, inbox, token)
@@ -60,7 +49,7 @@ async def test_widget_retries_through_a_redis_outage_and_loses_nothing(
         await customer.send(message_send("before", "c-before"))
         conversation = (await customer.next("ack"))["conversation"]
 
-        redis_server.stop()
+        fault_redis.stop()
 
         refused = await visitor_token(http, inbox, token)
         assert refused.status_code == 503
@@ -83,7 +72,7 @@ async def test_widget_retries_through_a_redis_outage_and_loses_nothing(
         )
         assert await closed_with(WebSocketCustomer(newcomer)) == 4503
 
-        redis_server.start()
+        fault_redis.start()
 
         assert (await visitor_token(http, inbox, token)).status_code == 200
         customer = await WebSocketCustomer.connect(url, inbox, token)
