@@ -297,7 +297,7 @@ BOT_REPLY_SWEEP_SECONDS = env.float("BOT_REPLY_SWEEP_SECONDS", default=10.0)
 # --- Product limits ----------------------------------------------------------------------------
 
 # What a client is told to wait before retrying while a service is down (Retry-After).
-UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("UNAVAILABLE_RETRY_AFTER_SECONDS", default=3)
+UNAVAILABLE_RETRY_AFTER_SECONDS = _positive_int_variable("UNAVAILABLE_RETRY_AFTER_SECONDS", 3)
 MESSAGE_MAX_CHARS = env.int("MESSAGE_MAX_CHARS", default=4000)
 
 # --- Plugins -----------------------------------------------------------------------------------

@@ -1,13 +1,12 @@
 from django.contrib import admin
 from django.db.models import Count, Sum
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 
 from helpdesk.ai.forms import BotConfigForm
-from helpdesk.ai.knowledge.services import articles_delete, articles_index
+from helpdesk.ai.knowledge.services import articles_delete, articles_index, articles_set_active
 from helpdesk.ai.models import BotConfig, KnowledgeArticle, TokenUsage
 from helpdesk.tenants.admin_base import TenantScopedAdmin
 from helpdesk.tenants.models import Tenant
@@ -97,18 +96,12 @@ class KnowledgeArticleAdmin(TenantScopedAdmin):
 
     @admin.action(description="Let the FAQ bot use the selected articles")
     def activate(self, request, queryset):
-        # updated_at is set by hand: update() skips auto_now, and the FAQ bot's cached index
-        # is keyed on it.
-        selected = _by_tenant(queryset)
-        count = queryset.update(is_active=True, updated_at=timezone.now())
-        _reindex(selected)
+        count = _set_active(queryset, active=True)
         self.message_user(request, f"{count} article(s) active.")
 
     @admin.action(description="Stop the FAQ bot from using the selected articles")
     def deactivate(self, request, queryset):
-        selected = _by_tenant(queryset)
-        count = queryset.update(is_active=False, updated_at=timezone.now())
-        _reindex(selected)
+        count = _set_active(queryset, active=False)
         self.message_user(request, f"{count} article(s) inactive.")
 
     # Each runs in a transaction (the admin view's, or the service's own), so an article and
@@ -133,10 +126,11 @@ def _by_tenant(queryset) -> dict[Tenant, list[int]]:
     return {tenant: ids[tenant.pk] for tenant in Tenant.objects.filter(pk__in=ids)}
 
 
-def _reindex(selected: dict[Tenant, list[int]]) -> None:
-    # Ids taken before the update: a changelist filtered on "active" would no longer list them.
-    for tenant, ids in selected.items():
-        articles_index(tenant=tenant, article_ids=ids)
+def _set_active(queryset, *, active: bool) -> int:
+    return sum(
+        articles_set_active(tenant=tenant, article_ids=ids, active=active)
+        for tenant, ids in _by_tenant(queryset).items()
+    )
 
 
 @admin.register(TokenUsage)

@@ -37,10 +37,9 @@ from helpdesk.core.errors import (
     AuthenticationFailed,
     InvalidInput,
     PermissionDenied,
-    RateLimited,
     ServiceError,
 )
-from helpdesk.core.http import answers_errors_with
+from helpdesk.core.http import answers_errors_with, error_json
 from helpdesk.core.validation import MAX_ID
 from helpdesk.tenants.models import Membership
 
@@ -55,14 +54,7 @@ PRODUCT_CARDS_SHOWN = 20
 def error_response(error: ServiceError) -> JsonResponse:
     # DRF's convention for session auth: without a WWW-Authenticate scheme to offer, a missing
     # login is a 403 with its own code rather than a 401.
-    status = 403 if isinstance(error, AuthenticationFailed) else error.http_status
-    body: dict[str, Any] = {"code": error.code, "message": error.message}
-    if "field" in error.details:
-        body["field"] = error.details["field"]
-    response = JsonResponse({"error": body}, status=status)
-    if isinstance(error, RateLimited):
-        response["Retry-After"] = str(error.retry_after)
-    return response
+    return error_json(error, status=403 if isinstance(error, AuthenticationFailed) else None)
 
 
 def _refused(request: HttpRequest, error: ServiceError) -> JsonResponse:

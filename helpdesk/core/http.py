@@ -1,10 +1,12 @@
 """HTTP responses shared by the admin, the console and the widget."""
 
 from collections.abc import Callable
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 
-from helpdesk.core.errors import ServiceError
+from helpdesk.core.errors import RetryLater, ServiceError
 
 ErrorResponder = Callable[[HttpRequest, ServiceError], HttpResponse]
 
@@ -25,6 +27,30 @@ def answers_errors_with(responder: ErrorResponder) -> Callable:
 
 def error_responder(view: Callable) -> ErrorResponder | None:
     return getattr(view, _RESPONDER_ATTRIBUTE, None)
+
+
+def request_error_responder(request: HttpRequest) -> ErrorResponder | None:
+    """The responder of the view ``request`` goes (or went) to, resolving it when the request
+    was refused before URL resolution."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        try:
+            match = resolve(request.path_info, urlconf=getattr(request, "urlconf", None))
+        except Resolver404:
+            return None
+    return error_responder(match.func)
+
+
+def error_json(error: ServiceError, *, status: int | None = None) -> JsonResponse:
+    """The JSON answer to ``error`` for API clients: ``{"error": {code, message[, field]}}``,
+    with Retry-After when the client may try again later."""
+    body: dict[str, Any] = {"code": error.code, "message": str(error.message)}
+    if "field" in error.details:
+        body["field"] = error.details["field"]
+    response = JsonResponse({"error": body}, status=status or error.http_status)
+    if isinstance(error, RetryLater):
+        response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def attachment(body: str, content_type: str, filename: str) -> HttpResponse:

@@ -20,12 +20,11 @@ import re
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
-from django.urls import Resolver404, resolve
 
 from helpdesk.core.errors import InvalidCharacters
-from helpdesk.core.http import error_responder
+from helpdesk.core.http import error_json, request_error_responder
 from helpdesk.core.validation import check_storable, storable_problem
 
 # A JSON escape that may decode to NUL or to half of a surrogate pair. Only a body holding one is
@@ -145,24 +144,16 @@ def _answer(request: HttpRequest, error: InvalidCharacters, where: str) -> HttpR
     # A view whose clients read errors in their own shape answers for itself (the widget's
     # answers also need CORS headers to be readable at all). Not for a bad header: it would echo
     # the Origin back, and browsers never send a NUL in a header anyway.
-    responder = _view_responder(request) if where != "header" else None
+    responder = request_error_responder(request) if where != "header" else None
     if responder is not None:
         return responder(request, error)
     wants_json = request.content_type == "application/json" or (
         request.get_preferred_type(["text/html", "application/json"]) == "application/json"
     )
     if wants_json:
-        return JsonResponse({"error": {"code": error.code, "message": error.message}}, status=400)
+        return error_json(error)
     # Rendered without the request: its session cookie may be the bad part.
     page = render_to_string(
         "core/invalid_characters.html", {"code": error.code, "message": error.message}
     )
     return HttpResponseBadRequest(page)
-
-
-def _view_responder(request: HttpRequest):
-    try:
-        match = resolve(request.path_info, urlconf=getattr(request, "urlconf", None))
-    except Resolver404:
-        return None
-    return error_responder(match.func)

@@ -9,17 +9,17 @@ exceptions of their own clients with ``count_as_outage`` (the channel layer's, s
 
 import logging
 
+import asyncpg
 import kombu.exceptions
 import redis.exceptions
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.urls import Resolver404, resolve
 from django.utils.deprecation import MiddlewareMixin
 
 from helpdesk.core.errors import ServiceUnavailable
-from helpdesk.core.http import error_responder
+from helpdesk.core.http import error_json, request_error_responder
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,13 @@ _outage_errors: tuple[type[BaseException], ...] = (
     OperationalError,
     InterfaceError,
     kombu.exceptions.OperationalError,
+    # The hot path's asyncpg connections (helpdesk/core/apg.py).
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    # The server is shutting down, crashed, or still starting (SQLSTATE 57P01-57P03).
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
 )
 
 
@@ -45,20 +52,7 @@ def count_as_outage(*error_classes: type[BaseException]) -> None:
 def unavailable(exc: BaseException) -> ServiceUnavailable | None:
     """The answer to ``exc`` if it means a service is unreachable, else None."""
     if not isinstance(exc, _outage_errors):
-        try:
-            import asyncpg  # only where the hot path runs on asyncpg
-        except ImportError:
-            return None
-        outages = (
-            asyncpg.exceptions.PostgresConnectionError,
-            asyncpg.InterfaceError,
-            # The server is shutting down, crashed, or still starting (SQLSTATE 57P01-57P03).
-            asyncpg.exceptions.AdminShutdownError,
-            asyncpg.exceptions.CrashShutdownError,
-            asyncpg.exceptions.CannotConnectNowError,
-        )
-        if not isinstance(exc, outages):
-            return None
+        return None
     logger.warning("A service is unavailable: %s: %s", type(exc).__name__, exc)
     return ServiceUnavailable(retry_after=settings.UNAVAILABLE_RETRY_AFTER_SECONDS)
 
@@ -70,7 +64,7 @@ class OutageMiddleware(MiddlewareMixin):
         error = unavailable(exception)
         if error is None:
             return None
-        responder = _view_responder(request)
+        responder = request_error_responder(request)
         if responder is not None:
             response = responder(request, error)
         elif request.get_preferred_type(["application/json", "text/html"]) == "text/html":
@@ -82,19 +76,6 @@ class OutageMiddleware(MiddlewareMixin):
                 status=error.http_status,
             )
         else:
-            response = JsonResponse(
-                {"error": {"code": error.code, "message": str(error.message)}},
-                status=error.http_status,
-            )
+            return error_json(error)
         response["Retry-After"] = str(error.retry_after)
         return response
-
-
-def _view_responder(request: HttpRequest):
-    match = getattr(request, "resolver_match", None)
-    if match is None:
-        try:
-            match = resolve(request.path_info, urlconf=getattr(request, "urlconf", None))
-        except Resolver404:
-            return None
-    return error_responder(match.func)

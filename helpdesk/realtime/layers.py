@@ -143,15 +143,6 @@ class LoopHub:
             if box.waiter is waiter:
                 box.waiter = None
 
-    async def receive_many(self, channel: str) -> list[dict[str, Any]]:
-        """The next message, and every other one already waiting behind it."""
-        first = await self.receive(channel)
-        box = self.mailboxes.get(channel)
-        if box is None or not box.queue:
-            return [first]
-        rest, box.queue = box.queue, None
-        return [first, *rest]
-
     def attach(self, channel: str, notify: Callable[[], None]) -> None:
         box = self.mailboxes.get(channel)
         if box is None:
@@ -165,11 +156,12 @@ class LoopHub:
         messages, box.queue = box.queue, None
         return messages
 
-    def detach(self, channel: str) -> None:
+    def detach(self, channel: str) -> list[str]:
+        """Forget ``channel``; the groups that this left with no member here."""
         box = self.mailboxes.pop(channel, None)
-        if box is not None:
-            for group in list(box.groups):
-                self.discard(group, channel)
+        if box is None:
+            return []
+        return [group for group in list(box.groups) if self.discard(group, channel)]
 
     def deliver(self, channel: str, message: dict[str, Any]) -> None:
         box = self.mailboxes.get(channel)
@@ -311,11 +303,6 @@ class HubChannelLayer(BaseChannelLayer):
     async def receive(self, channel: str) -> dict[str, Any]:
         return await self._local_hub(channel).receive(channel)
 
-    async def receive_many(self, channel: str) -> list[dict[str, Any]]:
-        """Like receive(), but with everything already queued: a busy consumer handles its
-        backlog in one wake-up instead of one per message."""
-        return await self._local_hub(channel).receive_many(channel)
-
     # A consumer that runs its own loop (helpdesk/realtime/consumers.py) is called back when
     # its mailbox has messages, and takes them all, instead of keeping a task waiting in
     # receive() for the life of every socket.
@@ -331,12 +318,10 @@ class HubChannelLayer(BaseChannelLayer):
     def detach(self, channel: str) -> None:
         """Forget an attached ``channel``: its messages and its groups."""
         hub = self._local_hub(channel)
-        groups = list(hub.mailboxes[channel].groups) if channel in hub.mailboxes else []
-        hub.detach(channel)
-        self._groups_left(hub, groups)
+        self._groups_left(hub, hub.detach(channel))
 
     def _groups_left(self, hub: LoopHub, groups: list[str]) -> None:
-        """Hook: ``groups`` may have lost their last member in ``hub``."""
+        """Hook: ``groups`` lost their last member in ``hub``."""
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         hub = self._hubs_by_token.get(channel_token(channel))

@@ -23,6 +23,7 @@ import contextlib
 import logging
 from typing import Any
 
+import hiredis
 import redis
 import redis.asyncio
 from redis.asyncio.connection import Connection
@@ -54,7 +55,9 @@ PUBLISH_BATCH = 512
 # Longest wait for a PUBLISH pipeline's replies.
 PUBLISH_TIMEOUT = 5.0
 REDIS_ERRORS = (redis.RedisError, OSError, asyncio.TimeoutError, EOFError)
-SUBSCRIBER_ERRORS = (OSError, ConnectionError, TimeoutError, EOFError)
+# A garbled reply stream (hiredis.ProtocolError) reconnects too: uncaught, it would end the
+# subscription task for good and leave the hub deaf.
+SUBSCRIBER_ERRORS = (OSError, ConnectionError, TimeoutError, EOFError, hiredis.ProtocolError)
 
 
 class RedisHub(LoopHub):
@@ -213,7 +216,11 @@ class RedisHub(LoopHub):
         if commands:
             connection.send(*commands)
 
-    def _on_reply(self, reply: list) -> None:
+    def _on_reply(self, reply: list | Exception) -> None:
+        if isinstance(reply, Exception):
+            # An error reply (a refused SUBSCRIBE: ACL, out of memory): the subscription can no
+            # longer be trusted; start it again like a broken connection.
+            raise ConnectionError(f"Redis refused a subscription command: {reply}")
         kind = reply[0]
         if kind == b"message":
             self._on_message(reply[1], reply[2])
@@ -373,8 +380,7 @@ class RedisHubChannelLayer(HubChannelLayer):
 
     def _groups_left(self, hub: LoopHub, groups: list[str]) -> None:
         for group in groups:
-            if group not in hub.groups:
-                hub.unsubscribe_later(group)
+            hub.unsubscribe_later(group)
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         await self.hub().publish(self.redis_name(group), fastjson.dumps(message))

@@ -111,7 +111,12 @@ async def connect(sid: str, environ: dict[str, Any], auth: Any) -> None:
         error = start_refusal(exc)
         await subscriber.stop()
         if session is not None:
-            await session.leave_all()
+            # As a disconnect would: presence taken back, groups left. Best effort: the refusal
+            # (often an outage) is what the client must hear.
+            try:
+                await session.close()
+            except Exception as failure:
+                logger.warning("Socket.IO %s not cleaned up after a refusal: %s", sid, failure)
         # Socket.IO clients get (message, data): the code goes in data, as in docs/protocol.md.
         raise socketio.exceptions.ConnectionRefusedError(
             error.message, error_frame(error)["data"]

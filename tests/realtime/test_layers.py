@@ -7,6 +7,7 @@ import logging
 import socket
 import threading
 
+import hiredis
 import pytest
 import redis
 from channels.layers import get_channel_layer
@@ -275,3 +276,13 @@ async def test_a_check_that_gives_up_on_a_silent_redis_leaves_nothing_waiting():
                     await layer.check()
 
         assert not any(hub.waiters.values())
+
+
+@pytest.mark.services
+async def test_an_error_reply_on_the_subscription_starts_it_again():
+    """A refused SUBSCRIBE (ACL, out of memory) comes back as an error reply; the subscriber
+    must treat it as a broken connection (reconnect, members told to resume), not die."""
+    layer = get_channel_layer()
+    await layer.new_channel()
+    with pytest.raises(ConnectionError, match="OOM"):
+        layer.hub()._on_reply(hiredis.ReplyError("OOM command not allowed"))

@@ -112,8 +112,9 @@ def _fit(sentence: str, max_tokens: int) -> list[str]:
     one, else between characters (Chinese has no spaces)."""
     parts: list[str] = []
     rest = sentence
-    while count_tokens(rest) > max_tokens:
-        width = max(1, len(rest) * max_tokens // count_tokens(rest))
+    # The rest is counted once a round: it can be a whole unpunctuated page.
+    while (tokens := count_tokens(rest)) > max_tokens:
+        width = max(1, len(rest) * max_tokens // tokens)
         while width > 1 and count_tokens(rest[:width]) > max_tokens:
             width = width * 4 // 5
         spaces = [m.start() for m in _WHITESPACE.finditer(rest, 0, width)]

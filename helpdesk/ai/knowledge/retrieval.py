@@ -139,10 +139,6 @@ class IndexCache:
                     self._build_locks.pop(evicted, None)
         return entry
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
 
 index_cache = IndexCache()
 

@@ -91,6 +91,19 @@ def articles_index(*, tenant: Tenant, article_ids: Iterable[int]) -> int:
     return count
 
 
+def articles_set_active(*, tenant: Tenant, article_ids: Iterable[int], active: bool) -> int:
+    """Let the bot use these articles of ``tenant``, or stop it; returns how many changed."""
+    ids = list(article_ids)
+    with transaction.atomic():
+        # updated_at by hand: update() skips auto_now, and the FAQ bot's cached index is keyed
+        # on it.
+        count = KnowledgeArticle.objects.filter(tenant=tenant, pk__in=ids).update(
+            is_active=active, updated_at=timezone.now()
+        )
+        articles_index(tenant=tenant, article_ids=ids)
+    return count
+
+
 def articles_delete(*, tenant: Tenant, article_ids: Iterable[int]) -> int:
     """Delete these articles of ``tenant`` with their sources and chunks; returns how many
     articles went."""
