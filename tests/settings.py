@@ -49,3 +49,6 @@ AI_ALLOWED_INTERNAL_HOSTS = ["127.0.0.0/8", "::1"]
 # Servers this run starts serve static files straight from the source folders (no collectstatic).
 SERVESTATIC_USE_FINDERS = True
 SERVESTATIC_AUTOREFRESH = True
+
+# Uploaded files of this run only, removed with the run's other files in var/.
+MEDIA_ROOT = VAR_DIR / f"{_test_db}-media"

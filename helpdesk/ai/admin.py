@@ -43,6 +43,10 @@ class BotConfigAdmin(TenantScopedAdmin):
                 ]
             },
         ),
+        (
+            "Knowledge",
+            {"fields": ["knowledge_chunks", "answer_only_from_knowledge", "no_knowledge_message"]},
+        ),
         ("Streaming & batching", {"fields": ["streaming", "batch_window_ms", "delta_interval_ms"]}),
         ("Handoff & fallback", {"fields": ["handoff_keywords", "fallback_message"]}),
         (

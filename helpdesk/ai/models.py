@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -9,6 +10,10 @@ from helpdesk.tenants.models import TenantOwned
 DEFAULT_HANDOFF_KEYWORDS = "人工\n转人工\n人工客服\nhuman\nagent\nreal person"
 DEFAULT_FALLBACK = (
     "Sorry, I can't answer that right now. I'm passing you to a member of our team, "
+    "who will reply here shortly."
+)
+DEFAULT_NO_KNOWLEDGE = (
+    "I couldn't find that in our help articles, so I'm passing you to a member of our team, "
     "who will reply here shortly."
 )
 
@@ -71,6 +76,18 @@ class BotConfig(TenantOwned):
         help_text="One per line. A customer message containing one goes to a human.",
     )
     fallback_message = models.TextField(default=DEFAULT_FALLBACK)
+    knowledge_chunks = models.PositiveSmallIntegerField(
+        default=4,
+        validators=[MaxValueValidator(20)],
+        help_text="How many passages of the tenant's knowledge the bot reads before it answers "
+        "(0: none).",
+    )
+    answer_only_from_knowledge = models.BooleanField(
+        default=False,
+        help_text="When nothing relevant is found in the knowledge, say so and offer a human "
+        "instead of answering from the model's own knowledge.",
+    )
+    no_knowledge_message = models.TextField(default=DEFAULT_NO_KNOWLEDGE)
     request_timeout_seconds = models.FloatField(
         default=30.0, validators=[MinValueValidator(1.0), MaxValueValidator(300.0)]
     )
@@ -136,7 +153,13 @@ class KnowledgeArticle(TenantOwned):
 
 
 class TokenUsage(TenantOwned):
-    """Tokens one bot reply cost, from the API's own count when it gives one."""
+    """Tokens one call to the tenant's model cost, from the API's own count when it gives one:
+    a bot reply (with its message), or an agent's suggested reply or summary (with the agent)."""
+
+    class Purpose(models.TextChoices):
+        REPLY = "reply", "Bot reply"
+        SUGGESTION = "suggestion", "Suggested reply"
+        SUMMARY = "summary", "Conversation summary"
 
     class Source(models.TextChoices):
         API = "api", "Reported by the API"
@@ -146,7 +169,19 @@ class TokenUsage(TenantOwned):
         "conversations.Conversation", on_delete=models.CASCADE, related_name="+"
     )
     message = models.OneToOneField(
-        "conversations.Message", on_delete=models.CASCADE, related_name="token_usage"
+        "conversations.Message",
+        on_delete=models.CASCADE,
+        related_name="token_usage",
+        null=True,
+        blank=True,
+    )
+    purpose = models.CharField(max_length=12, choices=Purpose.choices, default=Purpose.REPLY)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     model = models.CharField(max_length=100, blank=True)
     prompt_tokens = models.PositiveIntegerField()
@@ -156,20 +191,69 @@ class TokenUsage(TenantOwned):
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(purpose__in=["reply", "suggestion", "summary"]),
+                name="tokenusage_purpose_valid",
+            ),
+            # A bot reply is counted against its message; assist calls have none.
+            models.CheckConstraint(
+                condition=~Q(purpose="reply") | Q(message__isnull=False),
+                name="tokenusage_reply_has_message",
+            ),
+        ]
 
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
 
+class ConversationSummary(TenantOwned):
+    """A short summary of a conversation, written by the tenant's model for the agent who
+    receives it (a handoff or a transfer) and shown above its messages in the console."""
+
+    class Trigger(models.TextChoices):
+        HANDOFF = "handoff", "Handoff"
+        TRANSFER = "transfer", "Transfer"
+        REQUESTED = "requested", "Asked for by an agent"
+
+    conversation = models.ForeignKey(
+        "conversations.Conversation", on_delete=models.CASCADE, related_name="+"
+    )
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    # The last message the summary covers: a summary of an older state is shown as such.
+    up_to_seq = models.PositiveIntegerField()
+    text = models.TextField()
+    model = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "conversation", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(trigger__in=["handoff", "transfer", "requested"]),
+                name="conversationsummary_trigger_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Summary of {self.conversation_id} up to #{self.up_to_seq}"
+
+
 # Knowledge sources and chunks live in their own module; importing them here registers them in
 # this app.
-from helpdesk.ai.knowledge.models import KnowledgeChunk, KnowledgeSource  # noqa: E402
+from helpdesk.ai.knowledge.models import (  # noqa: E402
+    KnowledgeChunk,
+    KnowledgeSettings,
+    KnowledgeSource,
+)
 
 __all__ = [
     "BotConfig",
+    "ConversationSummary",
     "KnowledgeArticle",
     "KnowledgeChunk",
+    "KnowledgeSettings",
     "KnowledgeSource",
     "TokenUsage",
 ]

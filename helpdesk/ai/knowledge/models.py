@@ -4,14 +4,17 @@ this module), so they live in its migrations.
 Every source gets a row of its own, articles included: chunks then always point at a source,
 whatever its kind, so retrieval, citations and "delete a source, delete its chunks" work the
 same for an article, an uploaded file or a web page, and the admin shows one list with one
-state column. A file or URL source will add its own fields (the file, the URL) next to
-``article``.
+state column. Each kind has its own field: ``article``, ``file`` or ``url``.
 """
+
+import uuid
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.ai.validators import validate_endpoint
+from helpdesk.core.crypto import decrypt, encrypt
 from helpdesk.tenants.models import TenantOwned
 
 
@@ -22,6 +25,7 @@ class KnowledgeSource(TenantOwned):
         ARTICLE = "article", _("Knowledge article")
         FILE = "file", _("Uploaded file")
         URL = "url", _("Web page")
+        SITEMAP = "sitemap", _("Web pages of a sitemap")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -42,6 +46,16 @@ class KnowledgeSource(TenantOwned):
         related_name="knowledge_source",
         verbose_name=_("article"),
     )
+    file = models.FileField(
+        _("file"), upload_to="knowledge/%Y/%m/", max_length=300, blank=True
+    )
+    url = models.CharField(_("URL"), max_length=2000, blank=True)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    byte_size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    page_count = models.PositiveIntegerField(_("pages"), default=0)
+    # The ingestion job that may write this source's chunks: a re-sync issues a new token, and
+    # a job holding an older one (still running, or redelivered) stops without writing.
+    ingest_token = models.UUIDField(default=uuid.uuid4, editable=False)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     chunk_count = models.PositiveIntegerField(_("chunks"), default=0)
@@ -54,7 +68,7 @@ class KnowledgeSource(TenantOwned):
         verbose_name = _("knowledge source")
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["article", "file", "url"]),
+                condition=Q(kind__in=["article", "file", "url", "sitemap"]),
                 name="knowledgesource_kind_valid",
             ),
             models.CheckConstraint(
@@ -68,6 +82,11 @@ class KnowledgeSource(TenantOwned):
                 condition=(Q(kind="article") & Q(article__isnull=False))
                 | (~Q(kind="article") & Q(article__isnull=True)),
                 name="knowledgesource_article_iff_kind_article",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind__in=["url", "sitemap"]) & ~Q(url=""))
+                | (~Q(kind__in=["url", "sitemap"]) & Q(url="")),
+                name="knowledgesource_url_iff_kind_web",
             ),
         ]
         indexes = [models.Index(fields=["tenant", "kind", "state"])]
@@ -86,6 +105,9 @@ class KnowledgeChunk(TenantOwned):
     source = models.ForeignKey(KnowledgeSource, on_delete=models.CASCADE, related_name="chunks")
     position = models.PositiveIntegerField()
     heading = models.CharField(max_length=500, blank=True)
+    # Where the passage can be read: a sitemap source's page; empty for the others (a citation
+    # then points at the source itself).
+    url = models.CharField(max_length=2000, blank=True)
     text = models.TextField()
     token_count = models.PositiveIntegerField()
     # The chunk's embedding, when the tenant has an embeddings endpoint: float32, little-endian,
@@ -93,6 +115,9 @@ class KnowledgeChunk(TenantOwned):
     # parsed), read into numpy without copying (numpy.frombuffer), the same on SQLite and
     # PostgreSQL; a pgvector column can replace it where that extension is installed.
     embedding = models.BinaryField(null=True, blank=True, editable=False)
+    # The model that made ``embedding``: a tenant that changes model ignores the old vectors
+    # until they are made again.
+    embedding_model = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -104,3 +129,45 @@ class KnowledgeChunk(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.source} #{self.position}"
+
+
+class KnowledgeSettings(TenantOwned):
+    """How a tenant's knowledge is searched: the optional embeddings endpoint for dense
+    retrieval. Without a model here, retrieval is lexical (BM25) alone."""
+
+    embeddings_base_url = models.CharField(
+        _("embeddings endpoint"),
+        max_length=500,
+        blank=True,
+        validators=[validate_endpoint],
+        help_text=_(
+            "An OpenAI-compatible /v1 endpoint with /embeddings: OpenAI, vLLM, Ollama, "
+            "llama.cpp. Empty: OPENAI_BASE_URL, else OpenAI."
+        ),
+    )
+    embeddings_api_key_encrypted = models.TextField(blank=True, editable=False)
+    embeddings_model = models.CharField(
+        _("embeddings model"),
+        max_length=100,
+        blank=True,
+        help_text=_("E.g. text-embedding-3-small. Empty: lexical search only."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("knowledge settings")
+        verbose_name_plural = _("knowledge settings")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="knowledgesettings_one_per_tenant")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.embeddings_model or _("lexical search only"))
+
+    @property
+    def embeddings_api_key(self) -> str:
+        return decrypt(self.embeddings_api_key_encrypted)
+
+    @embeddings_api_key.setter
+    def embeddings_api_key(self, value: str) -> None:
+        self.embeddings_api_key_encrypted = encrypt(value)
