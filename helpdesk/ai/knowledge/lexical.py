@@ -167,6 +167,9 @@ class BM25Index:
         norm = k1 * (1 - b + b * length[self.docs] / average)
         per_posting_idf = np.repeat(idf.astype(np.float32), document_frequency)
         self.impacts = (per_posting_idf * tf * (k1 + 1) / (tf + norm)).astype(np.float32)
+        self.idf = idf.astype(np.float32)
+        # What a term no document has would weigh: more than any known term.
+        self.unseen_idf = float(np.log1p((self.size + 0.5) / 0.5))
 
     def __len__(self) -> int:
         return self.size
@@ -199,3 +202,26 @@ class BM25Index:
             candidates = candidates[scores[candidates] >= kth]
         ranked = sorted(candidates.tolist(), key=lambda doc: (-scores[doc], doc))
         return [(doc, float(scores[doc])) for doc in ranked[:k]]
+
+    def coverage(self, terms: Sequence[str], doc: int) -> float:
+        """How much of a query document ``doc`` covers, 0..1: the idf of the query's distinct
+        terms it contains over the idf of them all, terms no document has included.
+
+        Unlike a BM25 score, comparable between queries and tenants: what "is anything
+        relevant?" is decided on. "What's the weather on Mars" shares a few common words with
+        many chunks, but its rare words with none, and scores low.
+        """
+        total = matched = 0.0
+        for term in set(terms):
+            term_id = self.vocabulary.get(term)
+            if term_id is None:
+                total += self.unseen_idf
+                continue
+            weight = float(self.idf[term_id])
+            total += weight
+            postings = self.docs[self.offsets[term_id] : self.offsets[term_id + 1]]
+            # A term's postings are in document order (the stable sort in __init__).
+            at = int(np.searchsorted(postings, doc))
+            if at < len(postings) and postings[at] == doc:
+                matched += weight
+        return matched / total if total else 0.0

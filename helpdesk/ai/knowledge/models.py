@@ -46,9 +46,7 @@ class KnowledgeSource(TenantOwned):
         related_name="knowledge_source",
         verbose_name=_("article"),
     )
-    file = models.FileField(
-        _("file"), upload_to="knowledge/%Y/%m/", max_length=300, blank=True
-    )
+    file = models.FileField(_("file"), upload_to="knowledge/%Y/%m/", max_length=300, blank=True)
     url = models.CharField(_("URL"), max_length=2000, blank=True)
     content_type = models.CharField(_("content type"), max_length=100, blank=True)
     byte_size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)

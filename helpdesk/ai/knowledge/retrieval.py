@@ -70,6 +70,9 @@ class Hit:
     text: str
     score: float
     position: int  # the chunk's place in its source
+    # How much of the question the chunk covers, 0..1 (BM25Index.coverage): comparable between
+    # questions, unlike ``score``; what "nothing relevant was found" is decided on.
+    relevance: float
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,9 @@ def retrieve(
     ranked = index.bm25.search(terms, k)
     if not ranked:
         return []
-    wanted = {int(index.chunk_ids[doc]): score for doc, score in ranked}
+    wanted = {
+        int(index.chunk_ids[doc]): (score, index.bm25.coverage(terms, doc)) for doc, score in ranked
+    }
     # Two lookups by primary key rather than one join: a join's plan depends on table
     # statistics, and right after a large ingest (before autovacuum analyses the table)
     # PostgreSQL was seen scanning every chunk of the tenant for it, 100 ms instead of 1.
@@ -184,8 +189,9 @@ def retrieve(
             text=row["text"],
             score=score,
             position=row["position"],
+            relevance=relevance,
         )
-        for chunk_id, score in wanted.items()
+        for chunk_id, (score, relevance) in wanted.items()
         if (row := chunks.get(chunk_id)) is not None and row["source_id"] in titles
     ]
     if len(hits) < len(wanted):

@@ -9,160 +9,276 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ai', '0002_knowledge_chunks'),
-        ('conversations', '0004_streaming_lease_index'),
-        ('tenants', '0003_assignment'),
+        ("ai", "0002_knowledge_chunks"),
+        ("conversations", "0004_streaming_lease_index"),
+        ("tenants", "0003_assignment"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConversationSummary',
+            name="ConversationSummary",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trigger', models.CharField(choices=[('handoff', 'Handoff'), ('transfer', 'Transfer'), ('requested', 'Asked for by an agent')], max_length=10)),
-                ('up_to_seq', models.PositiveIntegerField()),
-                ('text', models.TextField()),
-                ('model', models.CharField(blank=True, max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("handoff", "Handoff"),
+                            ("transfer", "Transfer"),
+                            ("requested", "Asked for by an agent"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("up_to_seq", models.PositiveIntegerField()),
+                ("text", models.TextField()),
+                ("model", models.CharField(blank=True, max_length=100)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='KnowledgeSettings',
+            name="KnowledgeSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('embeddings_base_url', models.CharField(blank=True, help_text='An OpenAI-compatible /v1 endpoint with /embeddings: OpenAI, vLLM, Ollama, llama.cpp. Empty: OPENAI_BASE_URL, else OpenAI.', max_length=500, validators=[helpdesk.ai.validators.validate_endpoint], verbose_name='embeddings endpoint')),
-                ('embeddings_api_key_encrypted', models.TextField(blank=True, editable=False)),
-                ('embeddings_model', models.CharField(blank=True, help_text='E.g. text-embedding-3-small. Empty: lexical search only.', max_length=100, verbose_name='embeddings model')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "embeddings_base_url",
+                    models.CharField(
+                        blank=True,
+                        help_text="An OpenAI-compatible /v1 endpoint with /embeddings: OpenAI, vLLM, Ollama, llama.cpp. Empty: OPENAI_BASE_URL, else OpenAI.",
+                        max_length=500,
+                        validators=[helpdesk.ai.validators.validate_endpoint],
+                        verbose_name="embeddings endpoint",
+                    ),
+                ),
+                ("embeddings_api_key_encrypted", models.TextField(blank=True, editable=False)),
+                (
+                    "embeddings_model",
+                    models.CharField(
+                        blank=True,
+                        help_text="E.g. text-embedding-3-small. Empty: lexical search only.",
+                        max_length=100,
+                        verbose_name="embeddings model",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
             ],
             options={
-                'verbose_name': 'knowledge settings',
-                'verbose_name_plural': 'knowledge settings',
+                "verbose_name": "knowledge settings",
+                "verbose_name_plural": "knowledge settings",
             },
         ),
         migrations.RemoveConstraint(
-            model_name='knowledgesource',
-            name='knowledgesource_kind_valid',
+            model_name="knowledgesource",
+            name="knowledgesource_kind_valid",
         ),
         migrations.AddField(
-            model_name='botconfig',
-            name='answer_only_from_knowledge',
-            field=models.BooleanField(default=False, help_text="When nothing relevant is found in the knowledge, say so and offer a human instead of answering from the model's own knowledge."),
+            model_name="botconfig",
+            name="answer_only_from_knowledge",
+            field=models.BooleanField(
+                default=False,
+                help_text="When nothing relevant is found in the knowledge, say so and offer a human instead of answering from the model's own knowledge.",
+            ),
         ),
         migrations.AddField(
-            model_name='botconfig',
-            name='knowledge_chunks',
-            field=models.PositiveSmallIntegerField(default=4, help_text="How many passages of the tenant's knowledge the bot reads before it answers (0: none).", validators=[django.core.validators.MaxValueValidator(20)]),
+            model_name="botconfig",
+            name="knowledge_chunks",
+            field=models.PositiveSmallIntegerField(
+                default=4,
+                help_text="How many passages of the tenant's knowledge the bot reads before it answers (0: none).",
+                validators=[django.core.validators.MaxValueValidator(20)],
+            ),
         ),
         migrations.AddField(
-            model_name='botconfig',
-            name='no_knowledge_message',
-            field=models.TextField(default="I couldn't find that in our help articles, so I'm passing you to a member of our team, who will reply here shortly."),
+            model_name="botconfig",
+            name="no_knowledge_message",
+            field=models.TextField(
+                default="I couldn't find that in our help articles, so I'm passing you to a member of our team, who will reply here shortly."
+            ),
         ),
         migrations.AddField(
-            model_name='knowledgechunk',
-            name='embedding_model',
+            model_name="knowledgechunk",
+            name="embedding_model",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='knowledgechunk',
-            name='url',
+            model_name="knowledgechunk",
+            name="url",
             field=models.CharField(blank=True, max_length=2000),
         ),
         migrations.AddField(
-            model_name='knowledgesource',
-            name='byte_size',
-            field=models.PositiveBigIntegerField(default=0, verbose_name='size (bytes)'),
+            model_name="knowledgesource",
+            name="byte_size",
+            field=models.PositiveBigIntegerField(default=0, verbose_name="size (bytes)"),
         ),
         migrations.AddField(
-            model_name='knowledgesource',
-            name='content_type',
-            field=models.CharField(blank=True, max_length=100, verbose_name='content type'),
+            model_name="knowledgesource",
+            name="content_type",
+            field=models.CharField(blank=True, max_length=100, verbose_name="content type"),
         ),
         migrations.AddField(
-            model_name='knowledgesource',
-            name='file',
-            field=models.FileField(blank=True, max_length=300, upload_to='knowledge/%Y/%m/', verbose_name='file'),
+            model_name="knowledgesource",
+            name="file",
+            field=models.FileField(
+                blank=True, max_length=300, upload_to="knowledge/%Y/%m/", verbose_name="file"
+            ),
         ),
         migrations.AddField(
-            model_name='knowledgesource',
-            name='ingest_token',
+            model_name="knowledgesource",
+            name="ingest_token",
             field=models.UUIDField(default=uuid.uuid4, editable=False),
         ),
         migrations.AddField(
-            model_name='knowledgesource',
-            name='page_count',
-            field=models.PositiveIntegerField(default=0, verbose_name='pages'),
+            model_name="knowledgesource",
+            name="page_count",
+            field=models.PositiveIntegerField(default=0, verbose_name="pages"),
         ),
         migrations.AddField(
-            model_name='knowledgesource',
-            name='url',
-            field=models.CharField(blank=True, max_length=2000, verbose_name='URL'),
+            model_name="knowledgesource",
+            name="url",
+            field=models.CharField(blank=True, max_length=2000, verbose_name="URL"),
         ),
         migrations.AddField(
-            model_name='tokenusage',
-            name='purpose',
-            field=models.CharField(choices=[('reply', 'Bot reply'), ('suggestion', 'Suggested reply'), ('summary', 'Conversation summary')], default='reply', max_length=12),
+            model_name="tokenusage",
+            name="purpose",
+            field=models.CharField(
+                choices=[
+                    ("reply", "Bot reply"),
+                    ("suggestion", "Suggested reply"),
+                    ("summary", "Conversation summary"),
+                ],
+                default="reply",
+                max_length=12,
+            ),
         ),
         migrations.AddField(
-            model_name='tokenusage',
-            name='user',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="tokenusage",
+            name="user",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='knowledgesource',
-            name='kind',
-            field=models.CharField(choices=[('article', 'Knowledge article'), ('file', 'Uploaded file'), ('url', 'Web page'), ('sitemap', 'Web pages of a sitemap')], max_length=10, verbose_name='kind'),
+            model_name="knowledgesource",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("article", "Knowledge article"),
+                    ("file", "Uploaded file"),
+                    ("url", "Web page"),
+                    ("sitemap", "Web pages of a sitemap"),
+                ],
+                max_length=10,
+                verbose_name="kind",
+            ),
         ),
         migrations.AlterField(
-            model_name='tokenusage',
-            name='message',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='token_usage', to='conversations.message'),
+            model_name="tokenusage",
+            name="message",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="token_usage",
+                to="conversations.message",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='knowledgesource',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['article', 'file', 'url', 'sitemap'])), name='knowledgesource_kind_valid'),
+            model_name="knowledgesource",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["article", "file", "url", "sitemap"])),
+                name="knowledgesource_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='knowledgesource',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ['url', 'sitemap']), models.Q(('url', ''), _negated=True)), models.Q(models.Q(('kind__in', ['url', 'sitemap']), _negated=True), ('url', '')), _connector='OR'), name='knowledgesource_url_iff_kind_web'),
+            model_name="knowledgesource",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("kind__in", ["url", "sitemap"]), models.Q(("url", ""), _negated=True)
+                    ),
+                    models.Q(
+                        models.Q(("kind__in", ["url", "sitemap"]), _negated=True), ("url", "")
+                    ),
+                    _connector="OR",
+                ),
+                name="knowledgesource_url_iff_kind_web",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tokenusage',
-            constraint=models.CheckConstraint(condition=models.Q(('purpose__in', ['reply', 'suggestion', 'summary'])), name='tokenusage_purpose_valid'),
+            model_name="tokenusage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("purpose__in", ["reply", "suggestion", "summary"])),
+                name="tokenusage_purpose_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tokenusage',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('purpose', 'reply'), _negated=True), ('message__isnull', False), _connector='OR'), name='tokenusage_reply_has_message'),
+            model_name="tokenusage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("purpose", "reply"), _negated=True),
+                    ("message__isnull", False),
+                    _connector="OR",
+                ),
+                name="tokenusage_reply_has_message",
+            ),
         ),
         migrations.AddField(
-            model_name='conversationsummary',
-            name='conversation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='conversations.conversation'),
+            model_name="conversationsummary",
+            name="conversation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="conversations.conversation",
+            ),
         ),
         migrations.AddField(
-            model_name='conversationsummary',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant'),
+            model_name="conversationsummary",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenants.tenant"
+            ),
         ),
         migrations.AddField(
-            model_name='knowledgesettings',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant'),
+            model_name="knowledgesettings",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenants.tenant"
+            ),
         ),
         migrations.AddIndex(
-            model_name='conversationsummary',
-            index=models.Index(fields=['tenant', 'conversation', '-created_at'], name='ai_conversa_tenant__7be8f5_idx'),
+            model_name="conversationsummary",
+            index=models.Index(
+                fields=["tenant", "conversation", "-created_at"],
+                name="ai_conversa_tenant__7be8f5_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='conversationsummary',
-            constraint=models.CheckConstraint(condition=models.Q(('trigger__in', ['handoff', 'transfer', 'requested'])), name='conversationsummary_trigger_valid'),
+            model_name="conversationsummary",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("trigger__in", ["handoff", "transfer", "requested"])),
+                name="conversationsummary_trigger_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='knowledgesettings',
-            constraint=models.UniqueConstraint(fields=('tenant',), name='knowledgesettings_one_per_tenant'),
+            model_name="knowledgesettings",
+            constraint=models.UniqueConstraint(
+                fields=("tenant",), name="knowledgesettings_one_per_tenant"
+            ),
         ),
     ]

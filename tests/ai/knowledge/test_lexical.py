@@ -165,3 +165,15 @@ def test_character_pairs_retrieve_chinese_at_least_as_well_as_jieba():
     assert pairs["zh"][0] >= words["zh"][0]
     assert pairs["zh"][1] >= words["zh"][1]
     assert pairs["en"] == words["en"]  # English goes the same way through both
+
+
+def test_coverage_is_the_share_of_the_questions_weight_a_document_holds():
+    index = BM25Index(
+        [tokenise("Delivery to Berlin takes two days"), tokenise("Returns within 30 days")]
+    )
+    question = tokenise("Delivery to Berlin, days?")
+    assert index.coverage(question, 0) > 0.9
+    assert 0.0 < index.coverage(question, 1) < 0.3  # only "days", which both documents have
+    # Rare words nobody wrote about outweigh a shared common one.
+    assert index.coverage(tokenise("weather on Mars in two days"), 0) < 0.5
+    assert index.coverage([], 0) == 0.0

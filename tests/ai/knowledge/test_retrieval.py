@@ -61,8 +61,10 @@ def test_the_best_chunk_comes_first_with_its_source_heading_and_position(tenant,
         text="Delivery to Berlin takes 1-2 days.",
         score=hits[0].score,
         position=0,
+        relevance=hits[0].relevance,
     )
     assert hits[0].score > 0
+    assert 0.3 < hits[0].relevance <= 1  # "long" is in no chunk
     assert [hit.title for hit in hits] == ["Delivery guide"]  # nothing else shares a term
 
 
