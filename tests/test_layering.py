@@ -41,22 +41,11 @@ def upward_imports(package: Path) -> list[str]:
     return offences
 
 
-# Still to move (issue 14): the token-use figures of the reports belong to the ai app, with the
-# console putting the report together. Listed so that no other import joins them unnoticed.
-PENDING = {"helpdesk/conversations/metrics.py:47 imports helpdesk.ai.models.TokenUsage"}
-
-
 @pytest.mark.parametrize("package", LOWER)
 def test_the_lower_layers_import_neither_the_ai_nor_the_plugins(package):
     offences = upward_imports(HELPDESK / package)
 
-    assert [offence for offence in offences if offence not in PENDING] == []
-
-
-def test_what_is_pending_is_still_there_to_move():
-    """Once it has moved, its line here goes too."""
-    offences = {offence for package in LOWER for offence in upward_imports(HELPDESK / package)}
-    assert offences >= PENDING
+    assert offences == []
 
 
 def test_the_check_sees_imports_at_any_depth_and_in_any_form():

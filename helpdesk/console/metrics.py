@@ -10,16 +10,18 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from helpdesk.ai.metrics import metrics_tokens, metrics_tokens_daily
 from helpdesk.console.access import console_page
 from helpdesk.console.api import console_api, int_param
 from helpdesk.conversations.metrics import (
     DEFAULT_DAYS,
     MAX_DAYS,
+    MetricsPeriod,
     metrics_period,
     tenant_metrics,
 )
 from helpdesk.tenants.access import display_name
-from helpdesk.tenants.models import Membership
+from helpdesk.tenants.models import Membership, Tenant
 
 # What the page offers; the API takes any number of days up to MAX_DAYS.
 RANGE_CHOICES = (7, 30, 90)
@@ -56,4 +58,17 @@ def metrics_api(request: HttpRequest, membership: Membership) -> JsonResponse:
     """``GET /console/api/metrics?days=30``: every number of the reports page."""
     days = int_param(request, "days", default=DEFAULT_DAYS, low=1, high=MAX_DAYS)
     period = metrics_period(days=days)
-    return JsonResponse(tenant_metrics(tenant=membership.tenant, period=period))
+    return JsonResponse(tenant_report(tenant=membership.tenant, period=period))
+
+
+def tenant_report(*, tenant: Tenant, period: MetricsPeriod) -> dict:
+    """The conversations' figures with what the model cost beside them, each day's tokens in
+    that day's row."""
+    report = tenant_metrics(tenant=tenant, period=period)
+    report["tokens"] = metrics_tokens(tenant=tenant, period=period)
+    spent = {row["date"]: row for row in metrics_tokens_daily(tenant=tenant, period=period)}
+    for row in report["daily"]:
+        tokens = spent[row["date"]]
+        row["prompt_tokens"] = tokens["prompt_tokens"]
+        row["completion_tokens"] = tokens["completion_tokens"]
+    return report

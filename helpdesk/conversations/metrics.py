@@ -1,12 +1,12 @@
-"""Reports on a tenant's conversations: volumes, response and resolution times, the bot's share,
-handoffs and token use. Read-only selectors; every one takes the tenant and a period.
+"""Reports on a tenant's conversations: volumes, response and resolution times, the bot's share
+and handoffs. Read-only selectors; every one takes the tenant and a period. What the bot's model
+cost is the ai app's (helpdesk/ai/metrics.py); the console's reports page puts both together.
 
 How things are counted
 ----------------------
 - **Cohort by start.** A conversation belongs to the period (and to the day) in which it was
   created. Its first response, resolution and handoff count there too, even when they came
-  later, so "of the conversations started on Monday, 3 were handed off" adds up. Tokens are
-  the exception: they count on the day they were spent.
+  later, so "of the conversations started on Monday, 3 were handed off" adds up.
 - **Days are UTC days**, the same on every server; the period is whole days, ending with today.
 - **Started with the bot**: every conversation except those queued no later than they were
   created (an inbox without a bot queues a new conversation at once, stamping ``queued_at``
@@ -39,12 +39,10 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
 )
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from helpdesk.ai.models import TokenUsage
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.core.errors import InvalidInput
 from helpdesk.tenants.models import Tenant
@@ -255,34 +253,9 @@ def metrics_handoff_reasons(
     return [{"reason": row["handoff_reason"] or NO_REASON, "count": row["count"]} for row in rows]
 
 
-def metrics_tokens(*, tenant: Tenant, period: MetricsPeriod | None = None) -> dict:
-    """Tokens the bot spent in the period (by when they were spent): totals and per model."""
-    period = period or metrics_period()
-    usages = TokenUsage.objects.filter(
-        tenant=tenant, created_at__gte=period.start, created_at__lt=period.end
-    )
-    sums = {"prompt": Sum("prompt_tokens"), "completion": Sum("completion_tokens")}
-    totals = usages.aggregate(replies=Count("pk"), **sums)
-    by_model = usages.values("model").annotate(replies=Count("pk"), **sums).order_by("model")
-
-    def counts(row: dict) -> dict:
-        prompt, completion = row["prompt"] or 0, row["completion"] or 0
-        return {
-            "replies": row["replies"],
-            "prompt": prompt,
-            "completion": completion,
-            "total": prompt + completion,
-        }
-
-    return {
-        **counts(totals),
-        "by_model": [{"model": row["model"] or "(unknown)", **counts(row)} for row in by_model],
-    }
-
-
 def metrics_daily(*, tenant: Tenant, period: MetricsPeriod | None = None) -> list[dict]:
     """One row per UTC day of the period, days without data included: conversations started,
-    handed off and resolved by the bot alone (by the day they started), and tokens spent."""
+    handed off and resolved by the bot alone (by the day they started)."""
     period = period or metrics_period()
     conversations = (
         _cohort(tenant, period)
@@ -295,29 +268,16 @@ def metrics_daily(*, tenant: Tenant, period: MetricsPeriod | None = None) -> lis
         )
         .order_by("day")
     )
-    tokens = (
-        TokenUsage.objects.filter(
-            tenant=tenant, created_at__gte=period.start, created_at__lt=period.end
-        )
-        .annotate(day=TruncDate("created_at", tzinfo=UTC))
-        .values("day")
-        .annotate(prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"))
-        .order_by("day")
-    )
     by_day = {row["day"]: row for row in conversations}
-    tokens_by_day = {row["day"]: row for row in tokens}
     series = []
     for day in period.days:
         row = by_day.get(day, {})
-        spent = tokens_by_day.get(day, {})
         series.append(
             {
                 "date": day.isoformat(),
                 "conversations": row.get("conversations", 0),
                 "handoffs": row.get("handoffs", 0),
                 "resolved_by_bot": row.get("resolved_by_bot", 0),
-                "prompt_tokens": spent.get("prompt") or 0,
-                "completion_tokens": spent.get("completion") or 0,
             }
         )
     return series
@@ -350,8 +310,8 @@ def metrics_time_distribution(*, tenant: Tenant, period: MetricsPeriod | None = 
 
 
 def tenant_metrics(*, tenant: Tenant, period: MetricsPeriod | None = None) -> dict:
-    """Everything the reports page shows, in one answer. A fixed number of queries (about 20)
-    whatever the amount of data."""
+    """Every conversation figure of the reports page, in one answer. A fixed number of queries
+    (about 20) whatever the amount of data."""
     period = period or metrics_period()
     conversations = metrics_conversations(tenant=tenant, period=period)
     return {
@@ -369,7 +329,6 @@ def tenant_metrics(*, tenant: Tenant, period: MetricsPeriod | None = None) -> di
             "rate": conversations["handoff_rate"],
             "reasons": metrics_handoff_reasons(tenant=tenant, period=period),
         },
-        "tokens": metrics_tokens(tenant=tenant, period=period),
         "distribution": metrics_time_distribution(tenant=tenant, period=period),
         "daily": metrics_daily(tenant=tenant, period=period),
     }

@@ -35,7 +35,6 @@ from helpdesk.conversations.metrics import (
     metrics_period,
     metrics_resolution,
     metrics_time_distribution,
-    metrics_tokens,
     tenant_metrics,
 )
 from helpdesk.conversations.models import Conversation, Message
@@ -386,49 +385,23 @@ def test_time_distribution(tenant, data, period):
     }
 
 
-# --- Tokens and the daily series ------------------------------------------------------------------
-
-
-def test_tokens_by_model(tenant, data, period):
-    assert metrics_tokens(tenant=tenant, period=period) == {
-        "replies": 3,
-        "prompt": 350,
-        "completion": 60,
-        "total": 410,
-        "by_model": [
-            {"model": "faq", "replies": 1, "prompt": 50, "completion": 10, "total": 60},
-            {"model": "gpt-4o-mini", "replies": 2, "prompt": 300, "completion": 50, "total": 350},
-        ],
-    }
-
-
-def test_tokens_count_on_the_day_they_were_spent(tenant, period):
-    """A conversation started before the period whose bot spent tokens inside it."""
-    old = conversation(tenant, at(10, 10))
-    reply = message(old, "bot", after=1)
-    usage(reply, prompt=7, completion=3, when=at(19, 8))
-
-    assert metrics_tokens(tenant=tenant, period=period)["total"] == 10
-    assert metrics_daily(tenant=tenant, period=period)[1]["prompt_tokens"] == 7
-    assert metrics_conversations(tenant=tenant, period=period)["started"] == 0
+# --- The daily series ---------------------------------------------------------------------------
 
 
 def test_the_daily_series_has_every_day(tenant, data, period):
-    def day(date, conversations=0, handoffs=0, bot=0, prompt=0, completion=0):
+    def day(date, conversations=0, handoffs=0, bot=0):
         return {
             "date": date,
             "conversations": conversations,
             "handoffs": handoffs,
             "resolved_by_bot": bot,
-            "prompt_tokens": prompt,
-            "completion_tokens": completion,
         }
 
     assert metrics_daily(tenant=tenant, period=period) == [
         day("2026-11-18"),
         day("2026-11-19"),
-        day("2026-11-20", conversations=2, handoffs=1, bot=1, prompt=300, completion=50),
-        day("2026-11-21", conversations=2, handoffs=2, prompt=50, completion=10),
+        day("2026-11-20", conversations=2, handoffs=1, bot=1),
+        day("2026-11-21", conversations=2, handoffs=2),
         day("2026-11-22", conversations=2),
         day("2026-11-23", conversations=1),
         day("2026-11-24", conversations=1, bot=1),
@@ -454,7 +427,6 @@ def test_another_tenants_numbers_are_its_own(other_tenant, data, period):
     assert metrics["conversations"]["started"] == 2
     assert metrics["conversations"]["handed_off"] == 1
     assert metrics["conversations"]["resolved_by_bot"] == 1
-    assert metrics["tokens"]["total"] == 10_000
     assert metrics["handoff"]["reasons"] == [{"reason": "asked for a human", "count": 1}]
 
 
@@ -488,13 +460,6 @@ def test_no_data_gives_zeros_and_nones(tenant, other_tenant, period):
         "handed_off": 0,
         "rate": None,
         "reasons": [],
-    }
-    assert metrics["tokens"] == {
-        "replies": 0,
-        "prompt": 0,
-        "completion": 0,
-        "total": 0,
-        "by_model": [],
     }
     assert metrics["distribution"]["first_response"] == [0] * 7
     assert len(metrics["daily"]) == 7
