@@ -294,6 +294,24 @@ BOT_REPLY_LEASE_SECONDS = env.float("BOT_REPLY_LEASE_SECONDS", default=30.0)
 # at most lease + this after its worker died.
 BOT_REPLY_SWEEP_SECONDS = env.float("BOT_REPLY_SWEEP_SECONDS", default=10.0)
 
+# Knowledge sources (helpdesk/ai/knowledge/extract.py, fetch.py): what one uploaded file or web
+# source may cost the server. Past a limit the source fails with an error that names it, before
+# the input can exhaust memory or a worker's time.
+KNOWLEDGE_MAX_FILE_BYTES = _positive_int_variable("KNOWLEDGE_MAX_FILE_BYTES", 20 * 1024 * 1024)
+KNOWLEDGE_MAX_PDF_PAGES = _positive_int_variable("KNOWLEDGE_MAX_PDF_PAGES", 500)
+# Characters of text one source may yield, over all its pages (a compressed PDF can hold far more
+# text than its size suggests).
+KNOWLEDGE_MAX_TEXT_CHARS = _positive_int_variable("KNOWLEDGE_MAX_TEXT_CHARS", 2_000_000)
+KNOWLEDGE_FETCH_MAX_BYTES = _positive_int_variable("KNOWLEDGE_FETCH_MAX_BYTES", 5 * 1024 * 1024)
+KNOWLEDGE_FETCH_MAX_PAGES = _positive_int_variable("KNOWLEDGE_FETCH_MAX_PAGES", 200)
+KNOWLEDGE_FETCH_TIMEOUT_SECONDS = _positive_int_variable("KNOWLEDGE_FETCH_TIMEOUT_SECONDS", 15)
+# All the fetches of one source together (a sitemap's pages): a slow site cannot hold a worker
+# for longer than this.
+KNOWLEDGE_FETCH_BUDGET_SECONDS = _positive_int_variable("KNOWLEDGE_FETCH_BUDGET_SECONDS", 600)
+# Internal hosts a tenant's web sources may be fetched from (an intranet wiki), in the format of
+# AI_ALLOWED_INTERNAL_HOSTS. Every other non-public address is refused when the connection opens.
+KNOWLEDGE_ALLOWED_INTERNAL_HOSTS = _hosts_variable("KNOWLEDGE_ALLOWED_INTERNAL_HOSTS")
+
 # --- Product limits ----------------------------------------------------------------------------
 
 # What a client is told to wait before retrying while a service is down (Retry-After).

@@ -1,6 +1,8 @@
-"""Lexical retrieval over one large tenant: index build time and memory, query latency.
+"""Retrieval over one large tenant, lexical and hybrid: index build time and memory, query
+latency.
 
-    .venv/bin/python deploy/loadtest/retrieval_bench.py [--chunks 10000] [--queries 200]
+    .venv/bin/python deploy/loadtest/retrieval_bench.py [--chunks 10000] [--queries 200] \
+        [--dimensions 384]
 
 Runs in one process against a throw-away test database (SQLite, or PostgreSQL when
 DATABASE_URL is set; the cache is Redis when REDIS_URL is set — give it a database of its own).
@@ -10,6 +12,12 @@ one tenant through the same service the app uses, builds the tenant's index cold
 ``retrieve()`` end to end — version check in the cache, BM25 over the index, the hits read back
 from the database — for ``--queries`` questions in English, Chinese and both. The target is
 p99 <= 30 ms for 10,000 chunks.
+
+Then every chunk gets a random ``--dimensions`` vector, the tenant an embeddings model, and the
+same questions are timed again in hybrid mode: BM25 and the vector matrix searched, the two
+rankings fused, the hits read back. The embedding call itself is left out (each question's
+vector, near one chunk's, comes from a table here): it is the endpoint's latency, bounded by
+embeddings.QUERY_TIMEOUT_SECONDS, and cached for a repeated question.
 """
 
 import argparse
@@ -28,17 +36,24 @@ os.environ.setdefault("SECRET_KEY", "retrieval-bench-only")
 os.environ.setdefault("STARTUP_CHECKS", "false")
 
 import django  # noqa: E402
+import numpy as np  # noqa: E402
 
 django.setup()
 
 from django.db import connection  # noqa: E402
 from django.db.models import Avg, Count  # noqa: E402
 
+from helpdesk.ai.knowledge import retrieval  # noqa: E402
 from helpdesk.ai.knowledge.chunking import ChunkDraft  # noqa: E402
 from helpdesk.ai.knowledge.lexical import tokenise  # noqa: E402
-from helpdesk.ai.knowledge.models import KnowledgeChunk, KnowledgeSource  # noqa: E402
+from helpdesk.ai.knowledge.models import (  # noqa: E402
+    KnowledgeChunk,
+    KnowledgeSettings,
+    KnowledgeSource,
+)
 from helpdesk.ai.knowledge.retrieval import IndexCache, build_index, retrieve  # noqa: E402
 from helpdesk.ai.knowledge.services import source_chunks_replace  # noqa: E402
+from helpdesk.ai.knowledge.vectors import vector_bytes  # noqa: E402
 from helpdesk.ai.tokens import count_tokens  # noqa: E402
 from helpdesk.tenants.models import Tenant  # noqa: E402
 
@@ -114,7 +129,38 @@ def index_bytes(index) -> int:
     return arrays + vocabulary + index.chunk_ids.nbytes
 
 
-def run(chunks: int, queries: int, seed: int) -> dict:
+def timed_retrieve(tenant, texts: list[str], indexes: IndexCache) -> tuple[list[float], list[int]]:
+    timings, hit_counts = [], []
+    for text in texts:
+        started = time.perf_counter()
+        hits = retrieve(tenant=tenant, query=text, k=5, indexes=indexes)
+        timings.append((time.perf_counter() - started) * 1000)
+        hit_counts.append(len(hits))
+    return timings, hit_counts
+
+
+def store_random_vectors(tenant, dimensions: int, model: str, seed: int) -> np.ndarray:
+    """A random unit vector for each chunk of ``tenant``, stored as the embedding job stores
+    them; the vectors, in chunk order."""
+    ids = list(
+        KnowledgeChunk.objects.filter(tenant=tenant).order_by("pk").values_list("pk", flat=True)
+    )
+    vectors = np.random.default_rng(seed).standard_normal((len(ids), dimensions))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    for start in range(0, len(ids), 1000):
+        KnowledgeChunk.objects.filter(tenant=tenant).bulk_update(
+            [
+                KnowledgeChunk(pk=pk, embedding=vector_bytes(vector), embedding_model=model)
+                for pk, vector in zip(
+                    ids[start : start + 1000], vectors[start : start + 1000], strict=True
+                )
+            ],
+            ["embedding", "embedding_model"],
+        )
+    return vectors
+
+
+def run(chunks: int, queries: int, seed: int, dimensions: int) -> dict:
     rng = random.Random(seed)
     tenant = Tenant.objects.create(slug="retrieval-bench", name="Retrieval bench")
     per_source = 20
@@ -150,16 +196,42 @@ def run(chunks: int, queries: int, seed: int) -> dict:
     indexes = IndexCache()
     retrieve(tenant=tenant, query="warm up", indexes=indexes)  # builds this cache's index
     texts = [query_text(rng) for _ in range(queries)]
-    timings, search_timings, hit_counts = [], [], []
-    for text in texts:
-        started = time.perf_counter()
-        hits = retrieve(tenant=tenant, query=text, k=5, indexes=indexes)
-        timings.append((time.perf_counter() - started) * 1000)
-        hit_counts.append(len(hits))
+    timings, hit_counts = timed_retrieve(tenant, texts, indexes)
+    search_timings = []
     for text in texts:
         started = time.perf_counter()
         index.bm25.search(tokenise(text), 5)
         search_timings.append((time.perf_counter() - started) * 1000)
+
+    # Hybrid: the same questions, each with a vector near a random chunk's (cosine about 0.8).
+    model = f"bench-random-{dimensions}"
+    vectors = store_random_vectors(tenant, dimensions, model, seed)
+    # Nothing listens there: a question whose vector is not in the table would fail fast.
+    KnowledgeSettings.objects.create(
+        tenant=tenant, embeddings_base_url="http://127.0.0.1:9/v1", embeddings_model=model
+    )
+    noise = np.random.default_rng(seed + 1)
+    question_vectors = {}
+    for text in texts:
+        near = vectors[noise.integers(len(vectors))]
+        blurred = near + 0.75 * noise.standard_normal(dimensions) / np.sqrt(dimensions)
+        question_vectors[text] = (blurred / np.linalg.norm(blurred)).astype(np.float32)
+
+    async def vector_of(*, tenant_id, endpoint, text):
+        return question_vectors.get(text)
+
+    retrieval.embed_query = vector_of
+    started = time.perf_counter()
+    hybrid_index = build_index(tenant.pk, "bench")
+    hybrid_build_seconds = time.perf_counter() - started
+    indexes = IndexCache()
+    indexes.get(tenant.pk)
+    hybrid_timings, hybrid_hit_counts = timed_retrieve(tenant, texts, indexes)
+    vector_timings = []
+    for text in texts:
+        started = time.perf_counter()
+        hybrid_index.vectors.search(question_vectors[text], retrieval.FUSION_DEPTH)
+        vector_timings.append((time.perf_counter() - started) * 1000)
     return {
         "database": connection.vendor,
         "chunks": stored["count"],
@@ -178,6 +250,15 @@ def run(chunks: int, queries: int, seed: int) -> dict:
         "bm25_only_p50_ms": round(percentile(search_timings, 0.50), 2),
         "bm25_only_p99_ms": round(percentile(search_timings, 0.99), 2),
         "queries_with_hits": sum(1 for count in hit_counts if count),
+        "hybrid_dimensions": dimensions,
+        "hybrid_index_build_seconds": round(hybrid_build_seconds, 2),
+        "hybrid_matrix_mib": round(hybrid_index.vectors.matrix.nbytes / 2**20, 1),
+        "hybrid_retrieve_p50_ms": round(percentile(hybrid_timings, 0.50), 2),
+        "hybrid_retrieve_p99_ms": round(percentile(hybrid_timings, 0.99), 2),
+        "hybrid_retrieve_max_ms": round(max(hybrid_timings), 2),
+        "vectors_only_p50_ms": round(percentile(vector_timings, 0.50), 2),
+        "vectors_only_p99_ms": round(percentile(vector_timings, 0.99), 2),
+        "hybrid_queries_with_hits": sum(1 for count in hybrid_hit_counts if count),
     }
 
 
@@ -186,13 +267,14 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--dimensions", type=int, default=384, help="of the random vectors")
     args = parser.parse_args()
 
     old_name = connection.settings_dict["NAME"]
     # A database of its own, created and dropped here: demo and test data are never touched.
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
-        result = run(args.chunks, args.queries, args.seed)
+        result = run(args.chunks, args.queries, args.seed, args.dimensions)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     print(json.dumps(result, indent=2))

@@ -199,3 +199,7 @@ class TokenUsageAdmin(TenantScopedAdmin):
             totals["total"] = totals["prompt"] + totals["completion"]
             response.context_data["totals"] = totals
         return response
+
+
+from helpdesk.ai.knowledge import admin as knowledge_admin  # noqa: E402,F401
+from helpdesk.ai.knowledge import settings_admin  # noqa: E402,F401

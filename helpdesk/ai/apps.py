@@ -7,6 +7,9 @@ class AiConfig(AppConfig):
     verbose_name = "AI bot"
 
     def ready(self):
+        # Celery workers learn the assist jobs' names here (autodiscovery finds tasks.py only).
+        from helpdesk.ai import assist_tasks  # noqa: F401
+        from helpdesk.conversations.announcements import listen_to_changes
         from helpdesk.conversations.followers import Stage, follow_customer_messages
         from helpdesk.conversations.models import Conversation
 
@@ -18,6 +21,9 @@ class AiConfig(AppConfig):
             handler=_answer,
             stage=Stage.ANSWER,
         )
+        # The agent who receives a conversation (handed off by the bot, or transferred) gets a
+        # summary of it.
+        listen_to_changes("assist summary", _summarize_for_receiver)
 
 
 async def _answer(message) -> str:
@@ -26,3 +32,9 @@ async def _answer(message) -> str:
 
     outcome = await bot_reply(message)
     return f"{outcome.status}: {outcome.detail}".strip(": ")
+
+
+def _summarize_for_receiver(change) -> None:
+    from helpdesk.ai.assist import summary_on_change
+
+    summary_on_change(change)

@@ -1,7 +1,10 @@
-"""What the bot sees: system prompt, plugin facts, and the last N turns, within a token budget."""
+"""What the bot sees: system prompt, plugin facts, knowledge passages, and the last N turns,
+within a token budget."""
 
 from dataclasses import dataclass
+from itertools import groupby
 
+from helpdesk.ai.grounding import Grounding, reference_block
 from helpdesk.ai.models import BotConfig
 from helpdesk.ai.providers.base import ChatMessage
 from helpdesk.ai.tokens import count_chat_tokens, count_tokens
@@ -54,17 +57,45 @@ def recent_turns(conversation: Conversation, *, turns: int, up_to_seq: int) -> l
     return collected
 
 
+def customer_question(turns: list[Turn]) -> tuple[str, str]:
+    """What the customer is asking: the unanswered customer messages at the end of ``turns``,
+    and the customer's messages of the round before them ("" when there are none), each
+    joined by newlines."""
+    runs = [
+        (is_customer, [turn.text for turn in run])
+        for is_customer, run in groupby(
+            reversed(turns), key=lambda turn: turn.sender == Message.SenderType.CONTACT
+        )
+    ]
+    if not runs or not runs[0][0]:
+        return "", ""
+    earlier = next((texts for is_customer, texts in runs[1:] if is_customer), [])
+    return "\n".join(reversed(runs[0][1])), "\n".join(reversed(earlier))
+
+
 def build_messages(
-    *, bot: BotConfig, turns: list[Turn], extra_context: list[str]
+    *,
+    bot: BotConfig,
+    turns: list[Turn],
+    extra_context: list[str],
+    grounding: Grounding | None = None,
 ) -> list[ChatMessage]:
     """The chat prompt, trimmed from the oldest turn until it fits the bot's token budget.
 
     ``extra_context`` is what plugins add (before_ai), e.g. facts about products the customer
-    linked to."""
+    linked to; ``grounding`` the knowledge passages, already within their share of the budget
+    (grounding.py), after the tenant's own system prompt and facts."""
     system = bot.system_prompt.strip()
     facts = list(dict.fromkeys(line for line in extra_context if line))
     if facts:
         system += "\n\nFacts for this conversation:\n" + "\n".join(f"- {f}" for f in facts)
+    knowledge = (
+        reference_block(grounding, answer_only=bot.answer_only_from_knowledge)
+        if grounding is not None
+        else ""
+    )
+    if knowledge:
+        system = f"{system}\n\n{knowledge}" if system else knowledge
     history = [ChatMessage(ROLE_FOR_SENDER[t.sender], t.text) for t in turns]
     budget = bot.context_token_budget
 

@@ -21,8 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.ai.breaker import CircuitBreaker
-from helpdesk.ai.context import Turn, build_messages, recent_turns
+from helpdesk.ai.context import Turn, build_messages, customer_question, recent_turns
 from helpdesk.ai.fallback import fallback_post
+from helpdesk.ai.grounding import NO_KNOWLEDGE, Grounding, aground, citations
 from helpdesk.ai.models import BotConfig, TokenUsage
 from helpdesk.ai.providers.base import (
     HandoffRequested,
@@ -227,15 +228,27 @@ def _newer_customer_message(conversation: Conversation, seq: int) -> bool:
 
 
 def _handoff_keyword(bot: BotConfig, turns: list[Turn]) -> str | None:
-    burst = []
-    for turn in reversed(turns):
-        if turn.sender != Message.SenderType.CONTACT:
-            break
-        burst.append(turn.text.casefold())
+    burst = customer_question(turns)[0].casefold()
     for keyword in bot.handoff_keyword_list:
-        if any(keyword.casefold() in text for text in burst):
+        if keyword.casefold() in burst:
             return keyword
     return None
+
+
+async def _ground(
+    conversation: Conversation, bot: BotConfig, turns: list[Turn]
+) -> Grounding | None:
+    """The knowledge the reply is grounded in; None when the search failed."""
+    question, earlier = customer_question(turns)
+    try:
+        return await aground(
+            tenant=conversation.tenant, bot=bot, question=question, earlier=earlier
+        )
+    except Exception:
+        # The knowledge search is a help, not a condition: the bot answers without it (or, if
+        # it may only answer from knowledge, passes the customer to a human).
+        logger.exception("Knowledge search failed in conversation %s", conversation.pk)
+        return None
 
 
 async def _answer(
@@ -256,18 +269,24 @@ async def _answer(
         return await _fallback(conversation, trigger, "the bot's service is unavailable")
 
     # Independent of each other: side by side rather than one after another.
-    provider, extra_context, filters = await asyncio.gather(
+    provider, extra_context, filters, grounding = await asyncio.gather(
         db_call(provider_for)(bot),
         collect_ai_context(tenant=tenant, conversation=conversation, context=[]),
         astream_filters(tenant=tenant),
+        _ground(conversation, bot, turns),
     )
-    messages = build_messages(bot=bot, turns=turns, extra_context=extra_context)
+    if bot.answer_only_from_knowledge and (grounding is None or not grounding.relevant):
+        return await _no_knowledge(conversation, trigger, bot)
+    messages = build_messages(
+        bot=bot, turns=turns, extra_context=extra_context, grounding=grounding
+    )
     request = ReplyRequest(
         messages=messages,
         max_tokens=bot.max_tokens,
         temperature=bot.temperature,
         stream=bot.streaming,
         offer_handoff_tool=True,
+        knowledge=grounding,
     )
 
     async def open_message() -> tuple[int, int]:
@@ -331,7 +350,9 @@ async def _answer(
                 # keeping what the customer has already seen.
                 await cancel_and_wait(streaming)
                 shown = await relay.abandon()
-                await _finish(tenant, relay, shown, Message.State.INTERRUPTED)
+                await _finish(
+                    tenant, relay, shown, Message.State.INTERRUPTED, _cited(grounding, shown)
+                )
                 return ReplyOutcome("interrupted", publishes=relay.publishes)
             if not streaming.done():
                 await cancel_and_wait(streaming)
@@ -343,7 +364,9 @@ async def _answer(
                     logger.error("Bot reply failed", exc_info=error)
                 await breaker.record_failure()
                 shown = await relay.abandon()
-                await _finish(tenant, relay, shown, Message.State.INTERRUPTED)
+                await _finish(
+                    tenant, relay, shown, Message.State.INTERRUPTED, _cited(grounding, shown)
+                )
                 return await _fallback(conversation, trigger, str(error), relay=relay)
             await breaker.record_success()
             text = await relay.finish()
@@ -352,6 +375,7 @@ async def _answer(
                 relay,
                 text,
                 Message.State.COMPLETE,
+                _cited(grounding, text),
                 (usage or _counted(messages, text), provider.model),
             )
             if stored is not None:
@@ -368,6 +392,12 @@ async def _answer(
             await _typing(tenant.pk, conversation.pk, False)
 
 
+def _cited(grounding: Grounding | None, text: str) -> dict:
+    """The metadata that lists the sources ``text`` cites (none: nothing to add)."""
+    cited = citations(grounding, text) if grounding is not None else []
+    return {"citations": cited} if cited else {}
+
+
 def _counted(messages, text: str) -> Usage:
     prompt = count_chat_tokens([(m.role, m.content) for m in messages])
     return Usage(prompt_tokens=prompt, completion_tokens=count_tokens(text), counted=True)
@@ -378,10 +408,12 @@ async def _finish(
     relay: StreamRelay,
     text: str,
     state: Message.State,
+    metadata: dict,
     usage: tuple[Usage, str] | None = None,
 ) -> Message | None:
-    """Store the streamed message's final text, with (usage, model) when it completed; the
-    stored message, or None if there was none or it had been finished already."""
+    """Store the streamed message's final text and ``metadata`` (merged into what it has), with
+    (usage, model) when it completed; the stored message, or None if there was none or it had
+    been finished already."""
     if relay.message is None:
         return None
     message_id = relay.message[0]
@@ -389,7 +421,7 @@ async def _finish(
     def store() -> Message | None:
         with transaction.atomic():
             message = message_stream_finish(
-                tenant=tenant, message_id=message_id, text=text, state=state
+                tenant=tenant, message_id=message_id, text=text, state=state, metadata=metadata
             )
             if message is None or usage is None:
                 return message
@@ -430,6 +462,36 @@ async def _fallback(
         reason=reason,
     )
     return ReplyOutcome("fallback", reason)
+
+
+async def _no_knowledge(
+    conversation: Conversation, trigger: Message, bot: BotConfig
+) -> ReplyOutcome:
+    """Nothing in the knowledge to answer from, for a bot that may answer from nothing else:
+    say so and put the conversation in the human queue, without asking the model."""
+
+    def post() -> None:
+        # One transaction: a redelivered job finds either both (the conversation queued, the
+        # message under the trigger's client_id) or neither, never a reply without the handoff.
+        with transaction.atomic():
+            message_post(
+                tenant=conversation.tenant,
+                conversation_id=conversation.pk,
+                sender=Sender.bot(),
+                text=bot.no_knowledge_message,
+                client_id=reply_client_id(trigger.pk),
+                metadata={"no_knowledge": True},
+            )
+            # Raises (and undoes the message) if an agent took the conversation meanwhile.
+            conversation_handoff(
+                tenant=conversation.tenant, conversation_id=conversation.pk, reason=NO_KNOWLEDGE
+            )
+
+    try:
+        await db_call(post)()
+    except InvalidTransition:
+        return ReplyOutcome("skipped", "the conversation left the bot meanwhile")
+    return ReplyOutcome("handoff", NO_KNOWLEDGE)
 
 
 async def _handoff(conversation: Conversation, reason: str) -> ReplyOutcome:

@@ -1,8 +1,10 @@
-"""The console's read API: JSON over GET with the session cookie.
+"""The console's HTTP API: JSON with the session cookie.
 
-Writes go through the WebSocket (``docs/protocol.md``); these endpoints load what a console
-shows when it opens a tab or a conversation and fill gaps after a reconnect. Every answer is
-JSON, errors included: ``{"error": {"code", "message"}}`` with the service layer's stable code.
+Writes to conversations go through the WebSocket (``docs/protocol.md``); the GET endpoints load
+what a console shows when it opens a tab or a conversation and fill gaps after a reconnect. The
+few POSTs start agent-assist work whose results stream back over the socket; they need the CSRF
+token in an ``X-CSRFToken`` header. Every answer is JSON, errors included:
+``{"error": {"code", "message"}}`` with the service layer's stable code.
 """
 
 from collections.abc import Callable
@@ -10,9 +12,18 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
+from helpdesk.ai.assist import (
+    conversation_assist_state,
+    knowledge_chunks_cited,
+    suggest_reply,
+    summarize,
+)
+from helpdesk.ai.models import ConversationSummary
 from helpdesk.console.access import console_membership
 from helpdesk.console.selectors import (
     CANNED_PAGE_MAX,
@@ -57,25 +68,44 @@ def error_response(error: ServiceError) -> JsonResponse:
     return error_json(error, status=403 if isinstance(error, AuthenticationFailed) else None)
 
 
+class CsrfFailed(PermissionDenied):
+    code = "csrf_failed"
+    default_message = "The page's security token is missing or out of date; reload the page."
+
+
 def _refused(request: HttpRequest, error: ServiceError) -> JsonResponse:
     return error_response(error)
 
 
 def console_api(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
     """GET only, a console member only, service errors translated to JSON errors."""
+    return _console_endpoint(view, methods=("GET", "HEAD"))
 
-    @answers_errors_with(_refused)
+
+def console_action(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """POST only, with the CSRF token, a console member only, errors as JSON errors."""
+    return _console_endpoint(view, methods=("POST",))
+
+
+def _console_endpoint(
+    view: Callable[..., JsonResponse], *, methods: tuple[str, ...]
+) -> Callable[..., JsonResponse]:
+    writes = "POST" in methods
+
     @never_cache
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> JsonResponse:
-        if request.method not in ("GET", "HEAD"):
+        if request.method not in methods:
             response = JsonResponse(
-                {"error": {"code": "method_not_allowed", "message": "Use GET."}}, status=405
+                {"error": {"code": "method_not_allowed", "message": f"Use {methods[0]}."}},
+                status=405,
             )
-            response["Allow"] = "GET, HEAD"
+            response["Allow"] = ", ".join(methods)
             return response
         if not request.user.is_authenticated:
             return error_response(AuthenticationFailed("Sign in to the console first."))
+        if writes and _csrf_refused(request):
+            return error_response(CsrfFailed())
         membership = console_membership(request)
         if membership is None:
             return error_response(
@@ -86,7 +116,20 @@ def console_api(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse
         except ServiceError as error:
             return error_response(error)
 
-    return wrapper
+    if writes:
+        # Checked in the view instead (_csrf_refused): the middleware would answer a refusal
+        # with Django's HTML page, which the console cannot show.
+        wrapper = csrf_exempt(wrapper)
+    return answers_errors_with(_refused)(wrapper)
+
+
+def _csrf_refused(request: HttpRequest) -> bool:
+    """Django's own CSRF check (the token, and the Origin for HTTPS), run from the view."""
+    return CsrfViewMiddleware(_no_response).process_view(request, None, (), {}) is not None
+
+
+def _no_response(request: HttpRequest) -> HttpResponse:
+    return HttpResponse()
 
 
 @console_api
@@ -230,6 +273,52 @@ def agents(request: HttpRequest, membership: Membership) -> JsonResponse:
     return JsonResponse({"agents": agent_directory(tenant=membership.tenant)})
 
 
+@console_action
+def assist_suggest(
+    request: HttpRequest, membership: Membership, conversation_id: str
+) -> JsonResponse:
+    """``POST``: draft a reply for this agent. 202 with the ``request_id`` that the draft's
+    ``assist.delta`` / ``assist.done`` / ``assist.error`` events carry."""
+    request_id = suggest_reply(
+        tenant=membership.tenant, conversation_id=conversation_id, user=membership.user
+    )
+    return JsonResponse({"request_id": request_id}, status=202)
+
+
+@console_action
+def assist_summary(
+    request: HttpRequest, membership: Membership, conversation_id: str
+) -> JsonResponse:
+    """``POST``: summarise the conversation for this agent. 202 with the ``request_id`` that the
+    ``assist.summary.delta`` / ``assist.summary`` / ``assist.error`` events carry."""
+    request_id = summarize(
+        tenant=membership.tenant,
+        conversation_id=conversation_id,
+        trigger=ConversationSummary.Trigger.REQUESTED,
+        user=membership.user,
+    )
+    return JsonResponse({"request_id": request_id}, status=202)
+
+
+@console_api
+def conversation_summary(
+    request: HttpRequest, membership: Membership, conversation_id: str
+) -> JsonResponse:
+    """The conversation's newest summary (``null`` when it has none), and whether assist is
+    available for it (``{"available", "reason"}``): what the console's assist buttons show."""
+    return JsonResponse(
+        conversation_assist_state(tenant=membership.tenant, conversation_id=conversation_id)
+    )
+
+
+@console_api
+def knowledge_chunks(request: HttpRequest, membership: Membership) -> JsonResponse:
+    """``?ids=1,2``: the tenant's knowledge chunks with those ids (the passages a bot reply
+    cited), with their source's title; ids of chunks that are not there are left out."""
+    ids = _ids_param(request, "ids")
+    return JsonResponse({"chunks": knowledge_chunks_cited(tenant=membership.tenant, chunk_ids=ids)})
+
+
 def _contact(contact) -> dict[str, Any]:
     return {
         "id": contact.pk,
@@ -253,6 +342,18 @@ def int_param(request: HttpRequest, name: str, *, default: int, low: int, high: 
     if not (raw.isascii() and raw.isdecimal()) or len(raw) > 20 or not low <= int(raw) <= high:
         raise InvalidInput(f"{name} must be an integer from {low} to {high}.", field=name)
     return int(raw)
+
+
+def _ids_param(request: HttpRequest, name: str) -> list[int]:
+    parts = [part.strip() for part in request.GET.get(name, "").split(",") if part.strip()]
+    for part in parts:
+        if (
+            not (part.isascii() and part.isdecimal())
+            or len(part) > 20
+            or not 1 <= int(part) <= MAX_ID
+        ):
+            raise InvalidInput(f"{name} must list ids, separated by commas.", field=name)
+    return [int(part) for part in parts]
 
 
 def format_cursor(cursor: ConversationCursor) -> str:

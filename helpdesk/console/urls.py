@@ -26,6 +26,22 @@ urlpatterns = [
         api.conversation_contact,
         name="api_contact",
     ),
+    path(
+        "api/conversations/<str:conversation_id>/summary",
+        api.conversation_summary,
+        name="api_summary",
+    ),
+    path(
+        "api/conversations/<str:conversation_id>/assist/suggest",
+        api.assist_suggest,
+        name="api_assist_suggest",
+    ),
+    path(
+        "api/conversations/<str:conversation_id>/assist/summary",
+        api.assist_summary,
+        name="api_assist_summary",
+    ),
+    path("api/knowledge/chunks", api.knowledge_chunks, name="api_knowledge_chunks"),
     path("api/canned", api.canned_responses, name="api_canned"),
     path("api/agents", api.agents, name="api_agents"),
 ]

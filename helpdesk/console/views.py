@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
@@ -39,6 +40,9 @@ def console(request: HttpRequest, membership: Membership) -> HttpResponse:
             "login": reverse("console:login"),
             "socket": "/ws/console/",
         },
+        # The console's POSTs (agent assist) send it back in an X-CSRFToken header.
+        "csrfToken": get_token(request),
+        "assist": {"chunks": reverse("console:api_knowledge_chunks")},
     }
     return render(
         request,

@@ -8,7 +8,9 @@ nowhere else: bots, agents, admin actions and jobs all call these functions.
 
 Every change locks the conversation row first, so of two agents acting at the same instant one
 wins and the other is told who has it. Each change leaves a system event message in the
-transcript (who did what, when) that the customer sees, and a ``conversation.updated``.
+transcript (who did what, when) that the customer sees, and a ``conversation.updated``. A handoff
+and a transfer are also announced to the apps above the domain (announcements.py): the agent
+who receives the conversation gets a summary of it.
 """
 
 import time
@@ -18,6 +20,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk.conversations.announcements import Change, ConversationChange, change_announce
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.serializers import conversation_payload
 from helpdesk.conversations.services import (
@@ -152,6 +155,7 @@ def conversation_handoff(*, tenant: Tenant, conversation_id: int, reason: str) -
         stop_bot_on_commit(conversation)
         notify_agents(tenant.pk, "queued", conversation, f"Waiting for an agent: {reason}"[:200])
         schedule_queue_reminder(conversation)
+        change_announce(ConversationChange(Change.HANDOFF, tenant.pk, conversation.pk))
         assign_waiting(tenant=tenant)
     conversation.refresh_from_db()
     return conversation
@@ -288,6 +292,15 @@ def conversation_transfer(
             conversation,
             f"{_name(agent)} transferred a conversation with {conversation.contact} to you.",
             user_id=target.pk,
+        )
+        change_announce(
+            ConversationChange(
+                Change.TRANSFER,
+                tenant.pk,
+                conversation.pk,
+                by_user_id=agent.pk,
+                to_user_id=target.pk,
+            )
         )
         _refill(tenant)
     return conversation

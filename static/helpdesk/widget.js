@@ -276,6 +276,33 @@
     appendLinkified(node, text);
   }
 
+  // A bot's citation markers: [1], [1, 2], and the full-width 【1】 and ［1］ Chinese text uses.
+  var MARKER_RE = /[\[【［]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】］]/g;
+
+  /** Like setLinkifiedText, with every citation marker a small superscript (still text nodes);
+   * ``titles`` (number → source title) names the sources in the marker's tooltip. */
+  function setCitedText(node, text, titles) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+    text = typeof text === "string" ? text : "";
+    MARKER_RE.lastIndex = 0;
+    var last = 0;
+    var m;
+    while ((m = MARKER_RE.exec(text))) {
+      if (m.index > last) appendLinkified(node, text.slice(last, m.index));
+      var numbers = m[1].split(/\s*[,，、]\s*/);
+      var sup = el("sup", "cite", { "data-testid": "cite" });
+      sup.textContent = "[" + numbers.join(",") + "]";
+      var names = [];
+      for (var i = 0; i < numbers.length; i++) {
+        if (titles[Number(numbers[i])]) names.push(titles[Number(numbers[i])]);
+      }
+      if (names.length) sup.title = names.join(" · ");
+      node.appendChild(sup);
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) appendLinkified(node, text.slice(last));
+  }
+
   // ----------------------------------------------------------------------------------------------
   // Human messages for error codes
   // ----------------------------------------------------------------------------------------------
@@ -413,6 +440,13 @@
     "color:#9ca3af;margin:18px 0 6px}",
     ".divider::before,.divider::after{content:'';flex:1;height:1px;background:var(--hd-border)}",
     ".greeting{margin-top:0}",
+
+    // Citations: markers in the text, the sources under the bubble
+    ".cite{font-size:.72em;line-height:0;vertical-align:super;opacity:.75;margin-left:1px}",
+    ".sources{display:flex;flex-wrap:wrap;gap:2px 8px;max-width:82%;margin:4px 6px 0;font-size:12px;",
+    "color:var(--hd-muted);overflow-wrap:anywhere}",
+    ".sources .source{color:inherit}",
+    ".sources a.source{color:var(--hd-accent);text-decoration:underline;text-underline-offset:2px}",
 
     // Product cards
     ".cards{display:flex;flex-direction:column;gap:8px;margin-top:6px;max-width:82%;width:260px}",
@@ -841,7 +875,10 @@
       bubble.appendChild(text);
       e.appendChild(name);
       e.appendChild(bubble);
-      e._hd = { name: name, text: text, bubble: bubble, cards: null, meta: null, cardsKey: null };
+      e._hd = {
+        name: name, text: text, bubble: bubble, cards: null, meta: null, cardsKey: null,
+        sources: null, sourcesKey: null
+      };
     }
     e.setAttribute("data-testid", "message");
     return e;
@@ -880,10 +917,15 @@
       var parts = e._hd;
       parts.name.textContent = senderLabel(item);
       parts.name.hidden = item.sender === "contact" || !parts.name.textContent;
-      if (item._renderedText !== item.text) {
-        setLinkifiedText(parts.text, item.text || "");
-        item._renderedText = item.text;
+      var cited = citationsOf(item);
+      // Text and citations together: the final message.updated can bring both at once.
+      var shown = (item.text || "") + "\u0000" + citationsKey(cited);
+      if (item._renderedText !== shown) {
+        if (item.sender === "bot") setCitedText(parts.text, item.text || "", citationTitles(cited));
+        else setLinkifiedText(parts.text, item.text || "");
+        item._renderedText = shown;
       }
+      renderSources(item, parts, cited);
       renderCards(item, parts);
       renderMeta(item, parts);
     }
@@ -924,6 +966,63 @@
     } else if (!retry && btn) {
       btn.parentNode.removeChild(btn);
     }
+  }
+
+  /** The sources a bot message cites (``metadata.citations``), checked: {n, title, href}. */
+  function citationsOf(item) {
+    var list = item.sender === "bot" && item.metadata && Array.isArray(item.metadata.citations)
+      ? item.metadata.citations : [];
+    var out = [];
+    for (var i = 0; i < list.length && out.length < 10; i++) {
+      var c = list[i];
+      if (!c || typeof c !== "object") continue;
+      var n = typeof c.n === "number" ? c.n : Number(c.n);
+      if (!(n >= 1 && n <= 999 && Math.floor(n) === n)) continue;
+      var title = typeof c.title === "string" ? c.title.trim() : "";
+      out.push({ n: n, title: title.slice(0, 200), href: safeHttpUrl(c.url) });
+    }
+    return out;
+  }
+
+  function citationsKey(cited) {
+    var parts = [];
+    for (var i = 0; i < cited.length; i++) parts.push(cited[i].n + "|" + cited[i].title + "|" + (cited[i].href || ""));
+    return parts.join("\n");
+  }
+
+  function citationTitles(cited) {
+    var titles = {};
+    for (var i = 0; i < cited.length; i++) titles[cited[i].n] = cited[i].title;
+    return titles;
+  }
+
+  /** "Sources: [1] Title [2] Title" under the bubble; a source with an http(s) page is a link. */
+  function renderSources(item, parts, cited) {
+    var key = citationsKey(cited);
+    if (parts.sourcesKey === key) return;
+    parts.sourcesKey = key;
+    if (parts.sources) {
+      parts.sources.parentNode.removeChild(parts.sources);
+      parts.sources = null;
+    }
+    if (!cited.length) return;
+    var box = el("div", "sources", { "data-testid": "sources" });
+    var label = el("span", "sources-label");
+    label.textContent = "Sources:";
+    box.appendChild(label);
+    for (var i = 0; i < cited.length; i++) {
+      var c = cited[i];
+      var source = c.href
+        ? el("a", "source", { target: "_blank", rel: "noopener noreferrer nofollow" })
+        : el("span", "source");
+      source.setAttribute("data-testid", "source");
+      if (c.href) source.href = c.href;
+      source.textContent = "[" + c.n + "] " + (c.title || "Source " + c.n);
+      box.appendChild(source);
+    }
+    // right under the bubble, before any cards and the meta line
+    item.el.insertBefore(box, parts.bubble.nextSibling);
+    parts.sources = box;
   }
 
   function formatPrice(price, currency) {

@@ -53,14 +53,17 @@ def desk(live_server_url, bot_jobs) -> Desk:
     """A tenant whose inbox (the demo page's: the only active one, allowing the live server's
     origin) is answered first by an FAQ bot with one article, and two agents who start offline,
     so a handoff waits in the queue rather than being assigned to one of them."""
+    from helpdesk.ai.knowledge.services import articles_index
     from helpdesk.ai.models import KnowledgeArticle
     from helpdesk.tenants.models import Inbox, Membership
 
     tenant = TenantFactory(name="Acme Outdoor")
     bot = BotConfigFactory(tenant=tenant, provider="faq", name="Acme Bot")
-    KnowledgeArticle.objects.create(
+    article = KnowledgeArticle.objects.create(
         tenant=tenant, question=QUESTION, answer=ANSWER, keywords="hours, open"
     )
+    # What the admin does on save: the bot answers from the article's indexed passages.
+    articles_index(tenant=tenant, article_ids=[article.pk])
     inbox = InboxFactory(tenant=tenant, allowed_origins=live_server_url, bot=bot)
     Inbox.objects.exclude(pk=inbox.pk).update(is_active=False)
 
@@ -125,6 +128,9 @@ def test_handoff_accept_reply_resolve_seen_by_customer_and_second_agent(pages, d
     expect(answer).to_have_attribute("data-sender", "bot")
     expect(answer).to_have_attribute("data-state", "complete")
     expect(answer).to_contain_text(ANSWER)
+    # ...and names the article it answered from (articles have no page: not a link).
+    expect(answer.get_by_test_id("sources")).to_have_text(f"Sources:[1] {QUESTION}")
+    expect(answer.get_by_test_id("sources").locator("a")).to_have_count(0)
     conversation_id = customer.evaluate("HelpdeskWidget.state().conversation")
     assert isinstance(conversation_id, int), conversation_id
     expect(list_item(bob, conversation_id)).to_have_attribute("data-status", "bot")

@@ -1,7 +1,8 @@
 """A fake OpenAI-compatible chat-completions server for tests and load tests.
 
 It is a real HTTP server (aiohttp) speaking ``POST /v1/chat/completions`` (non-streaming and
-SSE streaming, tool calls, usage) and ``GET /v1/models``. What it answers is scripted: per
+SSE streaming, tool calls, usage), ``POST /v1/embeddings`` (deterministic vectors, see
+:func:`embedding_vector`) and ``GET /v1/models``. What it answers is scripted: per
 server (:meth:`FakeLLMServer.script`), per message pattern (:meth:`FakeLLMServer.on`), per
 request in order (:meth:`FakeLLMServer.enqueue`) or per request through an ``X-Fake-LLM`` JSON
 header. Failures are injected the same way: HTTP errors, hangs, garbage, streams cut off midway.
@@ -26,16 +27,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import dataclasses
+import hashlib
 import itertools
 import json
 import math
 import random
 import re
 import socket
+import struct
 import threading
 import time
+import unicodedata
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -50,6 +55,7 @@ __all__ = [
     "RecordedRequest",
     "count_tokens",
     "default_reply",
+    "embedding_vector",
     "tokenize",
     "unused_url",
 ]
@@ -126,6 +132,58 @@ def _prompt_tokens(body: Mapping[str, Any]) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# Embeddings
+# --------------------------------------------------------------------------------------------
+
+# What /v1/embeddings answers without a ``dimensions`` in the request (small: tests store them).
+DEFAULT_EMBEDDING_DIMENSIONS = 256
+MAX_EMBEDDING_DIMENSIONS = 4096
+MAX_EMBEDDING_INPUTS = 2048  # OpenAI's limit per request
+_WORD_RE = re.compile(r"\w+")
+_CJK_RE = re.compile(f"[{_CJK}]")
+
+
+def embedding_vector(text: str, dimensions: int = DEFAULT_EMBEDDING_DIMENSIONS) -> list[float]:
+    """The fake's embedding of ``text``: unit length, the same in every process and run.
+
+    Every character trigram of every lower-cased word (" ship", "shi", "hip", "ipp", ...; in
+    CJK text, every pair of characters) adds +1 or -1 to one dimension picked by its hash: the
+    "hashing trick". Texts that share words, or only parts of words ("delivered" and
+    "deliveries"), point in similar directions; unrelated texts are nearly orthogonal. So a
+    test can assert a real ranking, including a paraphrase that lexical search misses.
+    """
+    features: list[str] = []
+    for word in _WORD_RE.findall(unicodedata.normalize("NFKC", text).lower()):
+        if _CJK_RE.search(word):
+            features.extend(word[i : i + 2] for i in range(len(word) - 1))
+            if len(word) == 1:
+                features.append(word)
+        else:
+            padded = f" {word} "
+            features.extend(padded[i : i + 3] for i in range(len(padded) - 2))
+    if not features:
+        # Punctuation only: still a unit vector, and one of its own.
+        features.append(text)
+    vector = [0.0] * dimensions
+    for feature in features:
+        digest = int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "big")
+        vector[digest % dimensions] += 1.0 if digest >> 63 else -1.0
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [x / norm for x in vector]
+
+
+def _embedding_inputs(body: Mapping[str, Any]) -> list[str] | None:
+    """The texts of an embeddings request, or None when ``input`` is not text OpenAI accepts."""
+    value = body.get("input")
+    texts = [value] if isinstance(value, str) else value
+    if not isinstance(texts, list) or not texts or len(texts) > MAX_EMBEDDING_INPUTS:
+        return None
+    if not all(isinstance(text, str) and text for text in texts):
+        return None
+    return texts
+
+
+# --------------------------------------------------------------------------------------------
 # Behaviour
 # --------------------------------------------------------------------------------------------
 
@@ -144,7 +202,8 @@ _ERROR_DEFAULTS: dict[int, tuple[str, str, str | None]] = {
 
 @dataclass
 class Behaviour:
-    """What the server does for one chat-completions request. Every field is optional.
+    """What the server does for one chat-completions or embeddings request. Every field is
+    optional; embeddings requests use the fields README.md lists for them and ignore the rest.
 
     The effective behaviour of a request is these defaults, overridden by the server's script,
     then by the first matching rule, then by the next queued behaviour, then by the request's
@@ -180,6 +239,7 @@ class Behaviour:
     reject_stream_options: bool = False  # 400 when stream_options is present (old llama.cpp)
     no_tools: str | None = None  # "reject": 400 when tools are present; "ignore": ignore them
     require_api_key: str | None = None  # 401 unless "Authorization: Bearer <this>"
+    ignore_encoding_format: bool = False  # embeddings: floats even when base64 was asked
 
     def __post_init__(self) -> None:
         if self.no_tools not in (None, "reject", "ignore"):
@@ -209,7 +269,7 @@ class RecordedRequest:
     raw_body: bytes
     body: Any  # parsed JSON, or None
     received_at: float  # time.monotonic()
-    behaviour: Behaviour | None = None  # what was done (chat completions only)
+    behaviour: Behaviour | None = None  # what was done (chat completions and embeddings)
 
     @property
     def authorization(self) -> str | None:
@@ -303,7 +363,8 @@ class FakeLLMServer:
         return self
 
     def enqueue(self, *behaviours: Mapping[str, Any], **overrides: Any) -> FakeLLMServer:
-        """Queue one-shot behaviours, consumed in order by the next chat-completions requests.
+        """Queue one-shot behaviours, consumed in order by the next chat-completions or
+        embeddings requests.
 
         ``enqueue(fail=500)`` queues one; ``enqueue({"fail": 500}, {})`` queues two (a 500, then
         a normal answer). Each is merged over the script and rules.
@@ -359,6 +420,10 @@ class FakeLLMServer:
     @property
     def chat_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    @property
+    def embedding_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path.rstrip("/").endswith("/embeddings")]
 
     @property
     def last_request(self) -> RecordedRequest | None:
@@ -499,14 +564,14 @@ class FakeLLMServer:
 
     # ---------------------------------------------------------------- request handling
 
-    def _resolve(self, body: Mapping[str, Any], header: str | None) -> Behaviour:
+    def _resolve(self, text: str, header: str | None) -> Behaviour:
+        """The behaviour for a request whose rules match against ``text``."""
         extra: dict[str, Any] = {}
         if header:
             extra = json.loads(header)
             if not isinstance(extra, dict):
                 raise ValueError("X-Fake-LLM must be a JSON object")
             extra = _check(extra)
-        text = _last_user_text(body)
         with self._lock:
             merged = dict(self._script)
             for rule in self._rules:
@@ -542,20 +607,25 @@ class FakeLLMServer:
             self._lock.notify_all()
         try:
             path = request.path.rstrip("/")
-            if path in ("/v1/chat/completions", "/chat/completions"):
+            chat = path in ("/v1/chat/completions", "/chat/completions")
+            if chat or path in ("/v1/embeddings", "/embeddings"):
                 if request.method != "POST":
                     return _error(405, "Method not allowed.", "invalid_request_error")
                 if raw and body is None:
                     return _error(400, "We could not parse the JSON body of your request.")
                 if not isinstance(body, dict):
                     return _error(400, "The request body must be a JSON object.")
+                # Rules match the last user message of a chat, every input of an embedding.
+                inputs = _embedding_inputs(body) or []
+                text = _last_user_text(body) if chat else "\n".join(inputs)
                 try:
-                    behaviour = self._resolve(body, request.headers.get("x-fake-llm"))
+                    behaviour = self._resolve(text, request.headers.get("x-fake-llm"))
                 except (TypeError, ValueError) as exc:
                     return _error(400, f"Bad X-Fake-LLM header: {exc}")
                 record.behaviour = behaviour
+                handler = self._chat if chat else self._embeddings
                 try:
-                    return await self._chat(request, body, behaviour)
+                    return await handler(request, body, behaviour)
                 except _Gone:  # shutting down, or the client left: drop the connection
                     _drop(request)
                     return web.Response(status=503)
@@ -588,7 +658,8 @@ class FakeLLMServer:
                 await asyncio.wait_for(self._closing.wait(), step)
         raise _Gone
 
-    async def _chat(self, request: web.Request, body: dict, b: Behaviour) -> web.StreamResponse:
+    async def _injected_failure(self, request: web.Request, b: Behaviour) -> web.Response | None:
+        """The failure the behaviour asks for before any answer, if any (after its delay)."""
         if b.slow_headers > 0:
             await self._wait_closing(request, b.slow_headers)
         expected_auth = f"Bearer {b.require_api_key}"
@@ -604,6 +675,12 @@ class FakeLLMServer:
                 roll = self._random.random()
             if roll < b.fail_rate:
                 return self._fail_response(b, b.fail_rate_status)
+        return None
+
+    async def _chat(self, request: web.Request, body: dict, b: Behaviour) -> web.StreamResponse:
+        failure = await self._injected_failure(request, b)
+        if failure is not None:
+            return failure
 
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
@@ -636,6 +713,72 @@ class FakeLLMServer:
         if stream:
             return await self._stream(request, body, b, plan)
         return await self._complete(request, body, b, plan)
+
+    async def _embeddings(
+        self, request: web.Request, body: dict, b: Behaviour
+    ) -> web.StreamResponse:
+        failure = await self._injected_failure(request, b)
+        if failure is not None:
+            return failure
+        if not body.get("model"):
+            return _error(400, "you must provide a model parameter", param="model")
+        texts = _embedding_inputs(body)
+        if texts is None:
+            return _error(
+                400,
+                f"'input' must be a non-empty string or an array of 1 to "
+                f"{MAX_EMBEDDING_INPUTS} non-empty strings (the fake takes no token arrays).",
+                param="input",
+            )
+        dimensions = body.get("dimensions", DEFAULT_EMBEDDING_DIMENSIONS)
+        if type(dimensions) is not int or not 1 <= dimensions <= MAX_EMBEDDING_DIMENSIONS:
+            return _error(
+                400,
+                f"'dimensions' must be an integer from 1 to {MAX_EMBEDDING_DIMENSIONS}.",
+                param="dimensions",
+            )
+        encoding = body.get("encoding_format") or "float"
+        if encoding not in ("float", "base64"):
+            return _error(
+                400, "'encoding_format' must be 'float' or 'base64'.", param="encoding_format"
+            )
+        if b.ignore_encoding_format:
+            encoding = "float"
+        if b.garbage:
+            return await self._garbage(request, b, stream=False)
+        if b.ttft > 0:
+            await self._wait_closing(request, b.ttft)
+        data = []
+        for index, text in enumerate(texts):
+            vector = embedding_vector(text, dimensions)
+            if encoding == "base64":
+                # OpenAI's base64 form: the float32 values, little-endian, base64-encoded.
+                packed = struct.pack(f"<{dimensions}f", *vector)
+                vector = base64.b64encode(packed).decode("ascii")
+            data.append({"object": "embedding", "index": index, "embedding": vector})
+        tokens = sum(count_tokens(text) for text in texts)
+        payload = {
+            "object": "list",
+            "data": data,
+            "model": b.model or body["model"],
+            "usage": None if b.usage_never else {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+        return await self._json_answer(request, b, payload)
+
+    async def _json_answer(
+        self, request: web.Request, b: Behaviour, payload: dict
+    ) -> web.StreamResponse:
+        """A JSON body, or with ``cut_off_after``: half of it, then the connection dropped."""
+        data = json.dumps(payload, ensure_ascii=False).encode()
+        if b.cut_off_after is None:
+            return web.Response(body=data, content_type="application/json", headers=self._headers())
+        response = web.StreamResponse(headers=self._headers())
+        response.content_type = "application/json"
+        response.content_length = len(data)
+        await response.prepare(request)
+        await response.write(data[: len(data) // 2])
+        _drop(request)
+        return response
 
     def _fail_response(self, b: Behaviour, status: int) -> web.Response:
         message, type_, code = _ERROR_DEFAULTS.get(
@@ -737,17 +880,7 @@ class FakeLLMServer:
             ],
             "usage": None if b.usage_never else self._usage(plan),
         }
-        data = json.dumps(payload, ensure_ascii=False).encode()
-        if b.cut_off_after is None:
-            return web.Response(body=data, content_type="application/json", headers=self._headers())
-        # Cut off: promise the full Content-Length, send half, drop the connection.
-        response = web.StreamResponse(headers=self._headers())
-        response.content_type = "application/json"
-        response.content_length = len(data)
-        await response.prepare(request)
-        await response.write(data[: len(data) // 2])
-        _drop(request)
-        return response
+        return await self._json_answer(request, b, payload)
 
     async def _garbage(
         self, request: web.Request, b: Behaviour, stream: bool

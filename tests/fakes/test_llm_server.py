@@ -4,17 +4,26 @@ These tests also pin down what the SDK raises for each injected failure (see REA
 """
 
 import asyncio
+import base64
 import json
 import subprocess
 import sys
 import time
 
 import httpx
+import numpy as np
 import openai
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.fakes.llm_server import FakeLLMServer, count_tokens, tokenize, unused_url
+from tests.fakes.llm_server import (
+    DEFAULT_EMBEDDING_DIMENSIONS,
+    FakeLLMServer,
+    count_tokens,
+    embedding_vector,
+    tokenize,
+    unused_url,
+)
 
 MODEL = "fake-model"
 HELLO = [{"role": "user", "content": "hello there"}]
@@ -415,6 +424,135 @@ async def test_200_concurrent_streams(fake_llm):  # noqa: F811
     assert fake_llm.total_requests == 200
     assert fake_llm.peak_concurrency >= 50
     assert time.monotonic() - started < 8
+
+
+# ------------------------------------------------------------------ embeddings
+
+EMBEDDING_MODEL = "text-embedding-3-small"
+
+
+def cosine(a, b) -> float:
+    return float(np.dot(a, b))
+
+
+def test_embedding_vectors_are_unit_length_deterministic_and_closer_for_shared_words():
+    vector = embedding_vector("Deliveries arrive within two days.")
+
+    assert len(vector) == DEFAULT_EMBEDDING_DIMENSIONS
+    assert np.linalg.norm(vector) == pytest.approx(1.0)
+    assert vector == embedding_vector("Deliveries arrive within two days.")
+    assert len(embedding_vector("!!!", 8)) == 8
+    # "delivered" shares most of its trigrams with "deliveries"; "weather" none.
+    delivered = embedding_vector("delivered?")
+    assert cosine(delivered, vector) > 0.3
+    assert abs(cosine(embedding_vector("weather on mars"), vector)) < 0.1
+    assert cosine(embedding_vector("退货政策"), embedding_vector("怎么退货")) > 0.3
+
+
+def test_embeddings_as_the_sdk_asks_by_default_base64(fake_llm, client):  # noqa: F811
+    response = client.embeddings.create(
+        model=EMBEDDING_MODEL, input=["Deliveries arrive.", "We accept Visa."]
+    )
+
+    # The SDK asks for base64 unless told otherwise and decodes it to floats itself.
+    [request] = fake_llm.embedding_requests
+    assert request.body["encoding_format"] == "base64"
+    assert [item.index for item in response.data] == [0, 1]
+    assert response.data[0].embedding == pytest.approx(embedding_vector("Deliveries arrive."))
+    assert response.data[1].embedding == pytest.approx(embedding_vector("We accept Visa."))
+    assert response.model == EMBEDDING_MODEL
+    expected_tokens = count_tokens("Deliveries arrive.") + count_tokens("We accept Visa.")
+    assert response.usage.prompt_tokens == response.usage.total_tokens == expected_tokens
+
+
+async def test_embeddings_as_floats_with_dimensions_for_one_string(fake_llm, aclient):  # noqa: F811
+    response = await aclient.embeddings.create(
+        model=EMBEDDING_MODEL, input="Deliveries arrive.", encoding_format="float", dimensions=64
+    )
+
+    [item] = response.data
+    assert item.embedding == pytest.approx(embedding_vector("Deliveries arrive.", 64))
+    assert fake_llm.embedding_requests[0].body["dimensions"] == 64
+
+
+def test_base64_is_float32_little_endian(fake_llm):  # noqa: F811
+    answer = httpx.post(
+        fake_llm.base_url + "/embeddings",
+        json={"model": EMBEDDING_MODEL, "input": "hi there", "encoding_format": "base64"},
+    ).json()
+
+    raw = answer["data"][0]["embedding"]
+    decoded = np.frombuffer(base64.b64decode(raw), dtype="<f4")
+    assert decoded.tolist() == pytest.approx(embedding_vector("hi there"), abs=1e-7)
+
+
+def test_ignore_encoding_format_answers_floats_like_older_self_hosted_servers(
+    fake_llm,  # noqa: F811
+    client,
+):
+    fake_llm.script(ignore_encoding_format=True)
+
+    response = client.embeddings.create(model=EMBEDDING_MODEL, input="hi there")
+
+    # The SDK asked for base64, got floats, and passed them through.
+    assert response.data[0].embedding == pytest.approx(embedding_vector("hi there"))
+    assert fake_llm.embedding_requests[0].body["encoding_format"] == "base64"
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"input": "hi"}, "model"),
+        ({"model": EMBEDDING_MODEL, "input": ""}, "input"),
+        ({"model": EMBEDDING_MODEL, "input": []}, "input"),
+        ({"model": EMBEDDING_MODEL, "input": [[1, 2, 3]]}, "input"),
+        ({"model": EMBEDDING_MODEL, "input": ["x"] * 2049}, "input"),
+        ({"model": EMBEDDING_MODEL, "input": "hi", "dimensions": 0}, "dimensions"),
+        ({"model": EMBEDDING_MODEL, "input": "hi", "encoding_format": "int8"}, "encoding_format"),
+    ],
+)
+def test_invalid_embeddings_requests_get_a_400_naming_the_parameter(fake_llm, body, param):  # noqa: F811
+    answer = httpx.post(fake_llm.base_url + "/embeddings", json=body)
+
+    assert answer.status_code == 400
+    assert answer.json()["error"]["param"] == param
+
+
+def test_embeddings_failures_are_injected_like_chat_failures(fake_llm, client):  # noqa: F811
+    fake_llm.on(r"refund", times=1, fail=503)
+    fake_llm.enqueue({"fail": 429, "retry_after": 0.05}, {"garbage": True}, {"cut_off_after": 0})
+
+    with pytest.raises(openai.RateLimitError):
+        client.embeddings.create(model=EMBEDDING_MODEL, input="hello")
+    with pytest.raises(json.JSONDecodeError):
+        client.embeddings.create(model=EMBEDDING_MODEL, input="hello")
+    with pytest.raises(openai.APIConnectionError):
+        client.embeddings.create(model=EMBEDDING_MODEL, input="hello")
+    # Rules match any of the inputs.
+    with pytest.raises(openai.InternalServerError):
+        client.embeddings.create(model=EMBEDDING_MODEL, input=["hello", "refund policy"])
+    assert client.embeddings.create(model=EMBEDDING_MODEL, input="refund").data
+    assert [r.behaviour.fail for r in fake_llm.embedding_requests] == [429, None, None, 503, None]
+
+
+def test_embeddings_hang_times_out_and_needs_the_api_key_when_asked(fake_llm, client):  # noqa: F811
+    fake_llm.enqueue(hang=True)
+    with pytest.raises(openai.APITimeoutError):
+        client.embeddings.create(model=EMBEDDING_MODEL, input="hello", timeout=0.3)
+
+    fake_llm.script(require_api_key="sk-right")
+    with pytest.raises(openai.AuthenticationError):
+        client.embeddings.create(model=EMBEDDING_MODEL, input="hello")
+
+
+def test_embeddings_model_override_and_usage_never(fake_llm, client):  # noqa: F811
+    fake_llm.script(model="nomic-embed-text", usage_never=True)
+
+    response = client.embeddings.create(
+        model=EMBEDDING_MODEL, input="hello", encoding_format="float"
+    )
+
+    assert (response.model, response.usage) == ("nomic-embed-text", None)
 
 
 # ------------------------------------------------------------------ out of process

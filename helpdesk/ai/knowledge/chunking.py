@@ -34,6 +34,9 @@ class ChunkDraft:
     heading: str
     text: str
     token_count: int
+    # The page the passage was read from, for a source of many pages (a sitemap's); empty when
+    # the source itself is where it can be read.
+    url: str = ""
 
 
 @dataclass(frozen=True)

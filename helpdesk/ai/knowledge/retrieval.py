@@ -1,15 +1,36 @@
-"""Lexical retrieval over a tenant's chunks: ``retrieve(tenant=..., query=...)``.
+"""Retrieval over a tenant's chunks: ``retrieve(tenant=..., query=...)``.
 
-Each process keeps one BM25 index per tenant, built from the database on first use. Whether it
-is still current is told by the tenant's knowledge version, an opaque token in the shared cache
-that every chunk write replaces after its transaction commits: all web and worker processes
-read the same token, so an edit in one process makes every other rebuild before its next query.
-The token is random rather than a counter so that a cache that lost it (a Redis restart, an
-eviction) can never hand out an old value again and make a stale index look current.
+Lexical (BM25, lexical.py) always. Hybrid when the tenant has an embeddings model: the question
+is embedded (the one network call, embeddings.py), the nearest chunk vectors are found
+(vectors.py), and the two rankings' top candidates are fused by reciprocal rank fusion. Each
+ranking covers what the other misses: BM25 exact names, numbers and rare words; vectors
+paraphrases that share no word with the passage. Should the endpoint fail or be slow, the
+question is ranked by BM25 alone, with a warning in the log: the bot never waits more than
+``embeddings.QUERY_TIMEOUT_SECONDS`` for it, nor fails because of it.
 
-The index holds terms and chunk ids, not text: hits are read back from the database, filtered
-by tenant, so a chunk of another tenant, or one deleted since the index was built, is never
-returned even if an index were wrong.
+The vectors sit behind a small interface (``vectors.VectorIndex``): the in-process numpy matrix
+used here can be replaced by pgvector where PostgreSQL has that extension. Only vectors made by
+the tenant's current model are searched; a tenant that changes model is lexical until its chunks
+are embedded again (``manage.py reembed_knowledge``, or the job its settings' save starts).
+
+Each process keeps one index per tenant (BM25 and vectors), built from the database on first
+use. Whether it is still current is told by the tenant's knowledge version, an opaque token in
+the shared cache that every chunk write replaces after its transaction commits: all web and
+worker processes read the same token, so an edit in one process makes every other rebuild
+before its next query. The token is random rather than a counter so that a cache that lost it
+(a Redis restart, an eviction) can never hand out an old value again and make a stale index
+look current.
+
+The index holds terms, vectors and chunk ids, not text: hits are read back from the database,
+filtered by tenant, so a chunk of another tenant, or one deleted since the index was built, is
+never returned even if an index were wrong.
+
+A hit's ``relevance`` says whether anything relevant was found, on one scale in both modes: the
+share of the question's weight the chunk covers (BM25), or, when larger, what its cosine
+similarity to the question says (``vectors.cosine_relevance``: 0 up to a cosine of 0.25, 1 from
+0.65). So a paraphrase that BM25 misses still counts as relevant, and a question about nothing in
+the knowledge scores low either way. Nearest chunks whose cosine says "unrelated" are no
+candidates at all: vectors always have nearest neighbours, relevant or not.
 """
 
 import logging
@@ -23,9 +44,17 @@ from django.core.cache import cache
 from django.db import transaction
 from redis.exceptions import RedisError
 
+from helpdesk.ai.knowledge.embeddings import EmbeddingsEndpoint, embed_query, tenant_endpoint
 from helpdesk.ai.knowledge.lexical import BM25Index, tokenise
 from helpdesk.ai.knowledge.models import KnowledgeChunk, KnowledgeSource
+from helpdesk.ai.knowledge.vectors import (
+    NumpyVectorIndex,
+    VectorIndex,
+    cosine_relevance,
+    reciprocal_rank_fusion,
+)
 from helpdesk.core.asyncdb import db_call
+from helpdesk.core.loop import run_on_job_loop
 from helpdesk.tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -33,6 +62,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_K = 5
 # Rows read per round trip while an index is built: bounded memory for large tenants.
 BUILD_BATCH = 2000
+# How deep each ranking is read before fusion: a chunk ranked 50th by one and 3rd by the other
+# can still make the top five.
+FUSION_DEPTH = 50
 
 
 def _version_key(tenant_id: int) -> str:
@@ -68,22 +100,40 @@ class Hit:
     title: str  # the source's title (an article's question, a file's name, a page's title)
     heading: str  # where in the source: "Shipping › Berlin", or ""
     text: str
+    # What the hits of one question are ordered by: the BM25 score, or in hybrid retrieval the
+    # fused reciprocal-rank score. Means nothing across questions.
     score: float
     position: int  # the chunk's place in its source
-    # How much of the question the chunk covers, 0..1 (BM25Index.coverage): comparable between
-    # questions, unlike ``score``; what "nothing relevant was found" is decided on.
+    # How relevant the chunk is to the question, 0..1: BM25's coverage (BM25Index.coverage) or,
+    # when larger, its cosine's (see the module docstring). Comparable between questions,
+    # unlike ``score``; what "nothing relevant was found" is decided on.
     relevance: float
 
 
 @dataclass(frozen=True)
 class TenantIndex:
     version: str
-    chunk_ids: np.ndarray
+    chunk_ids: np.ndarray  # ascending: document n of ``bm25`` is chunk ``chunk_ids[n]``
     bm25: BM25Index
+    # The tenant's embeddings endpoint when the index was built, and the vectors its model made
+    # (None: lexical only).
+    embeddings: EmbeddingsEndpoint | None = None
+    vectors: VectorIndex | None = None
+
+    @property
+    def hybrid(self) -> bool:
+        """Whether a question is worth embedding: there is a model, and vectors of it."""
+        return self.embeddings is not None and self.vectors is not None and len(self.vectors) > 0
+
+    def document(self, chunk_id: int) -> int | None:
+        """The BM25 document number of a chunk, or None when the index does not hold it."""
+        at = int(np.searchsorted(self.chunk_ids, chunk_id))
+        return at if at < len(self.chunk_ids) and self.chunk_ids[at] == chunk_id else None
 
 
 def build_index(tenant_id: int, version: str) -> TenantIndex:
     """The index of the tenant's chunks of ready sources, as the database has them now."""
+    embeddings = tenant_endpoint(tenant_id)
     rows = (
         KnowledgeChunk.objects.filter(
             tenant_id=tenant_id, source__state=KnowledgeSource.State.READY
@@ -100,7 +150,24 @@ def build_index(tenant_id: int, version: str) -> TenantIndex:
             yield tokenise(f"{title}\n{keywords}\n{heading}\n{text}")
 
     bm25 = BM25Index(documents())
-    return TenantIndex(version, np.asarray(chunk_ids, dtype=np.int64), bm25)
+    vectors = None if embeddings is None else build_vectors(tenant_id, embeddings.model)
+    return TenantIndex(version, np.asarray(chunk_ids, dtype=np.int64), bm25, embeddings, vectors)
+
+
+def build_vectors(tenant_id: int, model: str) -> NumpyVectorIndex:
+    """The vectors ``model`` made of the tenant's chunks of ready sources; older models' are
+    left out."""
+    rows = (
+        KnowledgeChunk.objects.filter(
+            tenant_id=tenant_id,
+            source__state=KnowledgeSource.State.READY,
+            embedding_model=model,
+            embedding__isnull=False,
+        )
+        .order_by("pk")
+        .values_list("pk", "embedding")
+    )
+    return NumpyVectorIndex.from_rows(rows.iterator(chunk_size=BUILD_BATCH))
 
 
 class IndexCache:
@@ -151,19 +218,74 @@ def retrieve(
 ) -> list[Hit]:
     """The ``k`` chunks of ``tenant``'s knowledge that best match ``query``, best first.
 
-    Sync ORM and cache; from async code use ``aretrieve``. ``indexes`` is this process's cache
-    (tests pass their own to play a second process).
+    Sync ORM and cache, and in hybrid mode a wait for the question's vector (from the job loop,
+    at most ``embeddings.QUERY_TIMEOUT_SECONDS``); from async code use ``aretrieve``.
+    ``indexes`` is this process's cache (tests pass their own to play a second process).
     """
-    terms = tokenise(query)
-    if not terms or k <= 0:
+    if k <= 0 or not query.strip():
         return []
     index = indexes.get(tenant.pk)
-    ranked = index.bm25.search(terms, k)
+    vector = None
+    if index.hybrid:
+        vector = run_on_job_loop(
+            embed_query(tenant_id=tenant.pk, endpoint=index.embeddings, text=query)
+        )
+    return _hits(tenant=tenant, index=index, query=query, vector=vector, k=k)
+
+
+async def aretrieve(
+    *, tenant: Tenant, query: str, k: int = DEFAULT_K, indexes: IndexCache = index_cache
+) -> list[Hit]:
+    """``retrieve`` for the AI pipeline's event loop: the index and the database on the
+    blocking-call pool, the question's embedding awaited on the loop itself."""
+    if k <= 0 or not query.strip():
+        return []
+    index = await db_call(indexes.get)(tenant.pk)
+    vector = None
+    if index.hybrid:
+        vector = await embed_query(tenant_id=tenant.pk, endpoint=index.embeddings, text=query)
+    return await db_call(_hits)(tenant=tenant, index=index, query=query, vector=vector, k=k)
+
+
+def _hits(
+    *, tenant: Tenant, index: TenantIndex, query: str, vector: np.ndarray | None, k: int
+) -> list[Hit]:
+    terms = tokenise(query)
+    if vector is None:
+        ranked = [
+            (int(index.chunk_ids[doc]), score, index.bm25.coverage(terms, doc))
+            for doc, score in (index.bm25.search(terms, k) if terms else [])
+        ]
+    else:
+        ranked = _fused(index, terms, vector, k)
     if not ranked:
         return []
-    wanted = {
-        int(index.chunk_ids[doc]): (score, index.bm25.coverage(terms, doc)) for doc, score in ranked
+    return _read_back(tenant, ranked)
+
+
+def _fused(
+    index: TenantIndex, terms: list[str], vector: np.ndarray, k: int
+) -> list[tuple[int, float, float]]:
+    """The ``k`` best of both rankings as (chunk id, fused score, relevance)."""
+    depth = max(k, FUSION_DEPTH)
+    lexical = [int(index.chunk_ids[doc]) for doc, _ in index.bm25.search(terms, depth)]
+    dense = {
+        chunk_id: cosine
+        for chunk_id, cosine in index.vectors.search(vector, depth)
+        if cosine_relevance(cosine) > 0
     }
+    ranked = []
+    for chunk_id, score in reciprocal_rank_fusion([lexical, list(dense)])[:k]:
+        doc = index.document(chunk_id)
+        coverage = index.bm25.coverage(terms, doc) if doc is not None else 0.0
+        relevance = max(coverage, cosine_relevance(dense.get(chunk_id, -1.0)))
+        ranked.append((chunk_id, score, relevance))
+    return ranked
+
+
+def _read_back(tenant: Tenant, ranked: list[tuple[int, float, float]]) -> list[Hit]:
+    """The ranked chunks as hits, read from the database filtered by tenant, in rank order."""
+    wanted = {chunk_id: (score, relevance) for chunk_id, score, relevance in ranked}
     # Two lookups by primary key rather than one join: a join's plan depends on table
     # statistics, and right after a large ingest (before autovacuum analyses the table)
     # PostgreSQL was seen scanning every chunk of the tenant for it, 100 ms instead of 1.
@@ -199,8 +321,3 @@ def retrieve(
         # (changed outside the services): the index is stale, so have every process rebuild it.
         knowledge_changed(tenant.pk)
     return hits
-
-
-async def aretrieve(*, tenant: Tenant, query: str, k: int = DEFAULT_K) -> list[Hit]:
-    """``retrieve`` for the AI pipeline's event loop: the work runs on the blocking-call pool."""
-    return await db_call(retrieve)(tenant=tenant, query=query, k=k)

@@ -7,7 +7,11 @@ the breaker, handoff — is the pipeline's job, the same for every provider.
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    # Only named in an annotation: the interface stays importable without the ORM.
+    from helpdesk.ai.grounding import Grounding
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,10 @@ class ReplyRequest:
     stream: bool = True
     # Offer the model a handoff_to_human tool (only where the endpoint supports tools).
     offer_handoff_tool: bool = True
+    # The knowledge passages the reply is grounded in. A model reads them in ``messages``
+    # already; a provider without a model (the FAQ's) answers from them directly. None: no
+    # knowledge was looked up (the bot reads none, or the search failed).
+    knowledge: "Grounding | None" = None
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,7 @@ class Usage:
 
 @dataclass(frozen=True)
 class HandoffRequested:
-    """The provider decided a human should answer (a tool call, or no FAQ match)."""
+    """The provider decided a human should answer (a tool call, or nothing in the knowledge)."""
 
     reason: str
 

@@ -31,7 +31,8 @@ from helpdesk.ai.providers.base import (
     TextDelta,
     Usage,
 )
-from helpdesk.core.netguard import AddressPolicy, AddressRefused, GuardedTransport
+from helpdesk.ai.sdk_client import RefusedAddress, describe_error, new_client
+from helpdesk.core.netguard import AddressPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -62,21 +63,6 @@ class _EndpointFeatures:
 # accepts.
 _clients: dict[tuple, AsyncOpenAI] = {}
 _features: dict[str, _EndpointFeatures] = {}
-# The SDK's own pool size (its DefaultAsyncHttpxClient's); a transport of ours must say it again.
-_CONNECTION_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
-
-
-class _Refused(openai.APIConnectionError):
-    """An AddressRefused, raised where the SDK will not retry it: it retries every error but its
-    own, and an address refused now is refused again, only later."""
-
-
-class _SdkTransport(GuardedTransport):
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            return await super().handle_async_request(request)
-        except AddressRefused as refused:
-            raise _Refused(message=str(refused), request=request) from refused
 
 
 def _client(
@@ -85,19 +71,12 @@ def _client(
     key = (base_url, hashlib.sha256(api_key.encode()).hexdigest(), timeout, max_retries, policy)
     client = _clients.get(key)
     if client is None:
-        http_client = None
-        if policy is not None:
-            # No environment proxies: a proxy would resolve the name itself, past the check.
-            http_client = openai.DefaultAsyncHttpxClient(
-                transport=_SdkTransport(policy, limits=_CONNECTION_LIMITS), trust_env=False
-            )
-        client = AsyncOpenAI(
-            base_url=base_url or None,
-            # Self-hosted servers often need no key; the SDK insists on one.
-            api_key=api_key or "not-needed",
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+        client = new_client(
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
             max_retries=max_retries,
-            http_client=http_client,
+            policy=policy,
         )
         _clients[key] = client
     return client
@@ -137,10 +116,10 @@ class OpenAICompatibleProvider:
                 if self._drop_unsupported_feature(request, error):
                     continue
                 raise ProviderError(f"the endpoint refused the request: {error}") from error
-            except _Refused as error:
+            except RefusedAddress as error:
                 raise EndpointRefused(str(error)) from error
             except openai.APIError as error:
-                raise ProviderError(_describe(error)) from error
+                raise ProviderError(describe_error(error)) from error
             except (httpx.HTTPError, json.JSONDecodeError, ValueError) as error:
                 # The SDK leaves a malformed body unwrapped.
                 raise ProviderError(f"the endpoint sent a malformed answer: {error!r}") from error
@@ -225,7 +204,7 @@ class OpenAICompatibleProvider:
                     if choice.finish_reason is not None:
                         finished = True
         except openai.APIError as error:
-            raise ProviderError(_describe(error)) from error
+            raise ProviderError(describe_error(error)) from error
         except (httpx.HTTPError, json.JSONDecodeError, ValueError) as error:
             raise ProviderError(f"the stream broke off: {error!r}") from error
         if not finished:
@@ -252,15 +231,3 @@ def _handoff_from_parts(parts) -> HandoffRequested | None:
             reason = ""
         return HandoffRequested(reason=str(reason)[:200] or "the bot asked for a human")
     return None
-
-
-def _describe(error: openai.APIError) -> str:
-    if isinstance(error, openai.APITimeoutError):
-        return "the endpoint timed out"
-    if isinstance(error, openai.APIConnectionError):
-        return "the endpoint could not be reached"
-    if isinstance(error, openai.RateLimitError):
-        return "the endpoint is rate-limiting us (429)"
-    if isinstance(error, openai.APIStatusError):
-        return f"the endpoint failed with HTTP {error.status_code}"
-    return f"the endpoint failed: {error}"

@@ -4,14 +4,14 @@ from django.conf import settings
 
 from helpdesk.ai.models import BotConfig
 from helpdesk.ai.providers.base import Provider
-from helpdesk.ai.providers.faq import faq_provider_for
+from helpdesk.ai.providers.faq import FAQProvider
 from helpdesk.ai.providers.openai_compat import OpenAICompatibleProvider
 from helpdesk.ai.validators import endpoint_policy
 
 
 def provider_for(bot: BotConfig) -> Provider:
     if bot.provider == BotConfig.Provider.FAQ:
-        return faq_provider_for(bot)
+        return FAQProvider(tenant_id=bot.tenant_id)
     return OpenAICompatibleProvider(
         base_url=bot.base_url or settings.OPENAI_BASE_URL,
         api_key=bot.api_key or settings.OPENAI_API_KEY,

@@ -214,16 +214,20 @@
     this.status = status; this.code = code; this.message = message;
   }
 
-  function api(path, params) {
+  /** GET `path` (or POST it, with the CSRF token); the JSON body, or an ApiError. */
+  function api(path, params, method) {
     var url = new URL(path, window.location.origin);
     if (params) {
       Object.keys(params).forEach(function (k) {
         if (params[k] !== null && params[k] !== undefined) url.searchParams.set(k, String(params[k]));
       });
     }
+    var headers = { Accept: "application/json" };
+    if (method === "POST") headers["X-CSRFToken"] = boot.csrfToken;
     return fetch(url.toString(), {
+      method: method || "GET",
       credentials: "same-origin",
-      headers: { Accept: "application/json" },
+      headers: headers,
       cache: "no-store",
     }).then(function (response) {
       return response.json().catch(function () { return null; }).then(function (body) {
@@ -560,6 +564,7 @@
     threadEl.hidden = true;
     renderDetails();
     renderList();
+    emit("change");
   }
 
   /** Fetch every message after `after` over HTTP, page by page, into `open`. */
@@ -747,13 +752,15 @@
     if (m.state === "interrupted") status = h("span", { className: "msg__flag", text: "Interrupted" });
     else if (m.state === "streaming") status = h("span", { className: "msg__flag", text: "Writing…" });
     else if (seen) status = h("span", { className: "msg__seen", "data-testid": "seen-marker", text: "Seen" });
-    return h("div", attrs,
+    var el = h("div", attrs,
       h("div", { className: "msg__meta" },
         h("span", { className: "msg__author", text: m.sender_name || SENDER_LABELS[m.sender] || m.sender }),
         t !== null ? h("time", { className: "msg__time", datetime: m.created_at, title: fullFmt.format(t), text: timeFmt.format(t) }) : null),
-      bubble,
-      status ? h("div", { className: "msg__status" }, status) : null
+      bubble
     );
+    addOnParts("message", m).forEach(function (part) { el.appendChild(part); });
+    if (status) el.appendChild(h("div", { className: "msg__status" }, status));
+    return el;
   }
 
   function lockIcon() {
@@ -894,6 +901,7 @@
     updateComposer();
     renderActions();
     renderDetails();
+    emit("change");
   }
 
   function detailRow(label, value, testid) {
@@ -1149,6 +1157,15 @@
       ? "Write a private note — only agents see it…"
       : "Write a reply…";
     if (!quiet) input.focus();
+  }
+
+  /** Put `text` in the composer as a reply for the agent to edit (agent assist's draft). Not
+   * typing: the customer sees "typing" only when the agent edits it. */
+  function fillComposer(text) {
+    if (mode !== "text") setMode("text", true);
+    input.value = text;
+    autosize();
+    updateComposer();
   }
 
   function autosize() {
@@ -1513,7 +1530,10 @@
         onNotification(frame);
         return;
       default:
-        return; // frames added to the protocol later are ignored, not fatal
+        // Add-ons handle theirs (assist.js: assist.*); frames added to the protocol later are
+        // ignored, not fatal.
+        emit("frame", frame);
+        return;
     }
   }
 
@@ -2256,6 +2276,49 @@
   });
   input.addEventListener("click", updateCanned);
   input.addEventListener("blur", function () { setTimeout(function () { if (document.activeElement !== input) hideCanned(); }, 150); });
+
+  // ---------------------------------------------------------------------------------------
+  // Add-ons (assist.js): what they may use, and what they hear of
+  // ---------------------------------------------------------------------------------------
+
+  // "frame": a socket frame the console does not handle itself; "change": the open conversation
+  // changed (opened, closed, loaded, new status); "message": a transcript message is being
+  // drawn, and the listener may return an element to show under its bubble.
+  var addOnListeners = { frame: [], change: [], message: [] };
+
+  function emit(kind, value) {
+    addOnParts(kind, value);
+  }
+
+  function addOnParts(kind, value) {
+    var parts = [];
+    // Called while the page starts, before the listeners exist: nobody to tell yet.
+    ((addOnListeners && addOnListeners[kind]) || []).forEach(function (listener) {
+      try {
+        var part = listener(value);
+        if (part) parts.push(part);
+      } catch (err) {
+        // One add-on's bug must not take the console down with it.
+        if (window.console) window.console.error(err);
+      }
+    });
+    return parts;
+  }
+
+  window.HelpdeskConsole = {
+    boot: boot,
+    h: h,
+    clear: clear,
+    api: api,
+    toast: toast,
+    fillComposer: fillComposer,
+    rerender: function () { scheduleTranscript(); },
+    /** The open conversation: {id, error (when it could not be loaded)}, or null. */
+    open: function () {
+      return state.open ? { id: state.open.id, error: state.open.error } : null;
+    },
+    on: function (kind, listener) { addOnListeners[kind].push(listener); },
+  };
 
   // ---------------------------------------------------------------------------------------
   // Routing (#/<view>/<conversation id>) and wiring

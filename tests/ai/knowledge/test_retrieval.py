@@ -19,8 +19,10 @@ from helpdesk.ai.knowledge.retrieval import (
     knowledge_version,
     retrieve,
 )
-from helpdesk.ai.knowledge.services import source_chunks_replace
+from helpdesk.ai.knowledge.services import knowledge_settings_changed, source_chunks_replace
 from tests.ai.knowledge.bilingual_set import DOCUMENTS, QUESTIONS
+from tests.ai.knowledge.embedding_support import MODEL
+from tests.conftest import wait_until
 from tests.factories import TenantFactory
 
 
@@ -276,3 +278,46 @@ async def test_aretrieve_runs_from_the_event_loop(tenant):
     hits = await aretrieve(tenant=tenant, query="Berlin")
 
     assert [hit.title for hit in hits] == ["Shipping"]
+
+
+# --- With an embeddings model (see test_hybrid.py for the ranking) -------------------------------
+
+
+@pytest.mark.django_db
+def test_a_blank_question_is_no_hits_and_builds_nothing(tenant, indexes):
+    add_source(tenant, "Shipping", "Delivery to Berlin takes 1-2 days.")
+
+    assert retrieve(tenant=tenant, query=" \n ", indexes=indexes) == []
+    assert indexes._entries == {}
+
+
+@pytest.mark.django_db
+def test_a_model_without_vectors_yet_is_searched_lexically_without_a_call(
+    tenant, indexes, embeddings_for, fake_llm
+):
+    add_source(tenant, "Shipping", "Delivery to Berlin takes 1-2 days.")
+    embeddings_for(tenant)  # the embedding job has not run (or failed)
+
+    hits = retrieve(tenant=tenant, query="Berlin", indexes=indexes)
+
+    assert [hit.title for hit in hits] == ["Shipping"]
+    assert not indexes.get(tenant.pk).hybrid
+    assert fake_llm.embedding_requests == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_saved_settings_reach_every_process_and_their_model_embeds_the_chunks(
+    tenant, embeddings_for, fake_llm, in_process
+):
+    indexes = IndexCache()
+    add_source(tenant, "Shipping", "Deliveries arrive within two business days.")
+    assert not indexes.get(tenant.pk).hybrid
+
+    embeddings_for(tenant)
+    knowledge_settings_changed(tenant=tenant)
+
+    wait_until(lambda: indexes.get(tenant.pk).hybrid)
+    assert indexes.get(tenant.pk).embeddings.model == MODEL
+    assert [hit.title for hit in retrieve(tenant=tenant, query="delivered?", indexes=indexes)] == [
+        "Shipping"
+    ]
