@@ -7,8 +7,10 @@ class AiConfig(AppConfig):
     verbose_name = "AI bot"
 
     def ready(self):
-        # Celery workers learn the assist jobs' names here (autodiscovery finds tasks.py only).
+        # Celery workers learn the app's job names here: autodiscovery imports an app's
+        # tasks.py only, and these live beside the code they run.
         from helpdesk.ai import assist_tasks  # noqa: F401
+        from helpdesk.ai.knowledge import tasks, tasks_embed  # noqa: F401
         from helpdesk.conversations.announcements import listen_to_changes
         from helpdesk.conversations.followers import Stage, follow_customer_messages
         from helpdesk.conversations.models import Conversation

@@ -34,7 +34,7 @@ from helpdesk.ai.grounding import Grounding, aground, citations
 from helpdesk.ai.knowledge.models import KnowledgeChunk
 from helpdesk.ai.models import BotConfig, ConversationSummary, TokenUsage
 from helpdesk.ai.providers.base import ChatMessage, ProviderError, ReplyRequest, TextDelta, Usage
-from helpdesk.ai.tokens import count_chat_tokens, count_tokens
+from helpdesk.ai.tokens import count_chat_tokens, count_tokens, counted_usage
 from helpdesk.conversations.announcements import ConversationChange
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.selectors import conversation_get
@@ -548,7 +548,7 @@ async def _write(
     text = (await stream.finish()).strip()
     if not text:
         raise AssistFailed("assist_failed", gettext("The model wrote nothing."))
-    return text, usage or _counted(messages, text), provider.model
+    return text, usage or counted_usage(messages, text), provider.model
 
 
 def _timed_out(error: BaseException | None) -> bool:
@@ -556,11 +556,6 @@ def _timed_out(error: BaseException | None) -> bool:
 
     cause = error.__cause__ if error is not None else None
     return isinstance(cause, openai.APITimeoutError | httpx.TimeoutException)
-
-
-def _counted(messages: list[ChatMessage], text: str) -> Usage:
-    prompt = count_chat_tokens([(m.role, m.content) for m in messages])
-    return Usage(prompt_tokens=prompt, completion_tokens=count_tokens(text), counted=True)
 
 
 def _count(

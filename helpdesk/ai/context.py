@@ -6,7 +6,7 @@ from itertools import groupby
 
 from helpdesk.ai.grounding import Grounding, reference_block
 from helpdesk.ai.models import BotConfig
-from helpdesk.ai.providers.base import ChatMessage
+from helpdesk.ai.providers.base import ChatMessage, ReplyRequest
 from helpdesk.ai.tokens import count_chat_tokens, count_tokens
 from helpdesk.conversations.models import Conversation, Message
 
@@ -110,6 +110,22 @@ def build_messages(
         room = max(50, budget - size(head) - 10)
         history[0] = ChatMessage(history[0].role, _last_tokens(history[0].content, room))
     return head + history
+
+
+def reply_request(
+    *, bot: BotConfig, turns: list[Turn], extra_context: list[str], grounding: Grounding | None
+) -> ReplyRequest:
+    """What the bot's provider is asked for a reply: the prompt and the bot's settings."""
+    return ReplyRequest(
+        messages=build_messages(
+            bot=bot, turns=turns, extra_context=extra_context, grounding=grounding
+        ),
+        max_tokens=bot.max_tokens,
+        temperature=bot.temperature,
+        stream=bot.streaming,
+        offer_handoff_tool=True,
+        knowledge=grounding,
+    )
 
 
 def _last_tokens(text: str, tokens: int) -> str:

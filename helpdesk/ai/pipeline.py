@@ -21,14 +21,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.ai.breaker import CircuitBreaker
-from helpdesk.ai.context import Turn, build_messages, customer_question, recent_turns
+from helpdesk.ai.context import Turn, customer_question, recent_turns, reply_request
 from helpdesk.ai.fallback import fallback_post
 from helpdesk.ai.grounding import NO_KNOWLEDGE, Grounding, aground, citations
 from helpdesk.ai.models import BotConfig, TokenUsage
 from helpdesk.ai.providers.base import (
     HandoffRequested,
     ProviderError,
-    ReplyRequest,
     TextDelta,
     Usage,
 )
@@ -36,7 +35,7 @@ from helpdesk.ai.providers.registry import provider_for
 from helpdesk.ai.relay import StreamRelay, bot_typing
 from helpdesk.ai.reply_leases import reply_lease_renew, reply_lease_renewal_interval
 from helpdesk.ai.stop_orders import stop_orders
-from helpdesk.ai.tokens import count_chat_tokens, count_tokens
+from helpdesk.ai.tokens import counted_usage
 from helpdesk.conversations.lifecycle import (
     InvalidTransition,
     bot_stop_key,
@@ -277,17 +276,8 @@ async def _answer(
     )
     if bot.answer_only_from_knowledge and (grounding is None or not grounding.relevant):
         return await _no_knowledge(conversation, trigger, bot)
-    messages = build_messages(
-        bot=bot, turns=turns, extra_context=extra_context, grounding=grounding
-    )
-    request = ReplyRequest(
-        messages=messages,
-        max_tokens=bot.max_tokens,
-        temperature=bot.temperature,
-        stream=bot.streaming,
-        offer_handoff_tool=True,
-        knowledge=grounding,
-    )
+    request = reply_request(bot=bot, turns=turns, extra_context=extra_context, grounding=grounding)
+    messages = request.messages
 
     async def open_message() -> tuple[int, int]:
         result = await db_call(message_post)(
@@ -376,7 +366,7 @@ async def _answer(
                 text,
                 Message.State.COMPLETE,
                 _cited(grounding, text),
-                (usage or _counted(messages, text), provider.model),
+                (usage or counted_usage(messages, text), provider.model),
             )
             if stored is not None:
                 await run_after_bot_reply(tenant=tenant, message=stored)
@@ -396,11 +386,6 @@ def _cited(grounding: Grounding | None, text: str) -> dict:
     """The metadata that lists the sources ``text`` cites (none: nothing to add)."""
     cited = citations(grounding, text) if grounding is not None else []
     return {"citations": cited} if cited else {}
-
-
-def _counted(messages, text: str) -> Usage:
-    prompt = count_chat_tokens([(m.role, m.content) for m in messages])
-    return Usage(prompt_tokens=prompt, completion_tokens=count_tokens(text), counted=True)
 
 
 async def _finish(

@@ -8,9 +8,12 @@ a warning once.
 """
 
 import logging
+from collections.abc import Sequence
 from functools import cache
 
 import tiktoken
+
+from helpdesk.ai.providers.base import ChatMessage, Usage
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,13 @@ def count_tokens(text: str) -> int:
 def count_chat_tokens(messages: list[tuple[str, str]]) -> int:
     """Tokens of a chat prompt given as (role, content) pairs."""
     return REPLY_PRIMING + sum(MESSAGE_OVERHEAD + count_tokens(content) for _, content in messages)
+
+
+def counted_usage(messages: Sequence[ChatMessage], text: str) -> Usage:
+    """What a reply of ``text`` to ``messages`` cost, counted here: for endpoints that do not
+    report their usage."""
+    prompt = count_chat_tokens([(m.role, m.content) for m in messages])
+    return Usage(prompt_tokens=prompt, completion_tokens=count_tokens(text), counted=True)
 
 
 def _estimate(text: str) -> int:

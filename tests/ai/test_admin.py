@@ -155,6 +155,28 @@ def test_a_tenant_admin_adds_a_bot_in_their_tenant(tenant_admin_client, tenant, 
     assert created.api_key == KEY
 
 
+@pytest.mark.parametrize(
+    ("provider", "answer_only", "refused"),
+    [("faq", False, True), ("openai", True, True), ("openai", False, False)],
+)
+def test_a_bot_that_answers_from_knowledge_must_read_some(
+    tenant_admin_client, provider, answer_only, refused
+):
+    response = tenant_admin_client.post(
+        admin_url(BotConfig, "add"),
+        bot_post(
+            provider=provider,
+            knowledge_chunks=0,
+            answer_only_from_knowledge="on" if answer_only else "",
+        ),
+    )
+
+    if refused:
+        assert "must read at least one passage" in str(form_errors(response)["knowledge_chunks"])
+    else:
+        assert response.status_code == 302, form_errors(response)
+
+
 def test_the_bot_form_groups_every_knob_and_hides_the_tenant(tenant_admin_client, bot):
     response = tenant_admin_client.get(admin_url(BotConfig, "change", bot.pk))
 

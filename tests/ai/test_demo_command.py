@@ -8,10 +8,11 @@ from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from helpdesk.ai.demo_knowledge import DEMO_ARTICLES
 from helpdesk.ai.grounding import aground
 from helpdesk.ai.knowledge.models import KnowledgeSource
 from helpdesk.ai.knowledge.retrieval import retrieve
-from helpdesk.ai.management.commands.demo import BOT_NAME, DEMO_ARTICLES
+from helpdesk.ai.management.commands.demo import BOT_NAME
 from helpdesk.ai.models import BotConfig, KnowledgeArticle
 from helpdesk.ai.providers.base import ChatMessage, ReplyRequest, TextDelta
 from helpdesk.ai.providers.registry import provider_for

@@ -122,6 +122,45 @@ async def test_an_articles_keywords_find_it(tenant, other_tenant, question):
     assert await answer(other_tenant, theirs, question) is None  # the same article, no keywords
 
 
+SMALL_TALK = {
+    "question": "Hello! / 你好",
+    "answer": "Hi! How can I help?",
+    "keywords": "hi, hello, hey, 你好, 在吗",
+}
+THANKS = {"question": "Thank you! / 谢谢", "answer": "You're welcome!", "keywords": "thanks, ok"}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("hi", "Hi! How can I help?"),
+        ("Hello!!", "Hi! How can I help?"),
+        ("你好", "Hi! How can I help?"),
+        ("在吗？", "Hi! How can I help?"),
+        ("thanks", "You're welcome!"),
+        ("谢谢！", "You're welcome!"),
+        ("ok thank you", "You're welcome!"),
+    ],
+)
+async def test_small_talk_is_answered_by_a_greeting_or_thank_you_article(
+    tenant, faq_bot, question, expected
+):
+    await db(add_articles)(tenant, [SMALL_TALK, THANKS])
+
+    assert await answer(tenant, faq_bot, question) == expected
+
+
+async def test_small_talk_goes_to_a_human_without_such_an_article(tenant, faq_bot):
+    assert await answer(tenant, faq_bot, "hi") is None
+    assert await answer(tenant, faq_bot, "谢谢") is None
+
+
+async def test_a_greeting_with_a_question_is_answered_for_the_question(tenant, faq_bot):
+    await db(add_articles)(tenant, [SMALL_TALK])
+
+    assert await answer(tenant, faq_bot, "Hi! Do you take PayPal?") == DOCUMENTS["payment"]
+
+
 # --- What it answers with -------------------------------------------------------------------------
 
 

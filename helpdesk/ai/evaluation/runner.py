@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from helpdesk.ai.context import Turn, build_messages
+from helpdesk.ai.context import Turn, reply_request
 from helpdesk.ai.evaluation.questions import EvalQuestion
 from helpdesk.ai.grounding import aground, citations
 from helpdesk.ai.knowledge.retrieval import aretrieve
@@ -29,7 +29,6 @@ from helpdesk.ai.models import BotConfig
 from helpdesk.ai.providers.base import (
     HandoffRequested,
     ProviderError,
-    ReplyRequest,
     TextDelta,
 )
 from helpdesk.ai.providers.registry import provider_for
@@ -151,14 +150,7 @@ async def _ask(result: QuestionResult, *, tenant: Tenant, bot: BotConfig, provid
             result.handed_off = True
             return
         turns = [Turn(Message.SenderType.CONTACT, result.question.question)]
-        request = ReplyRequest(
-            messages=build_messages(bot=bot, turns=turns, extra_context=[], grounding=grounding),
-            max_tokens=bot.max_tokens,
-            temperature=bot.temperature,
-            stream=bot.streaming,
-            offer_handoff_tool=True,
-            knowledge=grounding,
-        )
+        request = reply_request(bot=bot, turns=turns, extra_context=[], grounding=grounding)
         parts = []
         async for event in provider.stream(request):
             if isinstance(event, TextDelta):

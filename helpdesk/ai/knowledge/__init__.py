@@ -1,5 +1,4 @@
-"""A tenant's knowledge: sources split into chunks (chunking), and lexical retrieval over them.
-
-Chunks keep their source, heading and position so a later step can cite them. The text
-primitives in ``lexical`` (normalising, stemming, CJK handling) are shared with the FAQ provider.
+"""A tenant's knowledge: sources (articles, files, web pages) ingested into chunks, and the
+retrieval over them that grounds the bot's replies (lexical BM25, fused with vectors when the
+tenant has an embeddings endpoint). docs/ai.md describes it for operators.
 """

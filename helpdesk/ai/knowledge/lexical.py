@@ -106,26 +106,39 @@ def _undouble(word: str) -> str:
     return word
 
 
-def tokenise(text: str) -> list[str]:
+def tokenise(text: str, *, keep_stop_words: bool = False) -> list[str]:
     """The search terms of ``text``, in order, as often as they occur.
 
     Documents and queries go through the same function. A CJK pair is written as it is, a
     single character with a leading "#" so that the character 退 and a word "退" from another
     script can never be confused with a pair.
+
+    ``keep_stop_words`` keeps the words, characters and pairs that are otherwise left out: a
+    message of small talk alone ("hi", "谢谢", "在吗") is searched with them, against the
+    titles and keywords of sources, which are indexed with them (retrieval.py), so that a
+    greeting or thank-you article can answer it.
     """
     terms: list[str] = []
     for run, word in TOKEN.findall(normalise(text)):
         if word:
-            if word in STOP_WORDS or (len(word) < 2 and not word.isdigit()):
+            if len(word) < 2 and not word.isdigit():
                 continue
-            terms.append(stem(word))
+            if keep_stop_words or word not in STOP_WORDS:
+                terms.append(stem(word))
             continue
-        terms.extend("#" + char for char in run if char not in STOP_CHARS)
+        terms.extend("#" + char for char in run if keep_stop_words or char not in STOP_CHARS)
         for i in range(len(run) - 1):
             pair = run[i : i + 2]
-            if pair[0] not in STOP_CHARS and pair[1] not in STOP_CHARS and pair not in STOP_PAIRS:
+            if keep_stop_words or (
+                pair[0] not in STOP_CHARS and pair[1] not in STOP_CHARS and pair not in STOP_PAIRS
+            ):
                 terms.append(pair)
     return terms
+
+
+def query_terms(text: str) -> list[str]:
+    """A question's search terms: without stop words, unless that leaves none (small talk)."""
+    return tokenise(text) or tokenise(text, keep_stop_words=True)
 
 
 class BM25Index:

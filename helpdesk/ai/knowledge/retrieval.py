@@ -45,7 +45,7 @@ from django.db import transaction
 from redis.exceptions import RedisError
 
 from helpdesk.ai.knowledge.embeddings import EmbeddingsEndpoint, embed_query, tenant_endpoint
-from helpdesk.ai.knowledge.lexical import BM25Index, tokenise
+from helpdesk.ai.knowledge.lexical import BM25Index, query_terms, tokenise
 from helpdesk.ai.knowledge.models import KnowledgeChunk, KnowledgeSource
 from helpdesk.ai.knowledge.vectors import (
     NumpyVectorIndex,
@@ -146,8 +146,11 @@ def build_index(tenant_id: int, version: str) -> TenantIndex:
     def documents():
         for pk, title, keywords, heading, text in rows.iterator(chunk_size=BUILD_BATCH):
             chunk_ids.append(pk)
-            # The title and heading say what a chunk is about even when its text does not.
-            yield tokenise(f"{title}\n{keywords}\n{heading}\n{text}")
+            # The title and heading say what a chunk is about even when its text does not. The
+            # title and keywords keep their stop words, for questions of small talk alone.
+            yield tokenise(f"{title}\n{keywords}", keep_stop_words=True) + tokenise(
+                f"{heading}\n{text}"
+            )
 
     bm25 = BM25Index(documents())
     vectors = None if embeddings is None else build_vectors(tenant_id, embeddings.model)
@@ -250,7 +253,7 @@ async def aretrieve(
 def _hits(
     *, tenant: Tenant, index: TenantIndex, query: str, vector: np.ndarray | None, k: int
 ) -> list[Hit]:
-    terms = tokenise(query)
+    terms = query_terms(query)
     if vector is None:
         ranked = [
             (int(index.chunk_ids[doc]), score, index.bm25.coverage(terms, doc))

@@ -120,8 +120,7 @@ def articles_set_active(*, tenant: Tenant, article_ids: Iterable[int], active: b
     """Let the bot use these articles of ``tenant``, or stop it; returns how many changed."""
     ids = list(article_ids)
     with transaction.atomic():
-        # updated_at by hand: update() skips auto_now, and the FAQ bot's cached index is keyed
-        # on it.
+        # updated_at by hand: update() skips auto_now.
         count = KnowledgeArticle.objects.filter(tenant=tenant, pk__in=ids).update(
             is_active=active, updated_at=timezone.now()
         )

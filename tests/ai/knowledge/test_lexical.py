@@ -11,6 +11,7 @@ from helpdesk.ai.knowledge.lexical import (
     TOKEN,
     BM25Index,
     normalise,
+    query_terms,
     stem,
     tokenise,
 )
@@ -177,3 +178,10 @@ def test_coverage_is_the_share_of_the_questions_weight_a_document_holds():
     # Rare words nobody wrote about outweigh a shared common one.
     assert index.coverage(tokenise("weather on Mars in two days"), 0) < 0.5
     assert index.coverage([], 0) == 0.0
+
+
+def test_small_talk_is_searched_with_its_stop_words_and_nothing_else_is():
+    assert tokenise("hi, thanks") == []
+    assert query_terms("hi, thanks") == ["hi", "thank"]
+    assert query_terms("在吗") == ["#在", "#吗", "在吗"]
+    assert query_terms("Hi, do you ship to Berlin?") == ["ship", "berlin"]

@@ -6,9 +6,10 @@ missing (running it again changes nothing and duplicates nothing):
 - the tenant "Demo Shop" (slug ``demo``) with its admin ``admin`` and the agents ``alice`` and
   ``bob``;
 - the inbox "Website", whose widget may be used from this server's own pages;
-- the bot "Shop assistant", which answers that inbox: from the tenant's knowledge articles (a
-  few bilingual FAQ entries, added when the tenant has none) unless ``OPENAI_API_KEY`` or
-  ``OPENAI_BASE_URL`` is set, in which case it uses that OpenAI-compatible API. Each run brings
+- the bot "Shop assistant", which answers that inbox: from the tenant's knowledge articles
+  (the 21 bilingual entries of helpdesk/ai/demo_knowledge.py, added when the tenant has none)
+  unless ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL`` is set, in which case it uses that
+  OpenAI-compatible API, grounded in the same articles. Each run brings
   the bot's provider, endpoint and key in line with those variables, and gives the inbox the
   bot if it has none;
 - the superuser ``root``, who manages tenants.
@@ -34,6 +35,7 @@ from django.db import transaction
 from django.http.request import validate_host
 from django.urls import Resolver404, resolve
 
+from helpdesk.ai.demo_knowledge import DEMO_ARTICLES
 from helpdesk.ai.forms import normalise_endpoint
 from helpdesk.ai.knowledge.services import tenant_reindex
 from helpdesk.ai.models import BotConfig, KnowledgeArticle, KnowledgeSource
@@ -58,124 +60,6 @@ BOT_SYSTEM_PROMPT = (
     "in the customer's language (English or Chinese). Use the facts you are given; if you do "
     "not know something about an order or a policy, say so and offer to pass the customer to a "
     "member of the team."
-)
-
-# The demo bot's knowledge base: what a small online shop's customers ask most, in English and
-# Chinese, so the FAQ bot has something real to answer with and no API key is needed.
-DEMO_ARTICLES = (
-    {
-        "question": "Hello! What can you help me with? / 你好，你能帮我做什么？",
-        "answer": (
-            "Hi! I'm Demo Shop's assistant. I can answer questions about shipping, returns, "
-            'payment, order tracking, warranty and our opening hours. Type "human" at any '
-            "time to talk to a person.\n\n"
-            "你好！我是 Demo Shop 的智能助手，可以解答配送、退换货、付款、订单查询、保修和营业"
-            "时间等问题。随时输入“人工”即可转接人工客服。"
-        ),
-        "keywords": "hi, hello, hey, good morning, good afternoon, help, what can you do, "
-        "你好, 您好, 在吗, 在不在, 哈喽, 帮助",
-    },
-    {
-        "question": "How long does shipping take and what does it cost? / 多久发货？运费多少？",
-        "answer": (
-            "Orders placed before 3 pm on a weekday ship the same day. Standard delivery takes "
-            "3–5 business days within mainland China and 7–14 days internationally. Shipping "
-            "is free on orders over ¥199; below that it costs ¥12.\n\n"
-            "工作日下午 3 点前下单当天发货。中国大陆标准配送 3–5 个工作日送达，国际订单 7–14 "
-            "天。订单满 199 元包邮，不满 199 元运费 12 元。"
-        ),
-        "keywords": "shipping, ship, delivery, deliver, postage, shipping cost, free shipping, "
-        "international, how long, arrive, dispatch, 发货, 配送, 快递, 运费, 包邮, 多久到, 送达, "
-        "邮费, 国际",
-    },
-    {
-        "question": "How do I return an item or get a refund? / 怎么退货、退款？",
-        "answer": (
-            "You can return unused items in their original packaging within 30 days of "
-            "delivery. Go to My Orders → Return, choose the item and print the prepaid label. "
-            "We refund to your original payment method within 5 business days of receiving "
-            "the parcel. Sale items can be exchanged but not refunded.\n\n"
-            "商品签收后 30 天内，未使用且包装完好即可退货。在“我的订单 → 申请退货”中选择商品并"
-            "打印预付运单。我们收到退件后 5 个工作日内原路退款。特价商品只换不退。"
-        ),
-        "keywords": "return, refund, money back, send back, exchange, wrong size, 退货, 退款, "
-        "退换, 换货, 退钱, 七天无理由, 不想要了, 尺码不对",
-    },
-    {
-        "question": "What are your opening hours? / 你们的营业时间是几点到几点？",
-        "answer": (
-            "Our customer service team is here Monday to Friday 9:00–18:00 and Saturday "
-            "10:00–16:00 (China Standard Time, UTC+8); we are closed on Sundays and public "
-            "holidays. This chat assistant answers around the clock, and our Shanghai store "
-            "(88 Nanjing Road) opens daily 10:00–21:00.\n\n"
-            "人工客服服务时间：周一至周五 9:00–18:00，周六 10:00–16:00（北京时间），周日及法定"
-            "节假日休息。智能助手 24 小时在线。上海门店（南京路 88 号）每天 10:00–21:00 营业。"
-        ),
-        "keywords": "opening hours, open, close, closed, hours, business hours, weekend, "
-        "sunday, holiday, store, 营业时间, 几点, 开门, 关门, 上班, 下班, 周末, 节假日, 门店, 营业",
-    },
-    {
-        "question": "Which payment methods do you accept? / 支持哪些付款方式？",
-        "answer": (
-            "We accept Visa, Mastercard, American Express, PayPal, Alipay, WeChat Pay and "
-            "UnionPay. Payment is taken when you place the order over an encrypted connection, "
-            "and we never store your full card number. Business customers can ask for an "
-            "invoice at checkout.\n\n"
-            "我们支持 Visa、Mastercard、American Express、PayPal、支付宝、微信支付和银联。下单"
-            "时完成付款，所有支付均经加密连接处理，我们不会保存您的完整卡号。企业客户可在结算时"
-            "申请开具发票。"
-        ),
-        "keywords": "payment, pay, credit card, debit card, card, paypal, alipay, wechat pay, "
-        "unionpay, invoice, checkout, 付款, 支付, 支付宝, 微信支付, 银联, 信用卡, 发票, 付钱",
-    },
-    {
-        "question": "Where is my order? How can I track it? / 我的订单到哪了？怎么查物流？",
-        "answer": (
-            "As soon as your parcel ships we e-mail you a tracking number, and you can see its "
-            "status any time under My Orders → Track. Tracking can take up to 24 hours to show "
-            "the first scan. If it has not moved for 5 days, send us your order number and we "
-            "will chase the courier.\n\n"
-            "包裹发出后，我们会通过邮件发送快递单号，您也可以随时在“我的订单 → 查看物流”中查询"
-            "状态。发货后物流信息最长需要 24 小时更新。如果 5 天没有更新，请把订单号发给我们，"
-            "我们会联系快递公司跟进。"
-        ),
-        "keywords": "track, tracking, tracking number, where is my order, order status, parcel, "
-        "package, not arrived, late, courier, 物流, 查询, 快递单号, 订单状态, 到哪了, 还没到, "
-        "没收到, 包裹",
-    },
-    {
-        "question": "What does the warranty cover? / 保修政策是什么？",
-        "answer": (
-            "Every product has a 12-month warranty against manufacturing defects from the date "
-            "of delivery (24 months for electronics). It does not cover accidental damage, "
-            "water damage or normal wear. To make a claim, send us your order number and a "
-            "photo or video of the fault: we repair or replace the item, or refund it if "
-            "neither is possible.\n\n"
-            "所有商品自签收之日起享受 12 个月质量保修（电子产品 24 个月），人为损坏、进水及正常"
-            "磨损不在保修范围内。申请保修请提供订单号和故障照片或视频，我们会为您维修或更换，无法"
-            "维修或更换时予以退款。"
-        ),
-        "keywords": "warranty, guarantee, broken, defect, faulty, repair, replace, not working, "
-        "保修, 质保, 维修, 坏了, 故障, 质量问题, 换新",
-    },
-    {
-        "question": "How can I contact a person? / 怎么联系人工客服？",
-        "answer": (
-            'Type "human" here and a member of our team takes over this chat during opening '
-            "hours. You can also e-mail support@demo-shop.example or call +86 21 5555 0188 "
-            "(Monday to Friday 9:00–18:00).\n\n"
-            "在这里输入“人工”，营业时间内客服人员会接手本对话。您也可以发邮件至 "
-            "support@demo-shop.example，或拨打 +86 21 5555 0188（周一至周五 9:00–18:00）。"
-        ),
-        "keywords": "contact, phone, phone number, call, email, e-mail, talk to someone, "
-        "speak to someone, customer service, complaint, 联系, 电话, 客服, 邮箱, 投诉, 联系方式",
-    },
-    {
-        "question": "Thank you! / 谢谢！",
-        "answer": "You're welcome! Is there anything else I can help you with?\n\n"
-        "不客气！还有什么可以帮您的吗？",
-        "keywords": "thanks, thank you, thx, great, ok, got it, 谢谢, 多谢, 感谢, 好的, 明白了",
-    },
 )
 
 _ANY_ADDRESS = {"0.0.0.0", "::"}
