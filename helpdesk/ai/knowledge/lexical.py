@@ -141,6 +141,9 @@ def query_terms(text: str) -> list[str]:
     return tokenise(text) or tokenise(text, keep_stop_words=True)
 
 
+_CJK_PAIR = re.compile(rf"[{CJK_RANGES}]{{2}}")
+
+
 class BM25Index:
     """An immutable BM25 index over documents given as term lists; safe to share between threads.
 
@@ -223,12 +226,18 @@ class BM25Index:
         Unlike a BM25 score, comparable between queries and tenants: what "is anything
         relevant?" is decided on. "What's the weather on Mars" shares a few common words with
         many chunks, but its rare words with none, and scores low.
+
+        A pair of Chinese characters that no document has, made of two characters that
+        documents do have, does not count: most such pairs straddle two words ("今天下单"
+        gives 天下), and each of its characters counts on its own. A pair with a character no
+        document has (股市 where nothing mentions 股) counts in full, as an unseen word does.
         """
         total = matched = 0.0
         for term in set(terms):
             term_id = self.vocabulary.get(term)
             if term_id is None:
-                total += self.unseen_idf
+                if not self._straddles(term):
+                    total += self.unseen_idf
                 continue
             weight = float(self.idf[term_id])
             total += weight
@@ -238,3 +247,8 @@ class BM25Index:
             if at < len(postings) and postings[at] == doc:
                 matched += weight
         return matched / total if total else 0.0
+
+    def _straddles(self, term: str) -> bool:
+        return _CJK_PAIR.fullmatch(term) is not None and all(
+            "#" + char in self.vocabulary for char in term
+        )

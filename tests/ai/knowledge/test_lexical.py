@@ -185,3 +185,12 @@ def test_small_talk_is_searched_with_its_stop_words_and_nothing_else_is():
     assert query_terms("hi, thanks") == ["hi", "thank"]
     assert query_terms("在吗") == ["#在", "#吗", "在吗"]
     assert query_terms("Hi, do you ship to Berlin?") == ["ship", "berlin"]
+
+
+def test_an_unseen_pair_of_known_characters_does_not_lower_coverage_but_an_unknown_one_does():
+    index = BM25Index([tokenise("下单后今天发货"), tokenise("退货政策")])
+
+    # 天下 straddles 今天 and 下单: no document has it, both its characters are known.
+    assert index.coverage(tokenise("今天下单"), 0) == 1.0
+    # 股 is in no document: 股市 weighs as an unseen word.
+    assert index.coverage(tokenise("今天股市"), 0) < 0.5
