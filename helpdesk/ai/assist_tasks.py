@@ -1,9 +1,10 @@
-"""The agent-assist jobs (helpdesk/ai/assist.py). They take ids, run on the job loop, and are
+"""The agent-assist jobs (helpdesk/ai/assist/). They take ids, run on the job loop, and are
 safe to run twice: a redelivered job finds its request id already taken and does nothing."""
 
 from celery import shared_task
 
-from helpdesk.ai.assist import suggestion_write, summary_write
+from helpdesk.ai.assist.suggestion import suggestion_write
+from helpdesk.ai.assist.summary import summary_write
 from helpdesk.core.loop import run_on_job_loop
 
 

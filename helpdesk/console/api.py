@@ -17,12 +17,9 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from helpdesk.ai.assist import (
-    conversation_assist_state,
-    knowledge_chunks_cited,
-    suggest_reply,
-    summarize,
-)
+from helpdesk.ai.assist.chunks import knowledge_chunks_cited
+from helpdesk.ai.assist.suggestion import suggest_reply
+from helpdesk.ai.assist.summary import conversation_assist_state, summarize
 from helpdesk.ai.models import ConversationSummary
 from helpdesk.console.access import console_membership
 from helpdesk.console.selectors import (

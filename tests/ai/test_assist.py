@@ -7,17 +7,9 @@ import time
 import pytest
 from django.conf import settings
 
-from helpdesk.ai.assist import (
-    SUGGESTION_PROMPT,
-    SUGGESTION_RATE,
-    SUMMARY_PROMPT,
-    AssistNoMessages,
-    AssistUnavailable,
-    assist_availability,
-    suggest_reply,
-    summarize,
-    summary_on_change,
-)
+from helpdesk.ai.assist.access import AssistNoMessages, AssistUnavailable, assist_availability
+from helpdesk.ai.assist.suggestion import SUGGESTION_PROMPT, SUGGESTION_RATE, suggest_reply
+from helpdesk.ai.assist.summary import SUMMARY_PROMPT, summarize, summary_on_change
 from helpdesk.ai.assist_tasks import assist_suggest, assist_summarize
 from helpdesk.ai.knowledge.models import KnowledgeChunk
 from helpdesk.ai.knowledge.services import articles_index

@@ -131,6 +131,7 @@ def test_handoff_accept_reply_resolve_seen_by_customer_and_second_agent(pages, d
     # ...and names the article it answered from (articles have no page: not a link).
     expect(answer.get_by_test_id("sources")).to_have_text(f"Sources:[1] {QUESTION}")
     expect(answer.get_by_test_id("sources").locator("a")).to_have_count(0)
+    screenshot(customer, artifacts / "widget-cited-answer.png")
     conversation_id = customer.evaluate("HelpdeskWidget.state().conversation")
     assert isinstance(conversation_id, int), conversation_id
     expect(list_item(bob, conversation_id)).to_have_attribute("data-status", "bot")

@@ -131,13 +131,20 @@ class TenantIndex:
         return at if at < len(self.chunk_ids) and self.chunk_ids[at] == chunk_id else None
 
 
+# Sources whose chunks are searched: ready ones, and ones being synced again, whose previous
+# chunks answer until the new ones replace them. A failed source's are not: it says it failed.
+SEARCHED_STATES = (
+    KnowledgeSource.State.READY,
+    KnowledgeSource.State.QUEUED,
+    KnowledgeSource.State.RUNNING,
+)
+
+
 def build_index(tenant_id: int, version: str) -> TenantIndex:
-    """The index of the tenant's chunks of ready sources, as the database has them now."""
+    """The index of the tenant's searched chunks, as the database has them now."""
     embeddings = tenant_endpoint(tenant_id)
     rows = (
-        KnowledgeChunk.objects.filter(
-            tenant_id=tenant_id, source__state=KnowledgeSource.State.READY
-        )
+        KnowledgeChunk.objects.filter(tenant_id=tenant_id, source__state__in=SEARCHED_STATES)
         .order_by("pk")
         .values_list("pk", "source__title", "source__keywords", "heading", "text")
     )
@@ -158,12 +165,12 @@ def build_index(tenant_id: int, version: str) -> TenantIndex:
 
 
 def build_vectors(tenant_id: int, model: str) -> NumpyVectorIndex:
-    """The vectors ``model`` made of the tenant's chunks of ready sources; older models' are
-    left out."""
+    """The vectors ``model`` made of the tenant's searched chunks; older models' are left
+    out."""
     rows = (
         KnowledgeChunk.objects.filter(
             tenant_id=tenant_id,
-            source__state=KnowledgeSource.State.READY,
+            source__state__in=SEARCHED_STATES,
             embedding_model=model,
             embedding__isnull=False,
         )
@@ -302,7 +309,7 @@ def _read_back(tenant: Tenant, ranked: list[tuple[int, float, float]]) -> list[H
         KnowledgeSource.objects.filter(
             tenant=tenant,
             pk__in={row["source_id"] for row in chunks.values()},
-            state=KnowledgeSource.State.READY,
+            state__in=SEARCHED_STATES,
         ).values_list("pk", "title")
     )
     hits = [

@@ -133,7 +133,9 @@ def source_resync(*, tenant: Tenant, source_id: int) -> KnowledgeSource:
             raise InvalidInput(
                 _("An article's source is brought up to date whenever the article is saved.")
             )
-        if source.state == KnowledgeSource.State.READY:
+        if source.state == KnowledgeSource.State.FAILED:
+            # Its previous chunks, out of search while it was failed, answer again until the
+            # new ones replace them.
             knowledge_changed(tenant.pk)
         source.ingest_token = uuid.uuid4()
         source.state = KnowledgeSource.State.QUEUED
@@ -280,9 +282,14 @@ def _progress_reporter(tenant_id: int, source_id: int, token: str) -> Callable[[
 
 
 def _fail(tenant_id: int, source_id: int, token: str, message: str) -> None:
-    _current(tenant_id, source_id, token).filter(state=KnowledgeSource.State.RUNNING).update(
-        state=KnowledgeSource.State.FAILED, error=message, updated_at=timezone.now()
+    failed = (
+        _current(tenant_id, source_id, token)
+        .filter(state=KnowledgeSource.State.RUNNING)
+        .update(state=KnowledgeSource.State.FAILED, error=message, updated_at=timezone.now())
     )
+    if failed:
+        # A source synced before keeps its previous chunks, which must leave search now.
+        knowledge_changed(tenant_id)
 
 
 def _store(tenant: Tenant, source_id: int, token: str, ingested: _Ingested) -> bool:

@@ -16,6 +16,7 @@ from helpdesk.ai.knowledge.retrieval import (
     IndexCache,
     aretrieve,
     build_index,
+    knowledge_changed,
     knowledge_version,
     retrieve,
 )
@@ -112,9 +113,17 @@ def test_a_tenant_without_knowledge_gets_no_hits(tenant, indexes):
 
 
 @pytest.mark.django_db
-def test_chunks_of_a_source_that_is_not_ready_are_not_retrieved(tenant, indexes):
+def test_a_source_being_synced_again_answers_with_its_chunks_a_failed_one_does_not(tenant, indexes):
     source = add_source(tenant, "Shipping", "Shipping takes two days.")
     KnowledgeSource.objects.filter(pk=source.pk).update(state=KnowledgeSource.State.RUNNING)
+    knowledge_changed(tenant.pk)
+
+    assert [
+        hit.source_id for hit in retrieve(tenant=tenant, query="shipping", indexes=indexes)
+    ] == [source.pk]
+
+    KnowledgeSource.objects.filter(pk=source.pk).update(state=KnowledgeSource.State.FAILED)
+    knowledge_changed(tenant.pk)
 
     assert retrieve(tenant=tenant, query="shipping", indexes=indexes) == []
 

@@ -351,6 +351,17 @@ def test_a_resync_reads_the_source_again_and_replaces_its_chunks(tenant, in_proc
     assert found(tenant, "original card") == []
 
 
+def test_until_a_resync_ends_the_previous_chunks_answer(tenant, by_hand):
+    source = source_create_file(tenant=tenant, uploaded_file=upload(MANUAL))
+    source_index(tenant_id=tenant.pk, source_id=source.pk, token=str(source.ingest_token))
+
+    source_resync(tenant=tenant, source_id=source.pk)  # its job has not run yet
+
+    source.refresh_from_db()
+    assert source.state == "queued"
+    assert [hit.source_id for hit in found(tenant, "descaling citric")] == [source.pk]
+
+
 def test_a_job_with_a_stale_token_writes_nothing(tenant, in_process, site):
     url = site.serve("/returns", RETURNS_PAGE)
     source = ingested(source_create_url(tenant=tenant, url=url, sitemap=False))
