@@ -12,30 +12,20 @@ from django.utils.translation import gettext, ngettext
 
 from helpdesk.ai.knowledge.embeddings import EmbeddingsError
 from helpdesk.ai.knowledge.services import chunks_embed
-from helpdesk.tenants.models import Tenant
+from helpdesk.ai.management.tenant_choice import add_tenant_arguments, chosen_tenants
 
 
 class Command(BaseCommand):
     help = "Embed the knowledge chunks of a tenant (or of every tenant) with its current model."
 
     def add_arguments(self, parser):
-        which = parser.add_mutually_exclusive_group(required=True)
-        which.add_argument("--tenant", action="append", metavar="SLUG", help="repeatable")
-        which.add_argument("--all", action="store_true", help="every tenant")
+        add_tenant_arguments(parser)
         parser.add_argument(
             "--force", action="store_true", help="embed chunks that have a vector again"
         )
 
     def handle(self, *args, tenant=None, all=False, force=False, **options):  # noqa: A002
-        tenants = Tenant.objects.order_by("slug")
-        if not all:
-            tenants = tenants.filter(slug__in=tenant)
-            missing = set(tenant) - {t.slug for t in tenants}
-            if missing:
-                raise CommandError(
-                    gettext("No tenant with the slug %(slugs)s.")
-                    % {"slugs": ", ".join(sorted(missing))}
-                )
+        tenants = chosen_tenants(tenant, all)
         failed = []
         for each in tenants:
             try:

@@ -4,31 +4,21 @@ Run it once after upgrading to a version with knowledge chunks (articles written
 have none), or to repair a tenant's chunks. Safe to run again: it replaces, never adds.
 """
 
-from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext, ngettext
+from django.core.management.base import BaseCommand
+from django.utils.translation import ngettext
 
 from helpdesk.ai.knowledge.services import tenant_reindex
-from helpdesk.tenants.models import Tenant
+from helpdesk.ai.management.tenant_choice import add_tenant_arguments, chosen_tenants
 
 
 class Command(BaseCommand):
     help = "Rebuild the knowledge chunks of a tenant's articles (or of every tenant's)."
 
     def add_arguments(self, parser):
-        which = parser.add_mutually_exclusive_group(required=True)
-        which.add_argument("--tenant", action="append", metavar="SLUG", help="repeatable")
-        which.add_argument("--all", action="store_true", help="every tenant")
+        add_tenant_arguments(parser)
 
     def handle(self, *args, tenant=None, all=False, **options):  # noqa: A002 - the option's name
-        tenants = Tenant.objects.order_by("slug")
-        if not all:
-            tenants = tenants.filter(slug__in=tenant)
-            missing = set(tenant) - {t.slug for t in tenants}
-            if missing:
-                raise CommandError(
-                    gettext("No tenant with the slug %(slugs)s.")
-                    % {"slugs": ", ".join(sorted(missing))}
-                )
+        tenants = chosen_tenants(tenant, all)
         for each in tenants:
             chunks = tenant_reindex(tenant=each)
             self.stdout.write(
