@@ -34,6 +34,7 @@ PYTEST_NO_TESTS_COLLECTED = 5
 # every agent event delivered, or the check fails (deploy/loadtest/run.py exits 1).
 SMOKE_ARGS = ["--connections", "500", "--rate", "100", "--duration", "10"]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+PYTEST_SUMMARY = re.compile(r"^=+ .* in [0-9.]+s")
 COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)\b")
 
 
@@ -102,14 +103,22 @@ def child_env(overrides: dict[str, str]) -> dict[str, str]:
 
 
 def run(command: list[str], env: dict[str, str] | None = None) -> tuple[int, list[str]]:
-    """Run ``command`` in the repository, showing its output; return its status and last lines."""
+    """Run ``command`` in the repository, showing its output; return its status and its last
+    lines, with pytest's summary line among them wherever it stood (a thread's traceback
+    printed at exit must not push it out)."""
     tail: deque[str] = deque(maxlen=40)
+    summary = None
     with subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     ) as process:
         for line in process.stdout:
             sys.stdout.write(line)
-            tail.append(ANSI.sub("", line).rstrip("\n"))
+            clean = ANSI.sub("", line).rstrip("\n")
+            tail.append(clean)
+            if PYTEST_SUMMARY.match(clean):
+                summary = clean
+    if summary is not None and summary not in tail:
+        tail.appendleft(summary)
     return process.returncode, list(tail)
 
 

@@ -95,6 +95,16 @@ def _no_queue_outlives_the_run():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _no_delayed_job_outlives_the_run(django_db_setup):
+    """An in-process job due later (a queue reminder, minutes away) must not start once the
+    test database is gone: it would fail, and its traceback would end the run's output."""
+    yield
+    from helpdesk.core.jobs import cancel_delayed_jobs
+
+    cancel_delayed_jobs()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _no_connection_outlives_the_run(django_db_setup, django_db_blocker):
     """A thread of the run (the blocking-call pool, a background task still finishing) may hold
     a PostgreSQL connection when the run ends; the test database then cannot be dropped, and

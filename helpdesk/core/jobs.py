@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 _pending: set[Future] = set()
+_timers: set[threading.Timer] = set()
 
 
 def uses_broker() -> bool:
@@ -83,9 +84,25 @@ def _dispatch_later(task: Task, delay: float, args: tuple, kwargs: dict) -> None
     if uses_broker():
         task.apply_async(args=args, kwargs=kwargs, countdown=delay)
         return
-    timer = threading.Timer(delay, _dispatch, args=(task, args, kwargs))
+
+    def dispatch() -> None:
+        _timers.discard(timer)
+        _dispatch(task, args, kwargs)
+
+    timer = threading.Timer(delay, dispatch)
     timer.daemon = True
+    _timers.add(timer)
     timer.start()
+
+
+def cancel_delayed_jobs() -> int:
+    """Drop the in-process jobs still waiting for their time; returns how many. For shutdown
+    and the end of a test run, whose database is about to go."""
+    timers = list(_timers)
+    for timer in timers:
+        timer.cancel()
+        _timers.discard(timer)
+    return len(timers)
 
 
 async def aenqueue(task: Task, /, *args, **kwargs) -> None:

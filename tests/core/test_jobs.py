@@ -124,3 +124,18 @@ def test_with_a_broker_a_rolled_back_job_never_reaches_the_worker(celery_worker)
 
     assert wait_until(lambda: cache.get(committed_key), timeout=20) == "After"
     assert cache.get(key) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delayed_job_runs_at_its_time_unless_cancelled(in_process):
+    tenant = TenantFactory(name="Later Co")
+    due, cancelled = new_key(), new_key()
+
+    jobs.enqueue_later(remember_tenant_name, 0.2, due, tenant.pk)
+    wait_until(lambda: cache.get(due) == "Later Co", timeout=5)
+    jobs.enqueue_later(remember_tenant_name, 0.5, cancelled, tenant.pk)
+
+    assert jobs.cancel_delayed_jobs() == 1
+    threading.Event().wait(1.0)
+    assert cache.get(cancelled) is None
+    assert jobs.cancel_delayed_jobs() == 0
