@@ -100,6 +100,9 @@ MIDDLEWARE = [
     # Retry-After (JSON for API clients), not a 500 page.
     "helpdesk.core.outage.OutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions (a saved language choice lives there), before common (whose redirects
+    # must already speak the chosen language): the request's language from Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -365,7 +368,17 @@ AXES_ENABLE_ADMIN = False
 # (jazzband/django-axes#1494).
 SILENCED_SYSTEM_CHECKS = ["axes.W002"]
 
-LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en-us")
+# Adding a language: an entry here and its catalogs under locale/ (`makemessages -l xx`).
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+# The language of a request whose browser asks for none of LANGUAGES.
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"LANGUAGE_CODE must be one of {', '.join(dict(LANGUAGES))}, got {LANGUAGE_CODE!r}"
+    )
+# The project's own catalogs; `manage.py compile_catalogs` builds their .mo files, which git
+# does not keep.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

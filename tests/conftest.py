@@ -38,6 +38,14 @@ SERVICES_REASON = (
 )
 
 
+def pytest_configure(config):
+    # Git keeps only the .po files; build the .mo files before any test translates (a clone
+    # has none, and an edited .po is newer than its .mo).
+    from helpdesk.core.catalogs import catalogs_compile
+
+    catalogs_compile(locale_dirs=settings.LOCALE_PATHS)
+
+
 def pytest_report_header(config):
     mode = "services (PostgreSQL + Redis + Celery)" if service_mode() else "embedded"
     return f"helpdesk mode: {mode}"
@@ -62,6 +70,15 @@ def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval:
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _widget_is_built():
+    """static/helpdesk/widget.js is built from static/helpdesk/widget/ and kept out of git; the
+    pages tests load embed it, so bring it up to date first (whoever runs pytest, however)."""
+    from helpdesk.widget.bundle import build_widget
+
+    build_widget(settings.BASE_DIR / "static")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -119,6 +136,16 @@ def _no_connection_outlives_the_run(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture(autouse=True)
+def _default_language_again():
+    """LocaleMiddleware activates each request's language and leaves it active in the thread:
+    a test's Chinese request must not make the next test's strings Chinese."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

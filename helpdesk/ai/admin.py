@@ -3,6 +3,8 @@ from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from helpdesk.ai.forms import BotConfigForm
@@ -22,7 +24,7 @@ class BotConfigAdmin(TenantScopedAdmin):
     fieldsets = [
         (None, {"fields": ["tenant", "name", "is_active"]}),
         (
-            "Provider & endpoint",
+            _("Provider & endpoint"),
             {
                 "fields": ["provider", "base_url", "api_key", "clear_api_key", "model"],
                 "description": "“OpenAI-compatible” is OpenAI itself or any server that speaks "
@@ -32,7 +34,7 @@ class BotConfigAdmin(TenantScopedAdmin):
             },
         ),
         (
-            "Prompt & context",
+            _("Prompt & context"),
             {
                 "fields": [
                     "system_prompt",
@@ -44,13 +46,16 @@ class BotConfigAdmin(TenantScopedAdmin):
             },
         ),
         (
-            "Knowledge",
+            _("Knowledge"),
             {"fields": ["knowledge_chunks", "answer_only_from_knowledge", "no_knowledge_message"]},
         ),
-        ("Streaming & batching", {"fields": ["streaming", "batch_window_ms", "delta_interval_ms"]}),
-        ("Handoff & fallback", {"fields": ["handoff_keywords", "fallback_message"]}),
         (
-            "Reliability",
+            _("Streaming & batching"),
+            {"fields": ["streaming", "batch_window_ms", "delta_interval_ms"]},
+        ),
+        (_("Handoff & fallback"), {"fields": ["handoff_keywords", "fallback_message"]}),
+        (
+            _("Reliability"),
             {
                 "fields": [
                     "request_timeout_seconds",
@@ -60,7 +65,7 @@ class BotConfigAdmin(TenantScopedAdmin):
                 ]
             },
         ),
-        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
     def get_fieldsets(self, request, obj=None):
@@ -78,15 +83,15 @@ class BotConfigAdmin(TenantScopedAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    @admin.display(description="Endpoint")
+    @admin.display(description=_("Endpoint"))
     def endpoint(self, obj: BotConfig) -> str:
         if obj.provider == BotConfig.Provider.FAQ:
             return "—"
-        return obj.base_url or "(default)"
+        return obj.base_url or gettext("(default)")
 
-    @admin.display(description="API key")
+    @admin.display(description=_("API key"))
     def key_status(self, obj: BotConfig) -> str:
-        return "set" if obj.api_key_encrypted else "—"
+        return gettext("set") if obj.api_key_encrypted else "—"
 
 
 @admin.register(KnowledgeArticle)
@@ -98,15 +103,23 @@ class KnowledgeArticleAdmin(TenantScopedAdmin):
     fields = ["tenant", "question", "answer", "keywords", "is_active", "updated_at"]
     actions = ["activate", "deactivate"]
 
-    @admin.action(description="Let the FAQ bot use the selected articles")
+    @admin.action(description=_("Let the FAQ bot use the selected articles"))
     def activate(self, request, queryset):
         count = _set_active(queryset, active=True)
-        self.message_user(request, f"{count} article(s) active.")
+        self.message_user(
+            request,
+            ngettext("%(count)d article active.", "%(count)d articles active.", count)
+            % {"count": count},
+        )
 
-    @admin.action(description="Stop the FAQ bot from using the selected articles")
+    @admin.action(description=_("Stop the FAQ bot from using the selected articles"))
     def deactivate(self, request, queryset):
         count = _set_active(queryset, active=False)
-        self.message_user(request, f"{count} article(s) inactive.")
+        self.message_user(
+            request,
+            ngettext("%(count)d article inactive.", "%(count)d articles inactive.", count)
+            % {"count": count},
+        )
 
     # Each runs in a transaction (the admin view's, or the service's own), so an article and
     # its chunks are saved or deleted together.
@@ -177,12 +190,12 @@ class TokenUsageAdmin(TenantScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Conversation", ordering="conversation")
+    @admin.display(description=_("Conversation"), ordering="conversation")
     def conversation_link(self, obj: TokenUsage) -> str:
         url = reverse("admin:conversations_conversation_change", args=[obj.conversation_id])
         return format_html('<a href="{}">#{}</a>', url, obj.conversation_id)
 
-    @admin.display(description="Total")
+    @admin.display(description=_("Total"))
     def total_tokens(self, obj: TokenUsage) -> int:
         return obj.total_tokens
 

@@ -3,6 +3,7 @@ to the human queue. Used by the reply pipeline and by the sweep of replies whose
 (helpdesk/ai/reply_leases.py)."""
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from helpdesk.ai.models import DEFAULT_FALLBACK
 from helpdesk.conversations.lifecycle import conversation_handoff
@@ -29,7 +30,7 @@ def fallback_post(*, tenant: Tenant, conversation_id: int, client_id: str, reaso
             tenant=tenant,
             conversation_id=conversation.pk,
             sender=Sender.bot(),
-            text=bot.fallback_message if bot else DEFAULT_FALLBACK,
+            text=bot.fallback_message if bot else gettext(DEFAULT_FALLBACK),
             client_id=client_id,
             metadata={"fallback": True},
         )

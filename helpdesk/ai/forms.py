@@ -3,9 +3,10 @@ write-only key is a base form of its own, which the knowledge settings' form sha
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from helpdesk.ai.models import BotConfig
+from helpdesk.ai.models import DEFAULT_FALLBACK, DEFAULT_NO_KNOWLEDGE, BotConfig
 from helpdesk.ai.validators import (
     normalise_endpoint,
     validate_endpoint,
@@ -98,7 +99,7 @@ class WriteOnlyKeyForm(TenantConsistentForm):
 
 class BotConfigForm(WriteOnlyKeyForm):
     base_url = forms.CharField(
-        label="Base URL",
+        label=_("Base URL"),
         required=False,
         max_length=200,
         help_text=_(
@@ -114,6 +115,18 @@ class BotConfigForm(WriteOnlyKeyForm):
         model = BotConfig
         fields = "__all__"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            # A new bot speaks the language of the admin who makes it; per-language texts of one
+            # bot are not stored yet.
+            for field, default in (
+                ("fallback_message", DEFAULT_FALLBACK),
+                ("no_knowledge_message", DEFAULT_NO_KNOWLEDGE),
+            ):
+                if field in self.fields:
+                    self.initial.setdefault(field, gettext(default))
+
     def clean_base_url(self) -> str:
         url = normalise_endpoint(self.cleaned_data.get("base_url") or "")
         if url:
@@ -125,15 +138,19 @@ class BotConfigForm(WriteOnlyKeyForm):
         keywords = parse_handoff_keywords(self.cleaned_data.get("handoff_keywords") or "")
         if len(keywords) > MAX_HANDOFF_KEYWORDS:
             raise ValidationError(
-                f"At most {MAX_HANDOFF_KEYWORDS} keywords, one per line ({len(keywords)} given).",
+                _("At most %(limit)d keywords, one per line (%(count)d given)."),
                 code="too_many",
+                params={"limit": MAX_HANDOFF_KEYWORDS, "count": len(keywords)},
             )
         long = [k for k in keywords if len(k) > MAX_HANDOFF_KEYWORD_CHARS]
         if long:
             raise ValidationError(
-                f"Each keyword is at most {MAX_HANDOFF_KEYWORD_CHARS} characters: "
-                f"{long[0][:MAX_HANDOFF_KEYWORD_CHARS]}…",
+                _("Each keyword is at most %(limit)d characters: %(keyword)s…"),
                 code="too_long",
+                params={
+                    "limit": MAX_HANDOFF_KEYWORD_CHARS,
+                    "keyword": long[0][:MAX_HANDOFF_KEYWORD_CHARS],
+                },
             )
         return "\n".join(keywords)
 
@@ -142,8 +159,10 @@ class BotConfigForm(WriteOnlyKeyForm):
         if cleaned.get("provider") == BotConfig.Provider.OPENAI and not cleaned.get("model"):
             self.add_error(
                 "model",
-                "An OpenAI-compatible bot needs a model, e.g. gpt-4o-mini, or the name your "
-                "server serves (llama3.1, Qwen/Qwen2.5-7B-Instruct, …).",
+                _(
+                    "An OpenAI-compatible bot needs a model, e.g. gpt-4o-mini, or the name your "
+                    "server serves (llama3.1, Qwen/Qwen2.5-7B-Instruct, …)."
+                ),
             )
         # A bot that reads no passage would hand every customer to a human.
         reads_knowledge = cleaned.get("provider") == BotConfig.Provider.FAQ or cleaned.get(

@@ -2,17 +2,22 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from helpdesk.ai.validators import validate_endpoint
 from helpdesk.core.crypto import decrypt, encrypt
 from helpdesk.tenants.models import TenantOwned
 
 DEFAULT_HANDOFF_KEYWORDS = "人工\n转人工\n人工客服\nhuman\nagent\nreal person"
-DEFAULT_FALLBACK = (
+# The defaults of a new bot's texts, in English here and marked for the catalogs: a bot made in
+# the admin starts with them in the admin's language (BotConfigForm), and the customer reads what
+# the bot's row holds from then on.
+DEFAULT_FALLBACK = gettext_noop(
     "Sorry, I can't answer that right now. I'm passing you to a member of our team, "
     "who will reply here shortly."
 )
-DEFAULT_NO_KNOWLEDGE = (
+DEFAULT_NO_KNOWLEDGE = gettext_noop(
     "I couldn't find that in our help articles, so I'm passing you to a member of our team, "
     "who will reply here shortly."
 )
@@ -22,8 +27,8 @@ class BotConfig(TenantOwned):
     """How a tenant's bot answers: which provider, which model, what context, what limits."""
 
     class Provider(models.TextChoices):
-        OPENAI = "openai", "OpenAI-compatible API"
-        FAQ = "faq", "FAQ (the tenant's knowledge articles, no API)"
+        OPENAI = "openai", _("OpenAI-compatible API")
+        FAQ = "faq", _("FAQ (the tenant's knowledge articles, no API)")
 
     name = models.CharField(max_length=100, default="Bot")
     provider = models.CharField(max_length=10, choices=Provider.choices, default=Provider.FAQ)
@@ -33,8 +38,10 @@ class BotConfig(TenantOwned):
         max_length=500,
         blank=True,
         validators=[validate_endpoint],
-        help_text="OpenAI-compatible endpoint, e.g. https://api.openai.com/v1 or a vLLM, "
-        "llama.cpp or Ollama server's /v1. Empty: OPENAI_BASE_URL, else OpenAI.",
+        help_text=_(
+            "OpenAI-compatible endpoint, e.g. https://api.openai.com/v1 or a vLLM, "
+            "llama.cpp or Ollama server's /v1. Empty: OPENAI_BASE_URL, else OpenAI."
+        ),
     )
     api_key_encrypted = models.TextField(blank=True, editable=False)
     model = models.CharField(max_length=100, blank=True, default="gpt-4o-mini")
@@ -46,12 +53,12 @@ class BotConfig(TenantOwned):
     context_turns = models.PositiveSmallIntegerField(
         default=5,
         validators=[MinValueValidator(0), MaxValueValidator(50)],
-        help_text="How many recent rounds (a customer message and its answer) the bot sees.",
+        help_text=_("How many recent rounds (a customer message and its answer) the bot sees."),
     )
     context_token_budget = models.PositiveIntegerField(
         default=3000,
         validators=[MinValueValidator(200), MaxValueValidator(200_000)],
-        help_text="Most prompt tokens sent; the oldest turns are dropped to fit.",
+        help_text=_("Most prompt tokens sent; the oldest turns are dropped to fit."),
     )
     max_tokens = models.PositiveIntegerField(
         default=500, validators=[MinValueValidator(1), MaxValueValidator(32_000)]
@@ -63,41 +70,44 @@ class BotConfig(TenantOwned):
     batch_window_ms = models.PositiveIntegerField(
         default=600,
         validators=[MaxValueValidator(10_000)],
-        help_text="Customer messages arriving within this window get one answer.",
+        help_text=_("Customer messages arriving within this window get one answer."),
     )
     delta_interval_ms = models.PositiveIntegerField(
         default=50,
         validators=[MinValueValidator(10), MaxValueValidator(2000)],
-        help_text="How often streamed text is sent to screens (never once per token).",
+        help_text=_("How often streamed text is sent to screens (never once per token)."),
     )
     handoff_keywords = models.TextField(
         blank=True,
         default=DEFAULT_HANDOFF_KEYWORDS,
-        help_text="One per line. A customer message containing one goes to a human.",
+        help_text=_("One per line. A customer message containing one goes to a human."),
     )
     fallback_message = models.TextField(default=DEFAULT_FALLBACK)
     knowledge_chunks = models.PositiveSmallIntegerField(
         default=4,
         validators=[MaxValueValidator(20)],
-        help_text="How many passages of the tenant's knowledge the bot reads before it answers "
-        "(0: none).",
+        help_text=_(
+            "How many passages of the tenant's knowledge the bot reads before it answers (0: none)."
+        ),
     )
     answer_only_from_knowledge = models.BooleanField(
         default=False,
-        help_text="When nothing relevant is found in the knowledge, say so and offer a human "
-        "instead of answering from the model's own knowledge.",
+        help_text=_(
+            "When nothing relevant is found in the knowledge, say so and offer a human "
+            "instead of answering from the model's own knowledge."
+        ),
     )
     no_knowledge_message = models.TextField(default=DEFAULT_NO_KNOWLEDGE)
     request_timeout_seconds = models.FloatField(
         default=30.0, validators=[MinValueValidator(1.0), MaxValueValidator(300.0)]
     )
     max_retries = models.PositiveSmallIntegerField(
-        default=2, validators=[MaxValueValidator(5)], help_text="Retries before falling back."
+        default=2, validators=[MaxValueValidator(5)], help_text=_("Retries before falling back.")
     )
     breaker_failure_threshold = models.PositiveSmallIntegerField(
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text="Consecutive failures after which the endpoint is not called for a while.",
+        help_text=_("Consecutive failures after which the endpoint is not called for a while."),
     )
     breaker_cooldown_seconds = models.PositiveIntegerField(
         default=30, validators=[MinValueValidator(1), MaxValueValidator(3600)]
@@ -107,7 +117,7 @@ class BotConfig(TenantOwned):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "bot"
+        verbose_name = _("bot")
         constraints = [
             models.CheckConstraint(
                 condition=Q(provider__in=["openai", "faq"]), name="botconfig_provider_valid"
@@ -140,7 +150,7 @@ class KnowledgeArticle(TenantOwned):
     question = models.CharField(max_length=300)
     answer = models.TextField()
     keywords = models.CharField(
-        max_length=500, blank=True, help_text="Extra words or phrases, separated by commas."
+        max_length=500, blank=True, help_text=_("Extra words or phrases, separated by commas.")
     )
     is_active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -157,13 +167,13 @@ class TokenUsage(TenantOwned):
     a bot reply (with its message), or an agent's suggested reply or summary (with the agent)."""
 
     class Purpose(models.TextChoices):
-        REPLY = "reply", "Bot reply"
-        SUGGESTION = "suggestion", "Suggested reply"
-        SUMMARY = "summary", "Conversation summary"
+        REPLY = "reply", _("Bot reply")
+        SUGGESTION = "suggestion", _("Suggested reply")
+        SUMMARY = "summary", _("Conversation summary")
 
     class Source(models.TextChoices):
-        API = "api", "Reported by the API"
-        COUNTED = "counted", "Counted with tiktoken"
+        API = "api", _("Reported by the API")
+        COUNTED = "counted", _("Counted with tiktoken")
 
     conversation = models.ForeignKey(
         "conversations.Conversation", on_delete=models.CASCADE, related_name="+"
@@ -213,9 +223,9 @@ class ConversationSummary(TenantOwned):
     receives it (a handoff or a transfer) and shown above its messages in the console."""
 
     class Trigger(models.TextChoices):
-        HANDOFF = "handoff", "Handoff"
-        TRANSFER = "transfer", "Transfer"
-        REQUESTED = "requested", "Asked for by an agent"
+        HANDOFF = "handoff", _("Handoff")
+        TRANSFER = "transfer", _("Transfer")
+        REQUESTED = "requested", _("Asked for by an agent")
 
     conversation = models.ForeignKey(
         "conversations.Conversation", on_delete=models.CASCADE, related_name="+"

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
@@ -67,7 +69,7 @@ def error_response(error: ServiceError) -> JsonResponse:
 
 class CsrfFailed(PermissionDenied):
     code = "csrf_failed"
-    default_message = "The page's security token is missing or out of date; reload the page."
+    default_message = _("The page's security token is missing or out of date; reload the page.")
 
 
 def _refused(request: HttpRequest, error: ServiceError) -> JsonResponse:
@@ -94,19 +96,24 @@ def _console_endpoint(
     def wrapper(request: HttpRequest, *args, **kwargs) -> JsonResponse:
         if request.method not in methods:
             response = JsonResponse(
-                {"error": {"code": "method_not_allowed", "message": f"Use {methods[0]}."}},
+                {
+                    "error": {
+                        "code": "method_not_allowed",
+                        "message": gettext("Use %(method)s.") % {"method": methods[0]},
+                    }
+                },
                 status=405,
             )
             response["Allow"] = ", ".join(methods)
             return response
         if not request.user.is_authenticated:
-            return error_response(AuthenticationFailed("Sign in to the console first."))
+            return error_response(AuthenticationFailed(gettext("Sign in to the console first.")))
         if writes and _csrf_refused(request):
             return error_response(CsrfFailed())
         membership = console_membership(request)
         if membership is None:
             return error_response(
-                PermissionDenied("This account has no access to the agent console.")
+                PermissionDenied(gettext("This account has no access to the agent console."))
             )
         try:
             return view(request, membership, *args, **kwargs)
@@ -337,7 +344,11 @@ def int_param(request: HttpRequest, name: str, *, default: int, low: int, high: 
         return default
     # isdecimal() also accepts non-ASCII digits; int() would too, but ids are ASCII.
     if not (raw.isascii() and raw.isdecimal()) or len(raw) > 20 or not low <= int(raw) <= high:
-        raise InvalidInput(f"{name} must be an integer from {low} to {high}.", field=name)
+        raise InvalidInput(
+            gettext("%(name)s must be an integer from %(low)d to %(high)d.")
+            % {"name": name, "low": low, "high": high},
+            field=name,
+        )
     return int(raw)
 
 
@@ -349,7 +360,10 @@ def _ids_param(request: HttpRequest, name: str) -> list[int]:
             or len(part) > 20
             or not 1 <= int(part) <= MAX_ID
         ):
-            raise InvalidInput(f"{name} must list ids, separated by commas.", field=name)
+            raise InvalidInput(
+                gettext("%(name)s must list ids, separated by commas.") % {"name": name},
+                field=name,
+            )
     return [int(part) for part in parts]
 
 
@@ -372,7 +386,7 @@ def _cursor_param(raw: str | None) -> ConversationCursor | None:
         if cursor.id > MAX_ID:
             raise ValueError
     except (ValueError, OverflowError, OSError):
-        raise InvalidInput("before is not a valid cursor.", field="before") from None
+        raise InvalidInput(gettext("before is not a valid cursor."), field="before") from None
     return cursor
 
 

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.console.models import SHORTCUT_MAX, CannedResponse
 from helpdesk.core.login_throttle import LoginThrottleMixin
@@ -17,7 +18,7 @@ class ConsoleAuthenticationForm(LoginThrottleMixin, AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "no_console_access": (
+        "no_console_access": _(
             "This account has no access to the agent console. Ask your helpdesk administrator "
             "to add you as an agent."
         ),
@@ -62,7 +63,7 @@ class CannedResponseForm(TenantConsistentForm):
                 self.add_error(
                     "shortcut",
                     ValidationError(
-                        "There is already a canned response with the shortcut /%(shortcut)s.",
+                        _("There is already a canned response with the shortcut /%(shortcut)s."),
                         code="duplicate_shortcut",
                         params={"shortcut": shortcut},
                     ),

@@ -1,5 +1,6 @@
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.tenants.models import TenantOwned
 
@@ -25,12 +26,12 @@ class CannedResponse(TenantOwned):
                 code="invalid_shortcut",
             )
         ],
-        help_text="Agents type a slash and this word in the composer, e.g. /refund.",
+        help_text=_("Agents type a slash and this word in the composer, e.g. /refund."),
     )
     title = models.CharField(max_length=200)
     text = models.TextField(
         max_length=CANNED_TEXT_MAX,
-        help_text="What gets inserted. {{name}} becomes the customer's name, {{agent}} yours.",
+        help_text=_("What gets inserted. {{name}} becomes the customer's name, {{agent}} yours."),
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,6 +1,7 @@
 """Reads only the console needs. Every query is filtered by the tenant passed in."""
 
 from django.db.models import BooleanField, Case, Q, Value, When
+from django.utils.translation import gettext
 
 from helpdesk.console.models import SHORTCUT_MAX, CannedResponse
 from helpdesk.conversations.assignment import agent_presence_key, members_with_load
@@ -54,16 +55,19 @@ def canned_responses_search(
     learn whether a full page has more behind it.
     """
     if not isinstance(query, str):
-        raise InvalidInput("q must be text.", field="q")
+        raise InvalidInput(gettext("q must be text."), field="q")
     if (
         isinstance(limit, bool)
         or not isinstance(limit, int)
         or not 1 <= limit <= CANNED_PAGE_MAX + 1
     ):
-        raise InvalidInput(f"limit must be between 1 and {CANNED_PAGE_MAX + 1}.", field="limit")
+        raise InvalidInput(
+            gettext("limit must be between 1 and %(max)d.") % {"max": CANNED_PAGE_MAX + 1},
+            field="limit",
+        )
     query = query.strip().removeprefix("/").lower()
     if len(query) > SHORTCUT_MAX + 160:
-        raise InvalidInput("q is too long.", field="q")
+        raise InvalidInput(gettext("q is too long."), field="q")
     responses = CannedResponse.objects.filter(tenant=tenant, is_active=True)
     if query:
         responses = responses.filter(

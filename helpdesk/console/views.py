@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -11,6 +12,7 @@ from helpdesk.console.access import console_membership, console_page
 from helpdesk.console.forms import ConsoleAuthenticationForm
 from helpdesk.console.selectors import console_agents
 from helpdesk.conversations.selectors import CONSOLE_VIEWS
+from helpdesk.core.javascript_catalog import javascript_catalog
 from helpdesk.core.login_throttle import throttled
 from helpdesk.tenants.access import display_name
 from helpdesk.tenants.models import Membership
@@ -43,6 +45,9 @@ def console(request: HttpRequest, membership: Membership) -> HttpResponse:
         # The console's POSTs (agent assist) send it back in an X-CSRFToken header.
         "csrfToken": get_token(request),
         "assist": {"chunks": reverse("console:api_knowledge_chunks")},
+        # The request's language (LocaleMiddleware) and the console's translations for it.
+        "language": translation.get_language(),
+        "i18n": javascript_catalog(language=translation.get_language()),
     }
     return render(
         request,

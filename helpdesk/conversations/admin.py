@@ -5,6 +5,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.conversations.models import Contact, Conversation, Message
 from helpdesk.conversations.transcripts import (
@@ -146,8 +148,10 @@ class ConversationAdmin(DeletesWhatGoesWithConversations, TenantScopedAdmin):
         if len(selected) > TRANSCRIPTS_EXPORT_MAX:
             self.message_user(
                 request,
-                f"Select at most {TRANSCRIPTS_EXPORT_MAX} conversations to export at once "
-                f"({len(selected)} selected).",
+                gettext(
+                    "Select at most %(limit)d conversations to export at once (%(count)d selected)."
+                )
+                % {"limit": TRANSCRIPTS_EXPORT_MAX, "count": len(selected)},
                 messages.ERROR,
             )
             return None
@@ -163,7 +167,7 @@ class ConversationAdmin(DeletesWhatGoesWithConversations, TenantScopedAdmin):
         transcripts.sort(key=lambda t: (t["conversation"]["created_at"], t["conversation"]["id"]))
         return transcripts
 
-    @admin.action(description="Export the selected transcripts as JSON", permissions=["view"])
+    @admin.action(description=_("Export the selected transcripts as JSON"), permissions=["view"])
     def export_transcripts_json(self, request: HttpRequest, queryset):
         transcripts = self._selected_transcripts(request, queryset)
         if transcripts is None:
@@ -174,7 +178,7 @@ class ConversationAdmin(DeletesWhatGoesWithConversations, TenantScopedAdmin):
             "transcripts.json",
         )
 
-    @admin.action(description="Export the selected transcripts as text", permissions=["view"])
+    @admin.action(description=_("Export the selected transcripts as text"), permissions=["view"])
     def export_transcripts_text(self, request: HttpRequest, queryset):
         transcripts = self._selected_transcripts(request, queryset)
         if transcripts is None:
@@ -186,7 +190,7 @@ class ConversationAdmin(DeletesWhatGoesWithConversations, TenantScopedAdmin):
             "transcripts.txt",
         )
 
-    @admin.display(description="Export")
+    @admin.display(description=_("Export"))
     def export(self, obj: Conversation) -> str:
         opts = self.model._meta
         prefix = f"admin:{opts.app_label}_{opts.model_name}"
@@ -199,7 +203,7 @@ class ConversationAdmin(DeletesWhatGoesWithConversations, TenantScopedAdmin):
 
     # --- The transcript --------------------------------------------------------------------------
 
-    @admin.display(description="Transcript")
+    @admin.display(description=_("Transcript"))
     def transcript(self, obj: Conversation) -> str:
         # Read with the row's own tenant: the page only opens for a row the admin may see.
         entries = conversation_transcript(tenant=obj.tenant, conversation_id=obj.pk)["messages"]
@@ -222,8 +226,12 @@ class ConversationAdmin(DeletesWhatGoesWithConversations, TenantScopedAdmin):
         return format_html(
             "<style>.kind-note td{{background:#fff7cf}}"
             ".kind-event td{{color:#687083;font-style:italic}}</style>"
-            "<table><thead><tr><th>#</th><th>When (UTC)</th><th>Who</th><th>Kind</th>"
-            "<th>Text</th></tr></thead><tbody>{}</tbody></table>",
+            "<table><thead><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th>"
+            "<th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            gettext("When (UTC)"),
+            gettext("Who"),
+            gettext("Kind"),
+            gettext("Text"),
             rows,
         )
 
@@ -231,19 +239,19 @@ class ConversationAdmin(DeletesWhatGoesWithConversations, TenantScopedAdmin):
 def _who(entry: dict) -> str:
     if entry["kind"] == Message.Kind.EVENT:
         # An event is written by the system on behalf of whoever acted.
-        return entry["metadata"].get("by_name") or "System"
+        return entry["metadata"].get("by_name") or gettext("System")
     if entry["sender"] == Message.SenderType.AGENT:
-        return f"Agent ({entry['sender_name']})"
+        return gettext("Agent (%(name)s)") % {"name": entry["sender_name"]}
     return entry["sender_name"]
 
 
 def _kind_label(entry: dict) -> str:
     if entry["kind"] == Message.Kind.NOTE:
-        return "Private note"
+        return gettext("Private note")
     if entry["kind"] == Message.Kind.EVENT:
-        return "Event"
+        return gettext("Event")
     if entry["state"] == Message.State.INTERRUPTED:
-        return "Interrupted"
+        return gettext("Interrupted")
     return ""
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from helpdesk.conversations.models import Conversation
 from helpdesk.realtime.events import agents_group, conversation_group, envelope, publish_on_commit
@@ -181,8 +182,12 @@ def queue_remind(*, tenant_id: int, conversation_id: int, queued_at: datetime) -
             tenant_id,
             "waiting",
             conversation,
-            f"{conversation.contact} has been waiting {minutes} min "
-            f"(#{queue_position(conversation)} in the queue).",
+            gettext("%(contact)s has been waiting %(minutes)d min (#%(position)s in the queue).")
+            % {
+                "contact": conversation.contact,
+                "minutes": minutes,
+                "position": queue_position(conversation),
+            },
         )
         schedule_queue_reminder(conversation)
     return True

@@ -19,6 +19,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.conversations.announcements import Change, ConversationChange, change_announce
 from helpdesk.conversations.models import Conversation, Message
@@ -41,12 +43,13 @@ from helpdesk.realtime.events import (
 from helpdesk.tenants.access import display_name
 from helpdesk.tenants.models import Membership, Tenant
 
-HANDOFF_TEXT = "You're being connected to a member of our team. They'll reply here shortly."
+# Translated when it is sent, into the language active then.
+HANDOFF_TEXT = _("You're being connected to a member of our team. They'll reply here shortly.")
 
 
 class InvalidTransition(ServiceError):
     code = "invalid_transition"
-    default_message = "The conversation cannot make that change in its current state."
+    default_message = _("The conversation cannot make that change in its current state.")
 
 
 def _locked(tenant: Tenant, conversation_id: int) -> Conversation:
@@ -57,32 +60,34 @@ def _locked(tenant: Tenant, conversation_id: int) -> Conversation:
         .first()
     )
     if conversation is None:
-        raise NotFound("Conversation not found.")
+        raise NotFound(gettext("Conversation not found."))
     return conversation
 
 
 def _name(user: AbstractBaseUser | None) -> str:
-    return "Someone" if user is None else display_name(user)
+    return gettext("Someone") if user is None else display_name(user)
 
 
 def _joined(agent: AbstractBaseUser) -> str:
-    return f"{_name(agent)} joined the conversation."
+    return gettext("%(name)s joined the conversation.") % {"name": _name(agent)}
 
 
 def _owner_text(conversation: Conversation) -> str:
     if conversation.status == Conversation.Status.ASSIGNED:
-        return f"{_name(conversation.assignee)} has this conversation."
+        return gettext("%(name)s has this conversation.") % {"name": _name(conversation.assignee)}
     return {
-        Conversation.Status.BOT: "The bot has this conversation.",
-        Conversation.Status.QUEUED: "This conversation is waiting in the queue.",
-        Conversation.Status.RESOLVED: "This conversation is resolved.",
+        Conversation.Status.BOT: gettext("The bot has this conversation."),
+        Conversation.Status.QUEUED: gettext("This conversation is waiting in the queue."),
+        Conversation.Status.RESOLVED: gettext("This conversation is resolved."),
     }[conversation.status]
 
 
 def _require(conversation: Conversation, *allowed: str, action: str) -> None:
     if conversation.status not in allowed:
         raise InvalidTransition(
-            f"Cannot {action} now: {_owner_text(conversation)}", status=conversation.status
+            gettext("Cannot %(action)s now: %(owner)s")
+            % {"action": action, "owner": _owner_text(conversation)},
+            status=conversation.status,
         )
 
 
@@ -149,11 +154,16 @@ def conversation_handoff(*, tenant: Tenant, conversation_id: int, reason: str) -
 
     with transaction.atomic():
         conversation = _locked(tenant, conversation_id)
-        _require(conversation, Conversation.Status.BOT, action="hand off to a human")
+        _require(conversation, Conversation.Status.BOT, action=_("hand off to a human"))
         _enqueue(conversation, reason)
-        _event(conversation, HANDOFF_TEXT, "handoff", reason=conversation.handoff_reason)
+        _event(conversation, str(HANDOFF_TEXT), "handoff", reason=conversation.handoff_reason)
         stop_bot_on_commit(conversation)
-        notify_agents(tenant.pk, "queued", conversation, f"Waiting for an agent: {reason}"[:200])
+        notify_agents(
+            tenant.pk,
+            "queued",
+            conversation,
+            (gettext("Waiting for an agent: %(reason)s") % {"reason": reason})[:200],
+        )
         schedule_queue_reminder(conversation)
         change_announce(ConversationChange(Change.HANDOFF, tenant.pk, conversation.pk))
         assign_waiting(tenant=tenant)
@@ -179,7 +189,7 @@ def conversation_takeover(
             conversation,
             Conversation.Status.BOT,
             Conversation.Status.QUEUED,
-            action="take over",
+            action=_("take over"),
         )
         _assign(conversation, agent, event="takeover", text=_joined(agent))
         stop_bot_on_commit(conversation)
@@ -193,20 +203,21 @@ def conversation_accept(
     agent_membership_check(tenant=tenant, user=agent)
     with transaction.atomic():
         conversation = _locked(tenant, conversation_id)
-        _require(conversation, Conversation.Status.QUEUED, action="accept")
+        _require(conversation, Conversation.Status.QUEUED, action=_("accept"))
         _assign(conversation, agent, event="accept", text=_joined(agent))
     return conversation
 
 
 def conversation_auto_assign(*, conversation: Conversation, agent: AbstractBaseUser) -> None:
     """queued → assigned by the round-robin (the caller holds the row lock)."""
-    _require(conversation, Conversation.Status.QUEUED, action="assign")
+    _require(conversation, Conversation.Status.QUEUED, action=_("assign"))
     _assign(conversation, agent, event="assign", text=_joined(agent))
     notify_agents(
         conversation.tenant_id,
         "assigned",
         conversation,
-        f"A conversation with {conversation.contact} was assigned to you.",
+        gettext("A conversation with %(contact)s was assigned to you.")
+        % {"contact": conversation.contact},
         user_id=agent.pk,
     )
 
@@ -228,16 +239,16 @@ def conversation_handback(
     membership = agent_membership_check(tenant=tenant, user=agent)
     with transaction.atomic():
         conversation = _locked(tenant, conversation_id)
-        _require(conversation, Conversation.Status.ASSIGNED, action="hand back")
+        _require(conversation, Conversation.Status.ASSIGNED, action=_("hand back"))
         _require_owner_or_admin(conversation, agent, membership)
         if conversation.inbox.bot_id is None:
-            raise InvalidTransition("This inbox has no bot to hand back to.")
+            raise InvalidTransition(gettext("This inbox has no bot to hand back to."))
         conversation.status = Conversation.Status.BOT
         conversation.assignee = None
         conversation.save(update_fields=["status", "assignee", "updated_at"])
         _event(
             conversation,
-            "The assistant is back to help you.",
+            gettext("The assistant is back to help you."),
             "handback",
             by=agent.pk,
             by_name=_name(agent),
@@ -259,10 +270,12 @@ def conversation_transfer(
     target = _transfer_target(tenant, to_user_id)
     with transaction.atomic():
         conversation = _locked(tenant, conversation_id)
-        _require(conversation, Conversation.Status.ASSIGNED, action="transfer")
+        _require(conversation, Conversation.Status.ASSIGNED, action=_("transfer"))
         _require_owner_or_admin(conversation, agent, membership)
         if conversation.assignee_id == target.pk:
-            raise InvalidTransition(f"{_name(target)} already has this conversation.")
+            raise InvalidTransition(
+                gettext("%(name)s already has this conversation.") % {"name": _name(target)}
+            )
         if isinstance(note, str) and note.strip():
             message_post(
                 tenant=tenant,
@@ -279,7 +292,8 @@ def conversation_transfer(
         )
         _event(
             conversation,
-            f"{_name(agent)} transferred the conversation to {_name(target)}.",
+            gettext("%(agent)s transferred the conversation to %(target)s.")
+            % {"agent": _name(agent), "target": _name(target)},
             "transfer",
             by=agent.pk,
             by_name=_name(agent),
@@ -290,7 +304,8 @@ def conversation_transfer(
             tenant.pk,
             "assigned",
             conversation,
-            f"{_name(agent)} transferred a conversation with {conversation.contact} to you.",
+            gettext("%(agent)s transferred a conversation with %(contact)s to you.")
+            % {"agent": _name(agent), "contact": conversation.contact},
             user_id=target.pk,
         )
         change_announce(
@@ -308,7 +323,7 @@ def conversation_transfer(
 
 def _transfer_target(tenant: Tenant, to_user_id) -> AbstractBaseUser:
     if to_user_id is None:
-        raise InvalidInput("Choose the agent to transfer to.", field="to")
+        raise InvalidInput(gettext("Choose the agent to transfer to."), field="to")
     user_id = clean_id(to_user_id, what="Agent")
     membership = (
         Membership.objects.select_related("user")
@@ -316,7 +331,7 @@ def _transfer_target(tenant: Tenant, to_user_id) -> AbstractBaseUser:
         .first()
     )
     if membership is None:
-        raise NotFound("Agent not found.")
+        raise NotFound(gettext("Agent not found."))
     return membership.user
 
 
@@ -328,15 +343,15 @@ def conversation_resolve(
         agent_membership_check(tenant=tenant, user=agent)
     with transaction.atomic():
         conversation = _locked(tenant, conversation_id)
-        _require(conversation, *Conversation.OPEN_STATUSES, action="resolve")
+        _require(conversation, *Conversation.OPEN_STATUSES, action=_("resolve"))
         was_with_bot = conversation.status == Conversation.Status.BOT
         conversation.status = Conversation.Status.RESOLVED
         conversation.resolved_at = timezone.now()
         conversation.save(update_fields=["status", "resolved_at", "updated_at"])
-        who = _name(agent) if agent is not None else "The assistant"
+        who = _name(agent) if agent is not None else gettext("The assistant")
         _event(
             conversation,
-            f"{who} marked the conversation as resolved.",
+            gettext("%(name)s marked the conversation as resolved.") % {"name": who},
             "resolve",
             by=agent.pk if agent else None,
             by_name=who,
@@ -354,11 +369,14 @@ def conversation_reopen(
     agent_membership_check(tenant=tenant, user=agent)
     with transaction.atomic():
         conversation = _locked(tenant, conversation_id)
-        _require(conversation, Conversation.Status.RESOLVED, action="reopen")
+        _require(conversation, Conversation.Status.RESOLVED, action=_("reopen"))
         conversation.resolved_at = None
         conversation.save(update_fields=["resolved_at"])
         _assign(
-            conversation, agent, event="reopen", text=f"{_name(agent)} reopened the conversation."
+            conversation,
+            agent,
+            event="reopen",
+            text=gettext("%(name)s reopened the conversation.") % {"name": _name(agent)},
         )
     return conversation
 
@@ -383,7 +401,7 @@ def reopen_for_customer(conversation: Conversation) -> None:
         conversation.save(update_fields=["status", "resolved_at", "updated_at"])
         _event(
             conversation,
-            f"{_name(last_agent)} is back in the conversation.",
+            gettext("%(name)s is back in the conversation.") % {"name": _name(last_agent)},
             "reopen",
             to=last_agent.pk,
             to_name=_name(last_agent),
@@ -392,20 +410,23 @@ def reopen_for_customer(conversation: Conversation) -> None:
             conversation.tenant_id,
             "assigned",
             conversation,
-            f"{conversation.contact} wrote again in a resolved conversation.",
+            gettext("%(contact)s wrote again in a resolved conversation.")
+            % {"contact": conversation.contact},
             user_id=last_agent.pk,
         )
     elif not wants_agent and conversation.inbox.bot_id is not None:
         conversation.status = Conversation.Status.BOT
         conversation.assignee = None
         conversation.save(update_fields=["status", "assignee", "resolved_at", "updated_at"])
-        _event(conversation, "The conversation was reopened.", "reopen")
+        _event(conversation, gettext("The conversation was reopened."), "reopen")
     else:
         conversation.assignee = None
         conversation.save(update_fields=["assignee", "resolved_at"])
         _enqueue(conversation, "the customer wrote again")
-        _event(conversation, HANDOFF_TEXT, "reopen", reason=conversation.handoff_reason)
-        notify_agents(conversation.tenant_id, "queued", conversation, "A customer wrote again.")
+        _event(conversation, str(HANDOFF_TEXT), "reopen", reason=conversation.handoff_reason)
+        notify_agents(
+            conversation.tenant_id, "queued", conversation, gettext("A customer wrote again.")
+        )
         assign_waiting(tenant=conversation.tenant)
 
 
@@ -414,7 +435,8 @@ def _require_owner_or_admin(
 ) -> None:
     if conversation.assignee_id != agent.pk and membership.role != Membership.Role.ADMIN:
         raise PermissionDenied(
-            f"Only {_name(conversation.assignee)} or an admin can do that.",
+            gettext("Only %(name)s or an admin can do that.")
+            % {"name": _name(conversation.assignee)},
         )
 
 

@@ -42,6 +42,7 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.core.errors import InvalidInput
@@ -85,7 +86,9 @@ class MetricsPeriod:
 def metrics_period(*, days: int = DEFAULT_DAYS, now: datetime | None = None) -> MetricsPeriod:
     """The last ``days`` UTC days, today included."""
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-        raise InvalidInput(f"days must be an integer from 1 to {MAX_DAYS}.", field="days")
+        raise InvalidInput(
+            gettext("days must be an integer from 1 to %(max)d.") % {"max": MAX_DAYS}, field="days"
+        )
     today = (now or timezone.now()).astimezone(UTC).date()
     start = datetime.combine(today - timedelta(days=days - 1), time.min, tzinfo=UTC)
     return MetricsPeriod(start=start, end=start + timedelta(days=days))

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.tenants.models import Inbox, TenantOwned
 
@@ -30,10 +31,10 @@ class Contact(TenantOwned):
 
 class Conversation(TenantOwned):
     class Status(models.TextChoices):
-        BOT = "bot", "With the bot"
-        QUEUED = "queued", "Waiting for an agent"
-        ASSIGNED = "assigned", "With an agent"
-        RESOLVED = "resolved", "Resolved"
+        BOT = "bot", _("With the bot")
+        QUEUED = "queued", _("Waiting for an agent")
+        ASSIGNED = "assigned", _("With an agent")
+        RESOLVED = "resolved", _("Resolved")
 
     OPEN_STATUSES = (Status.BOT, Status.QUEUED, Status.ASSIGNED)
 
@@ -92,20 +93,20 @@ class Conversation(TenantOwned):
 
 class Message(TenantOwned):
     class SenderType(models.TextChoices):
-        CONTACT = "contact", "Customer"
-        BOT = "bot", "Bot"
-        AGENT = "agent", "Agent"
-        SYSTEM = "system", "System"
+        CONTACT = "contact", _("Customer")
+        BOT = "bot", _("Bot")
+        AGENT = "agent", _("Agent")
+        SYSTEM = "system", _("System")
 
     class Kind(models.TextChoices):
-        TEXT = "text", "Text"
-        NOTE = "note", "Private note"
-        EVENT = "event", "Event"
+        TEXT = "text", _("Text")
+        NOTE = "note", _("Private note")
+        EVENT = "event", _("Event")
 
     class State(models.TextChoices):
-        STREAMING = "streaming", "Streaming"
-        COMPLETE = "complete", "Complete"
-        INTERRUPTED = "interrupted", "Interrupted"
+        STREAMING = "streaming", _("Streaming")
+        COMPLETE = "complete", _("Complete")
+        INTERRUPTED = "interrupted", _("Interrupted")
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"

@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext
 
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.core.errors import InvalidInput, NotFound
@@ -22,7 +23,7 @@ def conversation_get(*, tenant: Tenant, conversation_id: int) -> Conversation:
         .first()
     )
     if conversation is None:
-        raise NotFound("Conversation not found.")
+        raise NotFound(gettext("Conversation not found."))
     return conversation
 
 
@@ -40,9 +41,9 @@ def messages_after(
     the same either way, so a client resumes from the last seq it saw whatever it was shown.
     """
     if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
-        raise InvalidInput("after_seq must be a non-negative integer.", field="seq")
+        raise InvalidInput(gettext("after_seq must be a non-negative integer."), field="seq")
     if not 1 <= limit <= MESSAGES_PAGE_MAX:
-        raise InvalidInput(f"limit must be between 1 and {MESSAGES_PAGE_MAX}.", field="limit")
+        raise InvalidInput(_limit_message(MESSAGES_PAGE_MAX), field="limit")
     conversation = conversation_get(tenant=tenant, conversation_id=conversation_id)
     messages: QuerySet[Message] = Message.objects.filter(
         tenant=tenant, conversation=conversation, seq__gt=after_seq
@@ -90,9 +91,12 @@ def conversations_for_console(
     continues after the row a previous page ended with.
     """
     if view not in CONSOLE_VIEWS:
-        raise InvalidInput(f"view must be one of {', '.join(CONSOLE_VIEWS)}.", field="view")
+        raise InvalidInput(
+            gettext("view must be one of %(views)s.") % {"views": ", ".join(CONSOLE_VIEWS)},
+            field="view",
+        )
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= CONSOLE_PAGE_MAX:
-        raise InvalidInput(f"limit must be between 1 and {CONSOLE_PAGE_MAX}.", field="limit")
+        raise InvalidInput(_limit_message(CONSOLE_PAGE_MAX), field="limit")
 
     conversations = Conversation.objects.filter(tenant=tenant)
     if view == "bot":
@@ -117,7 +121,7 @@ def conversations_for_console(
 
 def _after_cursor(cursor: ConversationCursor) -> Q:
     if not _valid_cursor(cursor):
-        raise InvalidInput("before is not a valid cursor.", field="before")
+        raise InvalidInput(gettext("before is not a valid cursor."), field="before")
     # The order is (last_message_at desc nulls last, id desc); "after" the cursor means later
     # in that order.
     if cursor.last_message_at is None:
@@ -177,7 +181,7 @@ def contact_conversations(
         or not isinstance(limit, int)
         or not 1 <= limit <= CONTACT_HISTORY_MAX + 1
     ):
-        raise InvalidInput(f"limit must be between 1 and {CONTACT_HISTORY_MAX + 1}.", field="limit")
+        raise InvalidInput(_limit_message(CONTACT_HISTORY_MAX + 1), field="limit")
     conversations = Conversation.objects.filter(
         tenant=tenant, contact_id=clean_id(contact_id, what="Contact")
     )
@@ -200,7 +204,7 @@ def contact_product_cards(*, tenant: Tenant, contact_id: int, limit: int = 20) -
         or not isinstance(limit, int)
         or not 1 <= limit <= CONTACT_HISTORY_MAX
     ):
-        raise InvalidInput(f"limit must be between 1 and {CONTACT_HISTORY_MAX}.", field="limit")
+        raise InvalidInput(_limit_message(CONTACT_HISTORY_MAX), field="limit")
     messages = (
         Message.objects.filter(
             tenant=tenant,
@@ -246,7 +250,7 @@ def customer_conversation_check(*, tenant: Tenant, inbox, contact, conversation_
     if not Conversation.objects.filter(
         tenant=tenant, inbox=inbox, contact=contact, pk=conversation_id
     ).exists():
-        raise NotFound("Conversation not found.")
+        raise NotFound(gettext("Conversation not found."))
     return conversation_id
 
 
@@ -258,3 +262,7 @@ def customer_latest_conversation(*, tenant: Tenant, inbox, contact) -> Conversat
         .order_by("-created_at")
         .first()
     )
+
+
+def _limit_message(most: int) -> str:
+    return gettext("limit must be between 1 and %(max)d.") % {"max": most}

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from helpdesk.conversations.followers import agent_text_filter
 from helpdesk.conversations.models import Contact, Conversation, Message
@@ -84,9 +85,9 @@ def conversation_start(*, tenant: Tenant, inbox: Inbox, contact: Contact) -> Con
     """Open a new conversation for ``contact`` in ``inbox``: with the inbox's bot if it has
     one, otherwise straight in the human queue."""
     if inbox.tenant_id != tenant.pk or not inbox.is_active:
-        raise NotFound("Inbox not found.")
+        raise NotFound(gettext("Inbox not found."))
     if contact.tenant_id != tenant.pk:
-        raise NotFound("Contact not found.")
+        raise NotFound(gettext("Contact not found."))
     with transaction.atomic():
         if inbox.bot_id is not None:
             conversation = Conversation.objects.create(
@@ -131,7 +132,7 @@ def message_post(
     """
     streaming = state == Message.State.STREAMING
     if streaming and sender.type != Message.SenderType.BOT:
-        raise InvalidInput("Only the bot streams its messages.", field="state")
+        raise InvalidInput(gettext("Only the bot streams its messages."), field="state")
     text = "" if streaming and text == "" else clean_text(text)
     client_id = clean_client_id(client_id)
     _check_kind(sender, kind)
@@ -150,7 +151,7 @@ def message_post(
             .first()
         )
         if conversation is None:
-            raise NotFound("Conversation not found.")
+            raise NotFound(gettext("Conversation not found."))
         existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
         if existing is not None:
             return PostResult(existing, created=False)
@@ -229,13 +230,14 @@ def _is_first_response(conversation: Conversation, sender: Sender, kind: Message
 
 def clean_text(text: Any) -> str:
     if not isinstance(text, str):
-        raise InvalidInput("The message text must be a string.", field="text")
+        raise InvalidInput(gettext("The message text must be a string."), field="text")
     text = text.strip()
     if not text:
         raise TextEmpty(field="text")
     if len(text) > settings.MESSAGE_MAX_CHARS:
         raise TextTooLong(
-            f"The message text is longer than {settings.MESSAGE_MAX_CHARS} characters.",
+            gettext("The message text is longer than %(limit)d characters.")
+            % {"limit": settings.MESSAGE_MAX_CHARS},
             field="text",
             limit=settings.MESSAGE_MAX_CHARS,
         )
@@ -248,7 +250,7 @@ def clean_client_id(client_id: Any) -> str:
         return uuid.uuid4().hex
     if not isinstance(client_id, str) or not CLIENT_ID_RE.fullmatch(client_id):
         raise InvalidInput(
-            "client_id must be 1-64 characters of letters, digits and . _ : -",
+            gettext("client_id must be 1-64 characters of letters, digits and . _ : -"),
             field="client_id",
         )
     return client_id
@@ -256,22 +258,22 @@ def clean_client_id(client_id: Any) -> str:
 
 def _check_kind(sender: Sender, kind: Message.Kind) -> None:
     if kind not in Message.Kind.values:
-        raise InvalidInput("Unknown message kind.", field="kind")
+        raise InvalidInput(gettext("Unknown message kind."), field="kind")
     if kind == Message.Kind.NOTE and sender.type != Message.SenderType.AGENT:
-        raise InvalidInput("Only agents write private notes.", field="kind")
+        raise InvalidInput(gettext("Only agents write private notes."), field="kind")
     if kind == Message.Kind.EVENT and sender.type != Message.SenderType.SYSTEM:
-        raise InvalidInput("Only the system records events.", field="kind")
+        raise InvalidInput(gettext("Only the system records events."), field="kind")
     if sender.type == Message.SenderType.AGENT and sender.user is None:
-        raise InvalidInput("An agent message needs its agent.", field="sender")
+        raise InvalidInput(gettext("An agent message needs its agent."), field="sender")
 
 
 def _clean_metadata(metadata: Any) -> dict[str, Any]:
     if metadata is None:
         return {}
     if not isinstance(metadata, dict):
-        raise InvalidInput("metadata must be an object.", field="metadata")
+        raise InvalidInput(gettext("metadata must be an object."), field="metadata")
     if len(json.dumps(metadata, default=str)) > METADATA_MAX_BYTES:
-        raise InvalidInput("metadata is too large.", field="metadata")
+        raise InvalidInput(gettext("metadata is too large."), field="metadata")
     return metadata
 
 
@@ -341,7 +343,7 @@ def customer_message_store(
             .first()
         )
         if conversation is None:
-            raise NotFound("Conversation not found.")
+            raise NotFound(gettext("Conversation not found."))
         resend = Message.objects.filter(conversation=conversation, client_id=client_id).exists()
         if conversation.status == Conversation.Status.RESOLVED and not resend:
             # Writing again reopens it (a resend of an old message does not).
@@ -389,7 +391,7 @@ def agent_message_send(
     """An agent writes a reply or a private note in one of their tenant's conversations."""
     agent_membership_check(tenant=tenant, user=user)
     if kind not in (Message.Kind.TEXT, Message.Kind.NOTE):
-        raise InvalidInput("kind must be text or note.", field="kind")
+        raise InvalidInput(gettext("kind must be text or note."), field="kind")
     rate_limit_hit("agent", f"t{tenant.pk}:u{user.pk}", settings.RATE_AGENT_MESSAGES)
     if isinstance(text, str) and kind == Message.Kind.TEXT:
         text = agent_text_filter(tenant=tenant, text=text)
@@ -419,7 +421,7 @@ def conversation_mark_read(
     Read marks only move forward and never past the newest message. Returns the stored mark.
     """
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-        raise InvalidInput("seq must be a non-negative integer.", field="seq")
+        raise InvalidInput(gettext("seq must be a non-negative integer."), field="seq")
     field = {
         Message.SenderType.CONTACT: "contact_last_read_seq",
         Message.SenderType.AGENT: "agent_last_read_seq",
@@ -431,7 +433,7 @@ def conversation_mark_read(
             .first()
         )
         if locked is None:
-            raise NotFound("Conversation not found.")
+            raise NotFound(gettext("Conversation not found."))
         mark = min(seq, locked.last_seq)
         if mark <= getattr(locked, field):
             return getattr(locked, field)
@@ -456,7 +458,7 @@ def message_stream_finish(
     Only a message still ``streaming`` changes; None means it had already been finished.
     """
     if state not in (Message.State.COMPLETE, Message.State.INTERRUPTED):
-        raise InvalidInput("A stream ends complete or interrupted.", field="state")
+        raise InvalidInput(gettext("A stream ends complete or interrupted."), field="state")
     with transaction.atomic():
         message = (
             Message.objects.select_for_update(of=("self",))

@@ -12,6 +12,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.core.errors import InvalidInput, NotFound
@@ -43,7 +45,7 @@ def conversation_transcript(*, tenant: Tenant, conversation_id: int | str) -> di
     pk = clean_id(conversation_id, what="Conversation")
     transcripts = conversations_transcripts(tenant=tenant, conversation_ids=[pk])
     if not transcripts:
-        raise NotFound("Conversation not found.")
+        raise NotFound(gettext("Conversation not found."))
     return transcripts[0]
 
 
@@ -57,7 +59,8 @@ def conversations_transcripts(
     """
     if len(conversation_ids) > TRANSCRIPTS_EXPORT_MAX:
         raise InvalidInput(
-            f"At most {TRANSCRIPTS_EXPORT_MAX} transcripts can be exported at once.",
+            gettext("At most %(limit)d transcripts can be exported at once.")
+            % {"limit": TRANSCRIPTS_EXPORT_MAX},
             field="conversations",
         )
     messages = (
@@ -156,38 +159,42 @@ def event_description(entry: dict[str, Any]) -> str:
     event = metadata.get("event")
     by = metadata.get("by_name") or ""
     to = metadata.get("to_name") or (
-        f"user #{metadata['to']}" if _is_id(metadata.get("to")) else ""
+        gettext("user #%(id)s") % {"id": metadata["to"]} if _is_id(metadata.get("to")) else ""
     )
     text = entry.get("text") or ""
     if event == "handoff":
         reason = metadata.get("reason")
-        return "Handed to the team" + (f" (reason: {reason})" if reason else "")
+        if reason:
+            return gettext("Handed to the team (reason: %(reason)s)") % {"reason": reason}
+        return gettext("Handed to the team")
     if event == "assign":
         # Automatic assignment names the agent who got it as "by"; a manual one has "to".
         if by and to:
-            return f"{by} assigned the conversation to {to}"
+            return gettext("%(by)s assigned the conversation to %(to)s") % {"by": by, "to": to}
         if to or by:
-            return f"Assigned to {to or by}"
+            return gettext("Assigned to %(name)s") % {"name": to or by}
     if event == "reopen" and not by:
         if to:
-            return f"Conversation reopened, back with {to}"
+            return gettext("Conversation reopened, back with %(name)s") % {"name": to}
         if metadata.get("reason"):
-            return f"Conversation reopened and queued (reason: {metadata['reason']})"
-        return "Conversation reopened"
+            return gettext("Conversation reopened and queued (reason: %(reason)s)") % {
+                "reason": metadata["reason"]
+            }
+        return gettext("Conversation reopened")
     if by and event in _BY_EVENTS:
-        return _BY_EVENTS[event].format(by=by, to=to or "another agent")
+        return str(_BY_EVENTS[event]) % {"by": by, "to": to or gettext("another agent")}
     if event == "resolve":
-        return "Conversation resolved"
+        return gettext("Conversation resolved")
     return text or (event or "event").replace("_", " ").capitalize()
 
 
 _BY_EVENTS = {
-    "takeover": "{by} took over",
-    "accept": "{by} accepted the conversation",
-    "handback": "{by} handed the conversation back to the bot",
-    "transfer": "{by} transferred the conversation to {to}",
-    "resolve": "{by} resolved the conversation",
-    "reopen": "{by} reopened the conversation",
+    "takeover": _("%(by)s took over"),
+    "accept": _("%(by)s accepted the conversation"),
+    "handback": _("%(by)s handed the conversation back to the bot"),
+    "transfer": _("%(by)s transferred the conversation to %(to)s"),
+    "resolve": _("%(by)s resolved the conversation"),
+    "reopen": _("%(by)s reopened the conversation"),
 }
 
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.core.login_throttle import LoginThrottleMixin, throttled
 from helpdesk.tenants.access import admin_tenant, administered_tenant
@@ -25,9 +26,9 @@ class HelpdeskAuthenticationForm(LoginThrottleMixin, AdminAuthenticationForm):
 
 
 class HelpdeskAdminSite(admin.AdminSite):
-    site_header = "Helpdesk administration"
-    site_title = "Helpdesk admin"
-    index_title = "Configuration"
+    site_header = _("Helpdesk administration")
+    site_title = _("Helpdesk admin")
+    index_title = _("Configuration")
     login_form = HelpdeskAuthenticationForm
 
     def has_permission(self, request):

@@ -2,41 +2,46 @@
 and the HTTP status the HTTP transports answer it with.
 
 Transports never invent codes of their own: they translate these. ``docs/protocol.md`` lists the
-codes; changing one is a breaking change for clients.
+codes; changing one is a breaking change for clients. The messages are for people: each is
+translated into the language active when it is raised.
 """
+
+from django.utils.translation import gettext_lazy as _
 
 
 class ServiceError(Exception):
     code = "error"
     http_status = 400
-    default_message = "The request could not be completed."
+    default_message = _("The request could not be completed.")
 
     def __init__(self, message: str | None = None, **details):
-        super().__init__(message or self.default_message)
-        self.message = message or self.default_message
+        # str(): in the language of the request that raised it, and JSON-ready for frames.
+        message = str(message or self.default_message)
+        super().__init__(message)
+        self.message = message
         self.details = details
 
 
 class InvalidInput(ServiceError):
     code = "invalid"
-    default_message = "The input is not valid."
+    default_message = _("The input is not valid.")
 
 
 class TextEmpty(InvalidInput):
     code = "text_empty"
-    default_message = "The message text is empty."
+    default_message = _("The message text is empty.")
 
 
 class TextTooLong(InvalidInput):
     code = "text_too_long"
-    default_message = "The message text is too long."
+    default_message = _("The message text is too long.")
 
 
 class InvalidCharacters(InvalidInput):
     """NUL and lone surrogates: PostgreSQL can neither store nor compare them."""
 
     code = "invalid_characters"
-    default_message = "The input contains characters that cannot be stored (such as NUL)."
+    default_message = _("The input contains characters that cannot be stored (such as NUL).")
 
 
 class NotFound(ServiceError):
@@ -44,19 +49,19 @@ class NotFound(ServiceError):
 
     code = "not_found"
     http_status = 404
-    default_message = "Not found."
+    default_message = _("Not found.")
 
 
 class ConversationClosed(ServiceError):
     code = "conversation_closed"
     http_status = 409
-    default_message = "The conversation is resolved; no new messages can be posted."
+    default_message = _("The conversation is resolved; no new messages can be posted.")
 
 
 class PermissionDenied(ServiceError):
     code = "forbidden"
     http_status = 403
-    default_message = "You are not allowed to do this."
+    default_message = _("You are not allowed to do this.")
 
 
 class RetryLater(ServiceError):
@@ -70,7 +75,7 @@ class RetryLater(ServiceError):
 class RateLimited(RetryLater):
     code = "rate_limited"
     http_status = 429
-    default_message = "Too many requests; slow down."
+    default_message = _("Too many requests; slow down.")
 
 
 class ServiceUnavailable(RetryLater):
@@ -78,7 +83,7 @@ class ServiceUnavailable(RetryLater):
 
     code = "unavailable"
     http_status = 503
-    default_message = "The service is briefly unavailable; try again shortly."
+    default_message = _("The service is briefly unavailable; try again shortly.")
 
 
 class AuthenticationFailed(ServiceError):
@@ -86,51 +91,51 @@ class AuthenticationFailed(ServiceError):
 
     code = "unauthenticated"
     http_status = 401
-    default_message = "Authenticate first."
+    default_message = _("Authenticate first.")
 
 
 class TokenInvalid(AuthenticationFailed):
     code = "token_invalid"
-    default_message = "The visitor token is not valid."
+    default_message = _("The visitor token is not valid.")
 
 
 class TokenExpired(AuthenticationFailed):
     code = "token_expired"
-    default_message = "The visitor token has expired."
+    default_message = _("The visitor token has expired.")
 
 
 class OriginNotAllowed(ServiceError):
     code = "origin_not_allowed"
     http_status = 403
-    default_message = "This page is not allowed to use this inbox."
+    default_message = _("This page is not allowed to use this inbox.")
 
 
 class Revoked(ServiceError):
     code = "revoked"
     http_status = 403
-    default_message = "Your access has been removed."
+    default_message = _("Your access has been removed.")
 
 
 class InvalidJSON(ServiceError):
     code = "invalid_json"
-    default_message = "The frame is not a JSON object."
+    default_message = _("The frame is not a JSON object.")
 
 
 class UnknownType(ServiceError):
     code = "unknown_type"
-    default_message = "Unknown frame type."
+    default_message = _("Unknown frame type.")
 
 
 class FrameTooLarge(ServiceError):
     code = "frame_too_large"
     http_status = 413
-    default_message = "The frame is too large."
+    default_message = _("The frame is too large.")
 
 
 class ServerError(ServiceError):
     code = "server_error"
     http_status = 500
-    default_message = "Something went wrong on our side; nothing was stored."
+    default_message = _("Something went wrong on our side; nothing was stored.")
 
 
 def http_status_for_code(code: str) -> int:

@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.utils.html import escape
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.plugins.base import BasePlugin
 from helpdesk.plugins.forms import PluginConfigForm, config_field_names, plugin_config_form
@@ -38,14 +40,20 @@ class PluginConfigAdmin(TenantScopedAdmin):
         if plugin_class is not None:
             fields = [*config_field_names(plugin_class), "config_for"]
             # Django renders fieldset descriptions as HTML; a plugin's description is text.
-            about = escape(f"{plugin_class.description} (version {plugin_class.version})".strip())
+            about = escape(
+                gettext("%(description)s (version %(version)s)")
+                % {"description": plugin_class.description, "version": plugin_class.version}
+            ).strip()
             fieldsets.append(
-                (f"{plugin_class.name} settings", {"fields": fields, "description": about})
+                (
+                    gettext("%(plugin)s settings") % {"plugin": plugin_class.name},
+                    {"fields": fields, "description": about},
+                )
             )
         elif obj is not None:
             fieldsets.append(
                 (
-                    "Not installed",
+                    _("Not installed"),
                     {
                         "fields": [],
                         "description": "This plugin is not installed here; its configuration "
@@ -54,5 +62,5 @@ class PluginConfigAdmin(TenantScopedAdmin):
                 )
             )
         if obj is not None:
-            fieldsets.append(("Status", {"fields": ["version", "updated_at"]}))
+            fieldsets.append((_("Status"), {"fields": ["version", "updated_at"]}))
         return fieldsets

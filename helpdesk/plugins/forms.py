@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from helpdesk.plugins.base import BasePlugin
 from helpdesk.plugins.config import FieldType, split_secrets, validate_config
@@ -63,7 +64,7 @@ class PluginConfigForm(TenantConsistentForm):
             name = CONFIG_PREFIX + config_field.name
             if config_field.is_secret:
                 is_set = bool(stored_secrets.get(config_field.name))
-                state = "A value is stored; leave blank to keep it." if is_set else "Not set."
+                state = _("A value is stored; leave blank to keep it.") if is_set else _("Not set.")
                 self.fields[name].help_text = " ".join(filter(None, [config_field.help, state]))
             else:
                 self.initial.setdefault(name, stored.get(config_field.name, config_field.initial))
@@ -75,15 +76,15 @@ class PluginConfigForm(TenantConsistentForm):
         choices = registry.choices()
         current = self.instance.plugin_id
         if current and current not in dict(choices):
-            choices.append((current, f"{current} (not installed)"))
+            choices.append((current, _("%(plugin)s (not installed)") % {"plugin": current}))
         if self.instance.pk:
             field.choices = choices
             field.disabled = True
-            field.help_text = "To use another plugin, add a configuration for it."
+            field.help_text = _("To use another plugin, add a configuration for it.")
         else:
             field.choices = [("", "---------"), *choices]
             field.widget.attrs["onchange"] = _RELOAD_ON_CHANGE
-            field.help_text = "Choosing a plugin shows its settings."
+            field.help_text = _("Choosing a plugin shows its settings.")
 
     def _fill_defaults_if_not_shown(self, plugin_class: type[BasePlugin]) -> None:
         # The page was shown before a plugin was chosen (without JavaScript nothing reloads
@@ -157,8 +158,10 @@ class PluginConfigForm(TenantConsistentForm):
             self.add_error(
                 "plugin_id",
                 ValidationError(
-                    "This plugin is already configured for your organisation; edit that "
-                    "configuration instead.",
+                    _(
+                        "This plugin is already configured for your organisation; edit that "
+                        "configuration instead."
+                    ),
                     code="duplicate_plugin",
                 ),
             )
@@ -185,7 +188,7 @@ def plugin_config_form(plugin_class: type[BasePlugin] | None) -> type[PluginConf
             # Blank keeps the stored value; "required" is checked against the stored value too.
             formfield.required = False
             attrs[CONFIG_PREFIX + config_field.name + CLEAR_SUFFIX] = forms.BooleanField(
-                required=False, label=f"Clear {formfield.label.lower()}"
+                required=False, label=_("Clear %(field)s") % {"field": formfield.label.lower()}
             )
         attrs[CONFIG_PREFIX + config_field.name] = formfield
     return type(f"{plugin_class.__name__}ConfigForm", (PluginConfigForm,), attrs)

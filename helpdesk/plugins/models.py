@@ -3,6 +3,7 @@ import json
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.expressions import Combinable
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.core.crypto import decrypt, encrypt
 from helpdesk.tenants.models import TenantOwned
@@ -15,7 +16,7 @@ class PluginConfig(TenantOwned):
     enabled = models.BooleanField(default=True)
     order = models.IntegerField(
         default=0,
-        help_text="Plugins run in ascending order; the output of one is the input of the next.",
+        help_text=_("Plugins run in ascending order; the output of one is the input of the next."),
     )
     # Plain values, validated by the plugin's config_fields. Secrets live in secrets_encrypted.
     config = models.JSONField(default=dict, blank=True)
@@ -26,7 +27,7 @@ class PluginConfig(TenantOwned):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "plugin"
+        verbose_name = _("plugin")
         ordering = ["order", "plugin_id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "plugin_id"], name="pluginconfig_unique"),

@@ -11,6 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http.request import validate_host
+from django.utils.translation import gettext
 
 from helpdesk.core import fastjson
 from helpdesk.core.aio import cancel_and_wait
@@ -217,7 +218,11 @@ class CustomerConsumer(FrameConsumer):
     async def start_session(self, frame: Frame) -> None:
         if frame.get("type") != "hello":
             await self.send_frames(
-                [error_frame(AuthenticationFailed("Send hello first."), ref=frame.get("type"))]
+                [
+                    error_frame(
+                        AuthenticationFailed(gettext("Send hello first.")), ref=frame.get("type")
+                    )
+                ]
             )
             return
         try:

@@ -7,6 +7,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 
 from helpdesk.conversations.models import Conversation
 from helpdesk.conversations.selectors import customer_conversation_check, messages_after
@@ -86,7 +87,7 @@ async def poll_wait(request: HttpRequest) -> HttpResponse:
 
 def _seq_param(value: str) -> int:
     if not value.isdigit() or len(value) > 18:
-        raise InvalidInput("seq must be a non-negative integer.", field="seq")
+        raise InvalidInput(gettext("seq must be a non-negative integer."), field="seq")
     return int(value)
 
 

@@ -8,13 +8,13 @@ from django.contrib.auth.forms import UsernameField
 from django.contrib.auth.password_validation import validate_password
 from django.http import Http404
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from helpdesk.tenants.access import admin_tenant
 from helpdesk.tenants.admin_base import TenantConsistentForm, TenantScopedAdmin
 from helpdesk.tenants.lockouts import lockout_minutes_left, login_failures
-from helpdesk.tenants.models import Inbox, Membership, Tenant
+from helpdesk.tenants.models import DEFAULT_GREETING, Inbox, Membership, Tenant
 from helpdesk.tenants.services import (
     membership_changed,
     membership_create,
@@ -78,7 +78,7 @@ class MembershipChangeForm(TenantConsistentForm):
         demotes = cleaned.get("role") != Membership.Role.ADMIN or not cleaned.get("is_active")
         # An admin who demotes or disables themselves would lock the tenant out.
         if acting_user is not None and self.instance.user_id == acting_user.pk and demotes:
-            raise forms.ValidationError("You cannot remove your own admin access.")
+            raise forms.ValidationError(_("You cannot remove your own admin access."))
         return cleaned
 
 
@@ -101,7 +101,7 @@ class MembershipCreationForm(TenantConsistentForm):
         # create_user() does not run the model field's validators (allowed characters).
         user_model._meta.get_field(user_model.USERNAME_FIELD).run_validators(username)
         if user_model.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("That username is taken.")
+            raise forms.ValidationError(_("That username is taken."))
         return username
 
     def clean_password(self):
@@ -191,10 +191,16 @@ class InboxAdmin(TenantScopedAdmin):
         "embed_snippet",
     ]
 
-    @admin.display(description="Embed code")
+    def get_changeform_initial_data(self, request):
+        return {
+            "greeting": gettext(DEFAULT_GREETING),
+            **super().get_changeform_initial_data(request),
+        }
+
+    @admin.display(description=_("Embed code"))
     def embed_snippet(self, obj: Inbox) -> str:
         if obj.pk is None:
-            return "Save the inbox to get its embed code."
+            return _("Save the inbox to get its embed code.")
         return format_html(
             "<code>&lt;script src=&quot;https://YOUR-HELPDESK-HOST/static/helpdesk/widget.js"
             "&quot; data-inbox=&quot;{}&quot; async&gt;&lt;/script&gt;</code>",
@@ -245,7 +251,7 @@ class LoginFailureAdmin(admin.ModelAdmin):
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
-            raise Http404("Not found.")
+            raise Http404(_("Not found."))
         return obj
 
     @admin.display(description=_("Status"))

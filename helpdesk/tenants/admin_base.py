@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.core.forms import StorableJSONField
 from helpdesk.tenants.access import admin_tenant
@@ -55,7 +56,7 @@ class TenantConsistentForm(forms.ModelForm):
                 and value.tenant_id != tenant.pk
             )
             if foreign:
-                self.add_error(name, "Choose a row of the same tenant.")
+                self.add_error(name, _("Choose a row of the same tenant."))
         return cleaned
 
 
@@ -176,7 +177,7 @@ class TenantScopedAdmin(_TenantScopedMixin, admin.ModelAdmin):
         if obj is None:
             # Django's default is a redirect that says the object does not exist; a plain
             # 404 answers a foreign id and a missing id alike.
-            raise Http404("Not found.")
+            raise Http404(_("Not found."))
         return obj
 
     def save_model(self, request, obj, form, change):

@@ -5,6 +5,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+# A new inbox's greeting, marked for the catalogs: the admin offers it in the admin's language
+# (InboxAdmin), and the widget shows what the inbox's row holds.
+DEFAULT_GREETING = gettext_noop("Hi! How can we help?")
 
 
 class Tenant(models.Model):
@@ -36,13 +42,13 @@ class Membership(TenantOwned):
     console or admin request acts for always follows from the user, never from a guess."""
 
     class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        AGENT = "agent", "Agent"
+        ADMIN = "admin", _("Admin")
+        AGENT = "agent", _("Agent")
 
     class Availability(models.TextChoices):
-        ONLINE = "online", "Online"
-        BUSY = "busy", "Busy"
-        OFFLINE = "offline", "Offline"
+        ONLINE = "online", _("Online")
+        BUSY = "busy", _("Busy")
+        OFFLINE = "offline", _("Offline")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
@@ -54,7 +60,7 @@ class Membership(TenantOwned):
     max_concurrent_chats = models.PositiveSmallIntegerField(
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text="How many assigned conversations this agent handles at once.",
+        help_text=_("How many assigned conversations this agent handles at once."),
     )
     is_active = models.BooleanField(default=True)
     # Round-robin: the available agent assigned longest ago gets the next conversation.
@@ -121,8 +127,8 @@ class Inbox(TenantOwned):
     """A chat widget placed on a tenant's site, addressed by an unguessable public key."""
 
     class ReopenTo(models.TextChoices):
-        BOT = "bot", "The bot"
-        LAST_AGENT = "last_agent", "The last agent"
+        BOT = "bot", _("The bot")
+        LAST_AGENT = "last_agent", _("The last agent")
 
     name = models.CharField(max_length=100)
     public_key = models.CharField(
@@ -131,15 +137,17 @@ class Inbox(TenantOwned):
     allowed_origins = models.TextField(
         blank=True,
         validators=[validate_origins],
-        help_text="One origin per line (e.g. https://shop.example.com). The widget only "
-        "connects from these pages.",
+        help_text=_(
+            "One origin per line (e.g. https://shop.example.com). The widget only "
+            "connects from these pages."
+        ),
     )
-    greeting = models.CharField(max_length=500, blank=True, default="Hi! How can we help?")
+    greeting = models.CharField(max_length=500, blank=True, default=DEFAULT_GREETING)
     reopen_to = models.CharField(
         max_length=12,
         choices=ReopenTo.choices,
         default=ReopenTo.BOT,
-        help_text="Who answers when a customer writes again in a resolved conversation.",
+        help_text=_("Who answers when a customer writes again in a resolved conversation."),
     )
     bot = models.ForeignKey(
         "ai.BotConfig",
@@ -147,13 +155,13 @@ class Inbox(TenantOwned):
         null=True,
         blank=True,
         related_name="inboxes",
-        help_text="Who answers first. Without a bot, conversations go straight to the queue.",
+        help_text=_("Who answers first. Without a bot, conversations go straight to the queue."),
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name_plural = "inboxes"
+        verbose_name_plural = _("inboxes")
         indexes = [models.Index(fields=["tenant", "name"])]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils.translation import gettext
 
 from helpdesk.core.errors import InvalidInput
 from helpdesk.realtime.events import agent_user_group, agents_group, envelope, publish_on_commit
@@ -24,7 +25,7 @@ def membership_create(
     """Create a user and make them a member of ``tenant`` in one step."""
     user_model = get_user_model()
     if user_model.objects.filter(username__iexact=username).exists():
-        raise InvalidInput("That username is taken.", field="username")
+        raise InvalidInput(gettext("That username is taken."), field="username")
     with transaction.atomic():
         user = user_model.objects.create_user(username=username, email=email, password=password)
         return membership_add(
@@ -41,7 +42,7 @@ def membership_add(
 ) -> Membership:
     """Make an existing user a member. A user belongs to one tenant at most."""
     if Membership.objects.filter(user=user).exists():
-        raise InvalidInput("This user already belongs to a tenant.", field="user")
+        raise InvalidInput(gettext("This user already belongs to a tenant."), field="user")
     with transaction.atomic():
         membership = Membership.objects.create(
             tenant=tenant, user=user, role=role, max_concurrent_chats=max_concurrent_chats
@@ -119,7 +120,9 @@ def membership_set_availability(
     from helpdesk.conversations.assignment import assign_waiting
 
     if availability not in Membership.Availability.values:
-        raise InvalidInput("availability must be online, busy or offline.", field="availability")
+        raise InvalidInput(
+            gettext("availability must be online, busy or offline."), field="availability"
+        )
     with transaction.atomic():
         membership = Membership.objects.select_for_update().get(
             tenant=tenant, user=user, is_active=True

@@ -16,6 +16,7 @@ import uuid
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from helpdesk.conversations.models import Contact, Conversation
 from helpdesk.conversations.selectors import customer_latest_conversation
@@ -75,7 +76,7 @@ async def avisitor_arrive(
     if not apg.available():
         return await db_call(_arrive)(inbox_key=inbox_key, token=token, origin=origin)
     if not valid_inbox_key(inbox_key):
-        raise AuthenticationFailed("Unknown inbox.")
+        raise AuthenticationFailed(gettext("Unknown inbox."))
     try:
         payload, token_error = token_payload(token), None
     except AuthenticationFailed as error:

@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from helpdesk.conversations.models import Contact
 from helpdesk.conversations.services import contact_get_or_create
@@ -47,7 +48,7 @@ class IssuedToken:
 def inbox_for_key(inbox_key: object, *, origin: str | None) -> Inbox:
     """The active inbox with this public key, if the page's origin may use it."""
     if not valid_inbox_key(inbox_key):
-        raise AuthenticationFailed("Unknown inbox.")
+        raise AuthenticationFailed(gettext("Unknown inbox."))
     inbox = (
         Inbox.objects.select_related("tenant")
         .filter(public_key=inbox_key, is_active=True, tenant__is_active=True)
@@ -63,7 +64,7 @@ def valid_inbox_key(inbox_key: object) -> bool:
 def inbox_check(inbox: Inbox | None, *, origin: str | None) -> Inbox:
     """``inbox`` (found by its key, active, of an active tenant) if the page may use it."""
     if inbox is None:
-        raise AuthenticationFailed("Unknown inbox.")
+        raise AuthenticationFailed(gettext("Unknown inbox."))
     if not inbox.origin_allowed(origin):
         raise OriginNotAllowed()
     return inbox

@@ -8,6 +8,7 @@ app_name = "widget"
 urlpatterns = [
     path("", views.visitor_page, name="visitor_page"),
     path("widget/api/visitor", views.visitor_token, name="visitor_token"),
+    path("widget/api/i18n", views.i18n_catalog, name="i18n_catalog"),
     path("widget/api/poll", longpoll.poll_wait, name="poll_wait"),
     path("widget/api/poll/send", longpoll.poll_send, name="poll_send"),
 ]

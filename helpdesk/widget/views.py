@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
 from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import ServiceError
+from helpdesk.core.javascript_catalog import javascript_catalog, supported_language
 from helpdesk.realtime.frames import parse_frame
 from helpdesk.tenants.models import Inbox
 from helpdesk.widget.http import cross_origin, error_response, request_ip, request_origin
@@ -39,5 +41,21 @@ async def visitor_token(request: HttpRequest) -> HttpResponse:
             "greeting": issued.visitor.inbox.greeting,
         }
     )
+    response.origin_checked = True
+    return response
+
+
+# Catalogs change only with a deploy; an hour keeps a new translation from waiting long.
+CATALOG_MAX_AGE_SECONDS = 3600
+
+
+@cross_origin("GET")
+async def i18n_catalog(request: HttpRequest) -> HttpResponse:
+    """The widget's translations for ``?locale=`` (zh-CN, zh-hans, en…): Django's JSON catalog
+    with the language it is for. A language the helpdesk does not speak gets English, whose
+    catalog is empty (the widget's own texts are English). The same for every inbox and page."""
+    language = supported_language(request.GET.get("locale"))
+    response = JsonResponse({"locale": language, **javascript_catalog(language=language)})
+    patch_cache_control(response, public=True, max_age=CATALOG_MAX_AGE_SECONDS)
     response.origin_checked = True
     return response

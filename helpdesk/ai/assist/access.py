@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.ai.models import BotConfig
 from helpdesk.conversations.models import Conversation, Message
@@ -19,13 +20,13 @@ from helpdesk.tenants.models import Tenant
 class AssistUnavailable(ServiceError):
     code = "assist_unavailable"
     http_status = 409
-    default_message = "Assist needs a bot with a language model for this conversation's inbox."
+    default_message = _("Assist needs a bot with a language model for this conversation's inbox.")
 
 
 class AssistNoMessages(ServiceError):
     code = "assist_no_messages"
     http_status = 409
-    default_message = "The conversation has no messages to work from yet."
+    default_message = _("The conversation has no messages to work from yet.")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from helpdesk.ai.knowledge.models import KnowledgeChunk
 from helpdesk.core.errors import InvalidInput
 from helpdesk.tenants.models import Tenant
@@ -14,7 +16,9 @@ def knowledge_chunks_cited(*, tenant: Tenant, chunk_ids: list[int]) -> list[dict
 
     Another tenant's chunk, or one deleted since, is simply not there."""
     if not 1 <= len(chunk_ids) <= CHUNKS_MAX:
-        raise InvalidInput(f"Ask for 1 to {CHUNKS_MAX} chunks at a time.", field="ids")
+        raise InvalidInput(
+            gettext("Ask for 1 to %(max)d chunks at a time.") % {"max": CHUNKS_MAX}, field="ids"
+        )
     rows = {
         chunk.pk: chunk
         for chunk in KnowledgeChunk.objects.filter(

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils.translation import gettext
 
 from helpdesk.ai.assist.access import (
     AssistNoMessages,
@@ -84,7 +85,7 @@ def summarize(
     conversation = assisted_conversation(tenant=tenant, conversation_id=conversation_id, user=user)
     requested = trigger == ConversationSummary.Trigger.REQUESTED
     if requested and user is None:
-        raise InvalidInput("A summary is requested by an agent.", field="user")
+        raise InvalidInput(gettext("A summary is requested by an agent."), field="user")
     least = 1 if requested else AUTOMATIC_SUMMARY_MIN_MESSAGES
     if not has_messages(conversation, at_least=least):
         raise AssistNoMessages()
@@ -118,7 +119,7 @@ def _clean_trigger(trigger: str) -> ConversationSummary.Trigger:
     try:
         return ConversationSummary.Trigger(trigger)
     except ValueError:
-        raise InvalidInput("Unknown summary trigger.", field="trigger") from None
+        raise InvalidInput(gettext("Unknown summary trigger."), field="trigger") from None
 
 
 # --- Reads ---------------------------------------------------------------------------------------

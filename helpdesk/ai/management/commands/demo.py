@@ -1,7 +1,8 @@
 """``manage.py demo``: set up a working demo, then serve it with daphne.
 
-It runs ``migrate`` and ``collectstatic``, then makes sure these exist, creating only what is
-missing (running it again changes nothing and duplicates nothing):
+It runs ``compile_catalogs``, ``migrate``, ``build_widget`` and ``collectstatic``, then makes
+sure these exist, creating only what is missing (running it again changes nothing and
+duplicates nothing):
 
 - the tenant "Demo Shop" (slug ``demo``) with its admin ``admin`` and the agents ``alice`` and
   ``bob``;
@@ -336,7 +337,9 @@ class Command(BaseCommand):
         var_dir.mkdir(parents=True, exist_ok=True)
         verify_services()  # a wrong DATABASE_URL / REDIS_URL fails here, naming the variable
 
+        call_command("compile_catalogs", verbosity=verbosity, stdout=out, stderr=err)
         call_command("migrate", interactive=False, verbosity=verbosity, stdout=out, stderr=err)
+        call_command("build_widget", verbosity=verbosity, stdout=out, stderr=err)
         call_command(
             "collectstatic", interactive=False, verbosity=verbosity, stdout=out, stderr=err
         )

@@ -1,0 +1,41 @@
+// The visitor token: asked for (or renewed) at /widget/api/visitor before connecting.
+import { config, TIMINGS } from "./config.js";
+import { firstErrorCode, request } from "./http.js";
+import { setFatal, useCatalog } from "./panel.js";
+import { setGreeting } from "./render.js";
+import { S, setToken } from "./state.js";
+
+let pending = null;
+
+/** Resolves true (token in hand), false (fatal: do not retry) or "neterr" (try again later). */
+export function obtainToken() {
+  if (pending) return pending;
+  const body = { inbox: config.inbox };
+  if (S.token) body.token = S.token;
+  pending = request("POST", "/widget/api/visitor", body, false, TIMINGS.sendTimeoutMs, null)
+    .then((r) => {
+      pending = null;
+      if (r.ok && r.json && typeof r.json.token === "string" && r.json.token) {
+        setToken(r.json.token);
+        if (r.json.visitor) S.visitor = r.json.visitor;
+        useCatalog(r.json.i18n);
+        if (typeof r.json.greeting === "string") setGreeting(r.json.greeting);
+        return true;
+      }
+      const code = firstErrorCode(r.json);
+      if (r.status === 403 || code === "origin_not_allowed") {
+        setFatal("origin_not_allowed");
+        return false;
+      }
+      if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) {
+        setFatal(code || "http_" + r.status);
+        return false;
+      }
+      return "neterr";
+    })
+    .catch(() => {
+      pending = null;
+      return "neterr";
+    });
+  return pending;
+}
