@@ -21,7 +21,7 @@ from helpdesk.conversations.services import Sender
 from helpdesk.core.errors import NotFound, RateLimited, Revoked
 from helpdesk.core.jobs import wait_for_in_process_jobs
 from helpdesk.realtime.events import agent_user_group, agents_group, conversation_group
-from tests.conftest import wait_until
+from tests.conftest import fresh_rate_window, wait_until
 from tests.factories import (
     BotConfigFactory,
     ConversationFactory,
@@ -299,7 +299,8 @@ def test_another_tenants_conversation_is_not_found_and_an_outsider_is_refused(
 def test_suggestions_are_rate_limited_per_agent(
     chat, agent, colleague, django_capture_on_commit_callbacks
 ):
-    limit, _seconds = SUGGESTION_RATE
+    limit, seconds = SUGGESTION_RATE
+    fresh_rate_window(seconds)
 
     with django_capture_on_commit_callbacks() as callbacks:
         for _ in range(limit):

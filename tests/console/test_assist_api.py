@@ -8,12 +8,14 @@ import re
 import pytest
 from django.test import Client
 
+from helpdesk.ai.assist.suggestion import SUGGESTION_RATE
 from helpdesk.ai.knowledge.chunking import ChunkDraft
 from helpdesk.ai.knowledge.models import KnowledgeChunk, KnowledgeSource
 from helpdesk.ai.knowledge.services import source_chunks_replace
 from helpdesk.ai.models import ConversationSummary
 from helpdesk.ai.tokens import count_tokens
 from helpdesk.conversations.services import Sender
+from tests.conftest import fresh_rate_window
 from tests.console.test_api import assert_error
 from tests.factories import (
     BotConfigFactory,
@@ -144,7 +146,8 @@ def test_malformed_ids_are_a_json_404(agent_client, bad_id):
 
 
 def test_suggestions_past_the_rate_answer_429_with_retry_after(agent_client, conversation):
-    for _ in range(10):
+    fresh_rate_window(SUGGESTION_RATE[1])
+    for _ in range(SUGGESTION_RATE[0]):
         assert agent_client.post(suggest_url(conversation.pk)).status_code == 202
 
     response = agent_client.post(suggest_url(conversation.pk))

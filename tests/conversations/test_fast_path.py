@@ -13,7 +13,7 @@ from helpdesk.conversations.services import customer_message_send
 from helpdesk.core.errors import NotFound, RateLimited, TextEmpty, TextTooLong
 from helpdesk.plugins.models import PluginConfig
 from helpdesk.realtime.events import agents_group, conversation_group
-from tests.conftest import service_mode
+from tests.conftest import fresh_rate_window, service_mode
 from tests.factories import ContactFactory, ConversationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -167,6 +167,7 @@ async def test_bad_text_is_refused_before_anything_is_stored(open_conversation):
 
 async def test_both_paths_count_against_the_same_rate_limit(open_conversation, settings):
     settings.RATE_CUSTOMER_MESSAGES = (2, 60)
+    fresh_rate_window(60)
     await send(open_conversation, "one", "c-1")
     await send_through_the_orm(open_conversation, "two", "c-2")
 

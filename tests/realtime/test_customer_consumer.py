@@ -3,6 +3,7 @@ from channels.db import database_sync_to_async
 
 from helpdesk.conversations.models import Contact, Conversation, Message
 from helpdesk.conversations.services import Sender, message_post
+from tests.conftest import fresh_rate_window
 from tests.factories import ContactFactory, ConversationFactory, InboxFactory
 from tests.realtime.clients import message_send, start_conversation
 
@@ -300,6 +301,7 @@ async def test_rate_limit_answers_with_retry_after_and_stores_nothing_more(
     inbox, issue_token, connect_customer, settings
 ):
     settings.RATE_CUSTOMER_MESSAGES = (3, 60)
+    fresh_rate_window(60)
     client = await welcomed(inbox, issue_token, connect_customer)
     conversation_id = await start_conversation(client)
     for n in range(2):
@@ -317,6 +319,7 @@ async def test_rate_limit_answers_with_retry_after_and_stores_nothing_more(
 
 async def test_per_ip_rate_limit_spans_visitors(inbox, issue_token, connect_customer, settings):
     settings.RATE_IP_MESSAGES = (2, 60)
+    fresh_rate_window(60)
     clients = [await welcomed(inbox, issue_token, connect_customer) for _ in range(3)]
     for n, client in enumerate(clients[:2]):
         await start_conversation(client, client_id=f"c-{n}")

@@ -8,6 +8,7 @@ from django.test import AsyncClient
 
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.services import Sender, message_post
+from tests.conftest import fresh_rate_window
 from tests.factories import ConversationFactory
 from tests.realtime.clients import message_send
 from tests.realtime.conftest import ORIGIN
@@ -200,6 +201,7 @@ async def test_oversized_body_is_413(inbox, visitor, settings):
 
 async def test_rate_limit_is_429_with_retry_after(inbox, visitor, settings):
     settings.RATE_CUSTOMER_MESSAGES = (1, 60)
+    fresh_rate_window(60)
     conversation_id = await start(inbox, visitor.token)
 
     response = await send(inbox, visitor.token, message_send("again", "c-2", conversation_id))
