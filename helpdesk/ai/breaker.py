@@ -3,7 +3,8 @@
 Closed: calls go through and failures are counted. After ``threshold`` consecutive failures it
 opens: no call is made until ``cooldown`` has passed. Then it is half-open: exactly one caller
 (across all processes — cache.add is the arbiter) gets to try; success closes the breaker,
-failure opens it for another cooldown.
+failure opens it for another cooldown. A caller that is allowed must record a success or a
+failure: an unresolved trial keeps every other caller out for a cooldown.
 """
 
 import hashlib
@@ -23,6 +24,17 @@ class CircuitBreaker:
         self.trial_key = f"{prefix}:trial"
         self.threshold = threshold
         self.cooldown = cooldown
+
+    @classmethod
+    def for_bot(cls, bot) -> "CircuitBreaker":
+        """The breaker of ``bot``'s endpoint: the bot's replies and the agents' assist share it,
+        so an endpoint that is down costs neither a wait the other has already paid."""
+        return cls(
+            tenant_id=bot.tenant_id,
+            endpoint=f"{bot.provider}:{bot.base_url}",
+            threshold=bot.breaker_failure_threshold,
+            cooldown=bot.breaker_cooldown_seconds,
+        )
 
     async def allow(self) -> bool:
         return await off_loop(self._allow)()

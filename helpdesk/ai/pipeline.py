@@ -258,15 +258,6 @@ async def _answer(
     since: float,
 ) -> ReplyOutcome:
     tenant = conversation.tenant
-    breaker = CircuitBreaker(
-        tenant_id=tenant.pk,
-        endpoint=f"{bot.provider}:{bot.base_url}",
-        threshold=bot.breaker_failure_threshold,
-        cooldown=bot.breaker_cooldown_seconds,
-    )
-    if not await breaker.allow():
-        return await _fallback(conversation, trigger, "the bot's service is unavailable")
-
     # Independent of each other: side by side rather than one after another.
     provider, extra_context, filters, grounding = await asyncio.gather(
         db_call(provider_for)(bot),
@@ -275,7 +266,11 @@ async def _answer(
         _ground(conversation, bot, turns),
     )
     if bot.answer_only_from_knowledge and (grounding is None or not grounding.relevant):
+        # Before the breaker: this reply makes no call, and must not take a half-open trial.
         return await _no_knowledge(conversation, trigger, bot)
+    breaker = CircuitBreaker.for_bot(bot)
+    if not await breaker.allow():
+        return await _fallback(conversation, trigger, "the bot's service is unavailable")
     request = reply_request(bot=bot, turns=turns, extra_context=extra_context, grounding=grounding)
     messages = request.messages
 

@@ -652,6 +652,31 @@ async def test_answer_only_bots_hand_off_without_asking_the_model_when_nothing_i
     assert (conversation.status, conversation.handoff_reason) == ("queued", "no_knowledge")
 
 
+async def test_a_handoff_without_knowledge_leaves_the_half_open_trial_to_a_real_call(
+    tenant, fake_llm, bot
+):
+    """The breaker's one half-open trial must go to a call of the model: a reply that needs no
+    call (nothing relevant, an answer-only bot) must not take it and leave it unresolved."""
+    bot.answer_only_from_knowledge = True
+    await db(bot.save)()
+    await db(add_article)(tenant, "Delivery", "Delivery to Berlin takes two days.")
+    inbox = await db(InboxFactory)(tenant=tenant, bot=bot)
+
+    async def one_reply(text: str):
+        conversation = await db(ConversationFactory)(tenant=tenant, inbox=inbox)
+        return await bot_reply(await customer_says(conversation, text))
+
+    fake_llm.script(fail=500)
+    for _ in range(3):
+        assert (await one_reply("Delivery to Berlin?")).status == "fallback"
+    await asyncio.sleep(1.1)  # the cooldown: half-open
+    fake_llm.reset()
+    fake_llm.script(reply="Two days [1].")
+
+    assert (await one_reply("What's the weather on Mars?")).detail == "no_knowledge"
+    assert (await one_reply("Delivery to Berlin?")).status == "answered"
+
+
 @pytest.mark.parametrize("question", ["How long does delivery to Berlin take?", "柏林配送要几天"])
 async def test_answer_only_bots_answer_what_the_knowledge_covers(
     conversation, fake_llm, bot, question

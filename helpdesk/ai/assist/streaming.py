@@ -109,12 +109,7 @@ async def model_write(
     bot = work.bot
     # The same endpoint answers the customers: its breaker is theirs too, so a model that is
     # down costs agents no wait and its customers no extra failures.
-    breaker = CircuitBreaker(
-        tenant_id=work.conversation.tenant_id,
-        endpoint=f"{bot.provider}:{bot.base_url}",
-        threshold=bot.breaker_failure_threshold,
-        cooldown=bot.breaker_cooldown_seconds,
-    )
+    breaker = CircuitBreaker.for_bot(bot)
     if not await breaker.allow():
         raise AssistFailed("assist_failed", gettext("The bot's model is unavailable right now."))
     provider = await db_call(provider_for)(bot)
@@ -152,6 +147,7 @@ async def model_write(
             ) from error
         raise AssistFailed("assist_failed", gettext("The model could not answer.")) from error
     if error is not None:
+        await breaker.record_failure()  # an allowed trial must end one way or the other
         raise error
     await breaker.record_success()
     text = (await stream.finish()).strip()
