@@ -164,16 +164,4 @@ class BotConfigForm(WriteOnlyKeyForm):
                     "server serves (llama3.1, Qwen/Qwen2.5-7B-Instruct, …)."
                 ),
             )
-        # A bot that reads no passage would hand every customer to a human.
-        reads_knowledge = cleaned.get("provider") == BotConfig.Provider.FAQ or cleaned.get(
-            "answer_only_from_knowledge"
-        )
-        if reads_knowledge and cleaned.get("knowledge_chunks") == 0:
-            self.add_error(
-                "knowledge_chunks",
-                _(
-                    "An FAQ bot, or a bot that answers only from knowledge, must read at least "
-                    "one passage."
-                ),
-            )
         return cleaned

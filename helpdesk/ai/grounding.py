@@ -31,15 +31,13 @@ passage's, or of the passage's are the reply's (the FAQ bot's whole article answ
 import asyncio
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from helpdesk.ai.knowledge.chunking import HEADING_SEPARATOR
 from helpdesk.ai.knowledge.lexical import tokenise
-from helpdesk.ai.knowledge.models import KnowledgeChunk, KnowledgeSource
 from helpdesk.ai.knowledge.retrieval import Hit, aretrieve
 from helpdesk.ai.models import BotConfig
 from helpdesk.ai.tokens import count_tokens
-from helpdesk.core.asyncdb import db_call
 from helpdesk.tenants.models import Tenant
 
 # Chosen on the bilingual set (tests/ai/knowledge/bilingual_set.py) and off-topic questions in
@@ -87,9 +85,6 @@ _SPACES = re.compile(r"\s+")
 class Grounding:
     hits: list[Hit]  # the passages given to the model, best first (within the bot's budget)
     relevant: bool  # False: nothing relevant found
-    # Where each passage can be read (by chunk id): its web page, or "" (articles and files
-    # have no public page).
-    urls: dict[int, str] = field(default_factory=dict)
 
 
 async def aground(*, tenant: Tenant, bot: BotConfig, question: str, earlier: str = "") -> Grounding:
@@ -112,8 +107,7 @@ async def aground(*, tenant: Tenant, bot: BotConfig, question: str, earlier: str
     hits = _within_budget(list(candidates.values())[:k], bot)
     if not any(hit.chunk_id in own for hit in hits):
         return Grounding(hits=[], relevant=False)
-    urls = await db_call(_urls)(tenant, [hit.chunk_id for hit in hits])
-    return Grounding(hits=hits, relevant=True, urls=urls)
+    return Grounding(hits=hits, relevant=True)
 
 
 def _within_budget(candidates: list[Hit], bot: BotConfig) -> list[Hit]:
@@ -129,14 +123,6 @@ def _within_budget(candidates: list[Hit], bot: BotConfig) -> list[Hit]:
             numbers.setdefault(hit.source_id, number)
             room -= cost
     return kept
-
-
-def _urls(tenant: Tenant, chunk_ids: list[int]) -> dict[int, str]:
-    rows = KnowledgeChunk.objects.filter(tenant=tenant, pk__in=chunk_ids).values_list(
-        "pk", "url", "source__kind", "source__url"
-    )
-    web = {KnowledgeSource.Kind.URL, KnowledgeSource.Kind.SITEMAP}
-    return {pk: (url or source_url) if kind in web else "" for pk, url, kind, source_url in rows}
 
 
 def _source_numbers(grounding: Grounding) -> dict[int, int]:
@@ -209,7 +195,7 @@ def citations(grounding: Grounding, reply_text: str) -> list[dict]:
         top = best_relevant(grounding)
         if top is not None and _draws_on(reply_text, top):
             cited = [numbers[top.source_id]]
-    return [_citation(n, by_number[n], grounding.urls) for n in cited]
+    return [_citation(n, by_number[n]) for n in cited]
 
 
 def _cited_numbers(text: str) -> list[int]:
@@ -227,12 +213,12 @@ def _draws_on(reply_text: str, hit: Hit) -> bool:
     return shared >= DRAWS_ON_SHARE * len(said) or shared >= DRAWS_ON_SHARE * len(read)
 
 
-def _citation(number: int, hit: Hit, urls: dict[int, str]) -> dict:
+def _citation(number: int, hit: Hit) -> dict:
     return {
         "n": number,
         "source_id": hit.source_id,
         "chunk_id": hit.chunk_id,
         "title": hit.title,
         "heading": hit.heading,
-        "url": urls.get(hit.chunk_id, ""),
+        "url": hit.url,
     }

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -130,6 +131,20 @@ class BotConfig(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_provider_display()})"
+
+    def clean(self) -> None:
+        # A bot that must answer from knowledge but reads no passage hands every customer to
+        # a human. Here rather than in the admin form: the demo and the TOML import save bots.
+        reads_knowledge = self.provider == self.Provider.FAQ or self.answer_only_from_knowledge
+        if reads_knowledge and self.knowledge_chunks == 0:
+            raise ValidationError(
+                {
+                    "knowledge_chunks": _(
+                        "An FAQ bot, or a bot that answers only from knowledge, must read at "
+                        "least one passage."
+                    )
+                }
+            )
 
     @property
     def api_key(self) -> str:

@@ -15,12 +15,12 @@ from django.views.i18n import JSONCatalog
 
 
 def supported_language(code: str | None) -> str:
-    """The language of LANGUAGES that serves ``code`` (zh-CN → zh-hans); English for anything
-    else, a missing or malformed code included."""
+    """The language of LANGUAGES that serves ``code`` (zh-CN → zh-hans); the site's
+    LANGUAGE_CODE for anything else, a missing or malformed code included."""
     try:
         return translation.get_supported_language_variant((code or "").strip().lower())
     except LookupError:
-        return "en"
+        return translation.get_supported_language_variant(settings.LANGUAGE_CODE)
 
 
 def javascript_catalog(*, language: str) -> dict:

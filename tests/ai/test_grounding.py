@@ -272,13 +272,26 @@ def test_no_passage_can_close_or_open_the_block(lookalike):
 def web_grounding() -> Grounding:
     return Grounding(
         hits=[
-            hit(11, 1, "Delivery to Berlin takes 1-2 days.", title="Delivery", heading="Berlin"),
+            hit(
+                11,
+                1,
+                "Delivery to Berlin takes 1-2 days.",
+                title="Delivery",
+                heading="Berlin",
+                url="https://shop.example/delivery#berlin",
+            ),
             hit(21, 2, "We accept PayPal and Visa.", title="Payment", relevance=0.1),
-            hit(12, 1, "Munich takes 2 days.", title="Delivery", heading="Munich"),
+            hit(
+                12,
+                1,
+                "Munich takes 2 days.",
+                title="Delivery",
+                heading="Munich",
+                url="https://shop.example/d",
+            ),
             hit(31, 3, "Gift cards never expire.", title="Gift cards", relevance=0.1),
         ],
         relevant=True,
-        urls={11: "https://shop.example/delivery#berlin", 12: "https://shop.example/d", 21: ""},
     )
 
 

@@ -108,6 +108,9 @@ class Hit:
     # when larger, its cosine's (see the module docstring). Comparable between questions,
     # unlike ``score``; what "nothing relevant was found" is decided on.
     relevance: float
+    # Where the passage can be read: its web page (a sitemap chunk's own page, or a URL
+    # source's); "" for articles and files, which have no public page.
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,8 @@ class TenantIndex:
 
 # Sources whose chunks are searched: ready ones, and ones being synced again, whose previous
 # chunks answer until the new ones replace them. A failed source's are not: it says it failed.
+WEB_KINDS = (KnowledgeSource.Kind.URL, KnowledgeSource.Kind.SITEMAP)
+
 SEARCHED_STATES = (
     KnowledgeSource.State.READY,
     KnowledgeSource.State.QUEUED,
@@ -302,29 +307,31 @@ def _read_back(tenant: Tenant, ranked: list[tuple[int, float, float]]) -> list[H
     chunks = {
         row["pk"]: row
         for row in KnowledgeChunk.objects.filter(tenant=tenant, pk__in=wanted).values(
-            "pk", "source_id", "heading", "text", "position"
+            "pk", "source_id", "heading", "text", "position", "url"
         )
     }
-    titles = dict(
-        KnowledgeSource.objects.filter(
+    sources = {
+        pk: (title, url if kind in WEB_KINDS else "")
+        for pk, title, kind, url in KnowledgeSource.objects.filter(
             tenant=tenant,
             pk__in={row["source_id"] for row in chunks.values()},
             state__in=SEARCHED_STATES,
-        ).values_list("pk", "title")
-    )
+        ).values_list("pk", "title", "kind", "url")
+    }
     hits = [
         Hit(
             chunk_id=chunk_id,
             source_id=row["source_id"],
-            title=titles[row["source_id"]],
+            title=sources[row["source_id"]][0],
             heading=row["heading"],
             text=row["text"],
             score=score,
             position=row["position"],
             relevance=relevance,
+            url=row["url"] or sources[row["source_id"]][1],
         )
         for chunk_id, (score, relevance) in wanted.items()
-        if (row := chunks.get(chunk_id)) is not None and row["source_id"] in titles
+        if (row := chunks.get(chunk_id)) is not None and row["source_id"] in sources
     ]
     if len(hits) < len(wanted):
         # Chunks went away, or their source stopped being ready, without a version change

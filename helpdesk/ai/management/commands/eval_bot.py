@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk.ai.evaluation.questions import DEMO_QUESTIONS, QuestionFileError, load_questions
 from helpdesk.ai.evaluation.runner import Report, evaluate
+from helpdesk.ai.management.tenant_choice import chosen_tenants
 from helpdesk.ai.models import BotConfig
 from helpdesk.tenants.models import Inbox, Tenant
 
@@ -50,9 +51,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, tenant, file, bot, retrieval_only, json_path, **options):
-        found = Tenant.objects.filter(slug=tenant).first()
-        if found is None:
-            raise CommandError(_("No tenant with the slug %(slug)s.") % {"slug": tenant})
+        found = chosen_tenants([tenant], every=False).get()
         chosen = _bot(found, bot)
         try:
             questions = load_questions(file)
