@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from helpdesk.ai.breaker import CircuitBreaker
 from helpdesk.ai.context import Turn, customer_question, recent_turns, reply_request
-from helpdesk.ai.fallback import fallback_post
+from helpdesk.ai.fallback import fallback_post, no_knowledge_post
 from helpdesk.ai.grounding import NO_KNOWLEDGE, Grounding, aground, citations
 from helpdesk.ai.models import BotConfig, TokenUsage
 from helpdesk.ai.providers.base import (
@@ -267,7 +267,7 @@ async def _answer(
     )
     if bot.answer_only_from_knowledge and (grounding is None or not grounding.relevant):
         # Before the breaker: this reply makes no call, and must not take a half-open trial.
-        return await _no_knowledge(conversation, trigger, bot)
+        return await _no_knowledge(conversation, trigger)
     breaker = CircuitBreaker.for_bot(bot)
     if not await breaker.allow():
         return await _fallback(conversation, trigger, "the bot's service is unavailable")
@@ -444,32 +444,16 @@ async def _fallback(
     return ReplyOutcome("fallback", reason)
 
 
-async def _no_knowledge(
-    conversation: Conversation, trigger: Message, bot: BotConfig
-) -> ReplyOutcome:
+async def _no_knowledge(conversation: Conversation, trigger: Message) -> ReplyOutcome:
     """Nothing in the knowledge to answer from, for a bot that may answer from nothing else:
-    say so and put the conversation in the human queue, without asking the model."""
-
-    def post() -> None:
-        # One transaction: a redelivered job finds either both (the conversation queued, the
-        # message under the trigger's client_id) or neither, never a reply without the handoff.
-        with transaction.atomic():
-            message_post(
-                tenant=conversation.tenant,
-                conversation_id=conversation.pk,
-                sender=Sender.bot(),
-                text=bot.no_knowledge_message,
-                client_id=reply_client_id(trigger.pk),
-                metadata={"no_knowledge": True},
-            )
-            # Raises (and undoes the message) if an agent took the conversation meanwhile.
-            conversation_handoff(
-                tenant=conversation.tenant, conversation_id=conversation.pk, reason=NO_KNOWLEDGE
-            )
-
-    try:
-        await db_call(post)()
-    except InvalidTransition:
+    say so and put the conversation in the human queue, without asking the model. Under the
+    trigger's client_id, so a redelivered job finds it done."""
+    posted = await db_call(no_knowledge_post)(
+        tenant=trigger.tenant,
+        conversation_id=conversation.pk,
+        client_id=reply_client_id(trigger.pk),
+    )
+    if not posted:
         return ReplyOutcome("skipped", "the conversation left the bot meanwhile")
     return ReplyOutcome("handoff", NO_KNOWLEDGE)
 
