@@ -10,8 +10,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from helpdesk.ai.forms import BotConfigForm
 from helpdesk.ai.knowledge.services import articles_delete, articles_index, articles_set_active
 from helpdesk.ai.models import BotConfig, KnowledgeArticle, TokenUsage
-from helpdesk.tenants.admin_base import TenantScopedAdmin
-from helpdesk.tenants.models import Tenant
+from helpdesk.tenants.admin_base import TenantScopedAdmin, ids_by_tenant
 
 
 @admin.register(BotConfig)
@@ -131,22 +130,14 @@ class KnowledgeArticleAdmin(TenantScopedAdmin):
         articles_delete(tenant=obj.tenant, article_ids=[obj.pk])
 
     def delete_queryset(self, request, queryset):
-        for tenant, ids in _by_tenant(queryset).items():
+        for tenant, ids in ids_by_tenant(queryset).items():
             articles_delete(tenant=tenant, article_ids=ids)
-
-
-def _by_tenant(queryset) -> dict[Tenant, list[int]]:
-    # A superuser's selection can span tenants; each tenant's articles are handled as its own.
-    ids: dict[int, list[int]] = {}
-    for pk, tenant_id in queryset.values_list("pk", "tenant_id"):
-        ids.setdefault(tenant_id, []).append(pk)
-    return {tenant: ids[tenant.pk] for tenant in Tenant.objects.filter(pk__in=ids)}
 
 
 def _set_active(queryset, *, active: bool) -> int:
     return sum(
         articles_set_active(tenant=tenant, article_ids=ids, active=active)
-        for tenant, ids in _by_tenant(queryset).items()
+        for tenant, ids in ids_by_tenant(queryset).items()
     )
 
 

@@ -18,6 +18,15 @@ from helpdesk.tenants.access import admin_tenant
 from helpdesk.tenants.models import Tenant
 
 
+def ids_by_tenant(queryset) -> dict[Tenant, list[int]]:
+    """The selected rows' ids grouped by their tenant: a superuser's selection can span
+    tenants, and each tenant's rows go to the services on their own."""
+    ids: dict[int, list[int]] = {}
+    for pk, tenant_id in queryset.values_list("pk", "tenant_id"):
+        ids.setdefault(tenant_id, []).append(pk)
+    return {tenant: ids[tenant.pk] for tenant in Tenant.objects.filter(pk__in=ids)}
+
+
 def _is_tenant_owned(model: type[models.Model]) -> bool:
     try:
         field = model._meta.get_field("tenant")

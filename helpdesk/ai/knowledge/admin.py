@@ -24,8 +24,7 @@ from helpdesk.ai.knowledge.sources import (
     sources_delete,
     upload_check,
 )
-from helpdesk.tenants.admin_base import TenantConsistentForm, TenantScopedAdmin
-from helpdesk.tenants.models import Tenant
+from helpdesk.tenants.admin_base import TenantConsistentForm, TenantScopedAdmin, ids_by_tenant
 
 # The change page lists this many chunks; a large PDF has thousands.
 CHUNKS_SHOWN = 200
@@ -160,7 +159,7 @@ class KnowledgeSourceAdmin(TenantScopedAdmin):
         sources_delete(tenant=obj.tenant, source_ids=[obj.pk])
 
     def delete_queryset(self, request, queryset):
-        for tenant, ids in _by_tenant(queryset).items():
+        for tenant, ids in ids_by_tenant(queryset).items():
             sources_delete(tenant=tenant, source_ids=ids)
 
     def get_deleted_objects(self, objs, request):
@@ -194,7 +193,9 @@ class KnowledgeSourceAdmin(TenantScopedAdmin):
     def resync(self, request, queryset):
         articles = queryset.filter(kind=KnowledgeSource.Kind.ARTICLE).count()
         count = 0
-        for tenant, ids in _by_tenant(queryset.exclude(kind=KnowledgeSource.Kind.ARTICLE)).items():
+        for tenant, ids in ids_by_tenant(
+            queryset.exclude(kind=KnowledgeSource.Kind.ARTICLE)
+        ).items():
             for source_id in ids:
                 source_resync(tenant=tenant, source_id=source_id)
                 count += 1
@@ -274,11 +275,3 @@ def _preview(text: str) -> str:
 
 def _is_article(source: KnowledgeSource | None) -> bool:
     return source is not None and source.kind == KnowledgeSource.Kind.ARTICLE
-
-
-def _by_tenant(queryset) -> dict[Tenant, list[int]]:
-    # A superuser's selection can span tenants; each tenant's sources go to the services apart.
-    ids: dict[int, list[int]] = {}
-    for pk, tenant_id in queryset.values_list("pk", "tenant_id"):
-        ids.setdefault(tenant_id, []).append(pk)
-    return {tenant: ids[tenant.pk] for tenant in Tenant.objects.filter(pk__in=ids)}
