@@ -107,6 +107,9 @@ async def model_write(
     from helpdesk.ai.providers.registry import provider_for
 
     bot = work.bot
+    # The bot's own pace for its streamed replies: agents' screens get no more events than
+    # customers' do.
+    stream.interval = bot.delta_interval_ms / 1000
     # The same endpoint answers the customers: its breaker is theirs too, so a model that is
     # down costs agents no wait and its customers no extra failures.
     breaker = CircuitBreaker.for_bot(bot)
