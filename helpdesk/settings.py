@@ -65,6 +65,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A refused POST is answered in the shape its view's clients read (the console's JSON errors).
+CSRF_FAILURE_VIEW = "helpdesk.core.http.csrf_failure"
 
 INSTALLED_APPS = [
     "daphne",

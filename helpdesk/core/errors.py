@@ -64,6 +64,11 @@ class PermissionDenied(ServiceError):
     default_message = _("You are not allowed to do this.")
 
 
+class CsrfFailed(PermissionDenied):
+    code = "csrf_failed"
+    default_message = _("The page's security token is missing or out of date; reload the page.")
+
+
 class RetryLater(ServiceError):
     """Refused for now: the client may try again after ``retry_after`` seconds."""
 

@@ -5,8 +5,9 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
+from django.views import csrf
 
-from helpdesk.core.errors import RetryLater, ServiceError
+from helpdesk.core.errors import CsrfFailed, RetryLater, ServiceError
 
 ErrorResponder = Callable[[HttpRequest, ServiceError], HttpResponse]
 
@@ -39,6 +40,15 @@ def request_error_responder(request: HttpRequest) -> ErrorResponder | None:
         except Resolver404:
             return None
     return error_responder(match.func)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a refused POST is answered in its view's own error shape (the
+    console's JSON), else with Django's page."""
+    responder = request_error_responder(request)
+    if responder is None:
+        return csrf.csrf_failure(request, reason)
+    return responder(request, CsrfFailed())
 
 
 def error_json(error: ServiceError, *, status: int | None = None) -> JsonResponse:
