@@ -100,9 +100,13 @@ class Pages:
     contexts: list = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
-    def new_page(self, *, viewport=(1280, 800), setup: Callable | None = None):
+    def new_page(
+        self, *, viewport=(1280, 800), setup: Callable | None = None, locale: str = "en-US"
+    ):
         context = self.browser.new_context(
-            base_url=self.base_url, viewport={"width": viewport[0], "height": viewport[1]}
+            base_url=self.base_url,
+            viewport={"width": viewport[0], "height": viewport[1]},
+            locale=locale,
         )
         context.set_default_timeout(TIMEOUT_MS)
         context.route(re.compile(r"^https?://[^/]+/static/"), _serve_static)

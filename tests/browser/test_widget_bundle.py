@@ -39,28 +39,32 @@ def test_the_bundled_widget_loads_on_the_visitor_page_without_console_errors(pag
     assert [m.text for m in console_messages if m.type == "error"] == []
 
 
-def test_a_catalog_in_the_visitor_answer_translates_the_widget(pages, site):
-    # The server adds no catalog yet (issue 15, server side); the widget's half is ready for it.
-    catalog = {
-        "Write a message…": "输入消息…",
-        "Powered by Helpdesk": "由 Helpdesk 提供支持",
-        "We typically reply in a few seconds": "我们通常几秒内回复",
-    }
-
-    def with_catalog(route):
-        answer = route.fetch()
-        body = answer.json()
-        body["i18n"] = {"locale": "zh-hans", "catalog": catalog, "plural": None}
-        route.fulfill(response=answer, json=body)
-
+def test_a_chinese_browser_gets_the_widget_in_chinese_from_the_servers_catalog(pages, site):
+    asked = []
     page = pages.new_page(
-        setup=lambda context, page: page.route("**/widget/api/visitor", with_catalog)
+        locale="zh-CN",
+        setup=lambda context, page: page.on(
+            "request", lambda r: asked.append(r.url) if "/widget/api/i18n" in r.url else None
+        ),
     )
     page.goto("/")
     page.wait_for_function("window.HelpdeskWidget && HelpdeskWidget.state().connected")
     page.get_by_test_id("launcher").click()
-    expect(page.get_by_test_id("input")).to_have_attribute("placeholder", "输入消息…")
-    expect(page.get_by_test_id("panel").locator(".footer")).to_have_text("由 Helpdesk 提供支持")
-    expect(page.get_by_test_id("status")).to_have_text("我们通常几秒内回复")
-    # What the catalog lacks stays English.
-    expect(page.get_by_test_id("send")).to_have_attribute("aria-label", "Send message")
+
+    expect(page.get_by_test_id("input")).to_have_attribute("placeholder", "请输入消息…")
+    expect(page.get_by_test_id("send")).to_have_attribute("aria-label", "发送消息")
+    assert [url.split("?")[1] for url in asked] == ["locale=zh-CN"]
+
+
+def test_an_english_browser_asks_for_no_catalog(pages, site):
+    asked = []
+    page = pages.new_page(
+        setup=lambda context, page: page.on(
+            "request", lambda r: asked.append(r.url) if "/widget/api/i18n" in r.url else None
+        ),
+    )
+    page.goto("/")
+    page.wait_for_function("window.HelpdeskWidget && HelpdeskWidget.state().connected")
+
+    expect(page.get_by_test_id("input")).to_have_attribute("placeholder", "Write a message…")
+    assert asked == []

@@ -2,8 +2,8 @@
 //
 // The catalog is Django's JSON catalog (django.views.i18n.JSONCatalog, domain "djangojs"):
 // {"catalog": {msgid: text or [plural forms]}, "plural": "C expression of n", "formats": {...}}.
-// The server renders it into the page (console) or answers it with the visitor's hello
-// (widget). Strings are marked in the code with gettext() / ngettext() so that
+// The server renders it into the page (console); the widget fetches it from
+// /widget/api/i18n for the visitor's language (widget/catalog.js). Strings are marked in the code with gettext() / ngettext() so that
 // `manage.py makemessages -d djangojs` finds them; until a catalog is loaded, and for a msgid
 // it lacks, the English text is shown.
 

@@ -1,7 +1,7 @@
 // What the server says (docs/protocol.md), on either transport: one handler per frame type.
 import { debug } from "./config.js";
 import { applyConversation, handleDelta, handleMessage, switchConversation } from "./conversation.js";
-import { markRead, setFatal, updateUI, updateUnread, useCatalog } from "./panel.js";
+import { markRead, setFatal, updateUI, updateUnread } from "./panel.js";
 import { setGreeting } from "./render.js";
 import { failItem, flushOutbox, handleAck } from "./sending.js";
 import { messages, S, setToken } from "./state.js";
@@ -66,7 +66,6 @@ function onWelcome(c, f) {
   c.welcomed = true;
   if (typeof d.token === "string" && d.token) setToken(d.token);
   if (d.visitor) S.visitor = d.visitor;
-  useCatalog(d.i18n);
   if (typeof d.greeting === "string") setGreeting(d.greeting);
   const conversation = d.conversation && typeof d.conversation === "object" ? d.conversation : null;
   const id = f.conversation != null ? f.conversation : conversation && conversation.id != null ? conversation.id : null;

@@ -95,11 +95,11 @@ function applyLabels() {
   ui.footer.textContent = gettext("Powered by Helpdesk");
 }
 
-/** The server's translations for this visitor (a Django JSON catalog with its language), when
- *  its answer carries them; until then, and for what a catalog lacks, English shows. */
+/** The server's translations for this visitor (a Django JSON catalog with its ``locale``,
+ *  catalog.js); until they arrive, and for what a catalog lacks, English shows. */
 export function useCatalog(i18n) {
   if (!i18n || typeof i18n !== "object" || !i18n.catalog || typeof i18n.catalog !== "object") return;
-  loadCatalog(i18n, typeof i18n.locale === "string" ? i18n.locale : i18n.language);
+  loadCatalog(i18n, i18n.locale);
   if (!ui.root) return;
   applyLabels();
   updateUI();

@@ -1,7 +1,7 @@
 // The visitor token: asked for (or renewed) at /widget/api/visitor before connecting.
 import { config, TIMINGS } from "./config.js";
 import { firstErrorCode, request } from "./http.js";
-import { setFatal, useCatalog } from "./panel.js";
+import { setFatal } from "./panel.js";
 import { setGreeting } from "./render.js";
 import { S, setToken } from "./state.js";
 
@@ -18,7 +18,6 @@ export function obtainToken() {
       if (r.ok && r.json && typeof r.json.token === "string" && r.json.token) {
         setToken(r.json.token);
         if (r.json.visitor) S.visitor = r.json.visitor;
-        useCatalog(r.json.i18n);
         if (typeof r.json.greeting === "string") setGreeting(r.json.greeting);
         return true;
       }
