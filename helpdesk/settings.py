@@ -105,6 +105,8 @@ MIDDLEWARE = [
     # After sessions (a saved language choice lives there), before common (whose redirects
     # must already speak the chosen language): the request's language from Accept-Language.
     "django.middleware.locale.LocaleMiddleware",
+    # The signed-in user's saved language (from the session) over the browser's.
+    "helpdesk.tenants.languages.SavedLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -26,10 +26,12 @@ class BotConfigAdmin(TenantScopedAdmin):
             _("Provider & endpoint"),
             {
                 "fields": ["provider", "base_url", "api_key", "clear_api_key", "model"],
-                "description": "“OpenAI-compatible” is OpenAI itself or any server that speaks "
-                "its chat-completions API (vLLM, llama.cpp, Ollama, …). “FAQ” answers from this "
-                "tenant's knowledge articles, with no API, and passes what it cannot answer to "
-                "a human; it ignores the endpoint, key, model and prompt.",
+                "description": _(
+                    "“OpenAI-compatible” is OpenAI itself or any server that speaks its "
+                    "chat-completions API (vLLM, llama.cpp, Ollama, …). “FAQ” answers from this "
+                    "tenant's knowledge articles, with no API, and passes what it cannot answer "
+                    "to a human; it ignores the endpoint, key, model and prompt."
+                ),
             },
         ),
         (

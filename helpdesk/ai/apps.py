@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AiConfig(AppConfig):
     name = "helpdesk.ai"
     label = "ai"
-    verbose_name = "AI bot"
+    verbose_name = _("AI bot")
 
     def ready(self):
         # Celery workers learn the app's job names here: autodiscovery imports an app's

@@ -3,10 +3,9 @@ write-only key is a base form of its own, which the knowledge settings' form sha
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from helpdesk.ai.models import DEFAULT_FALLBACK, DEFAULT_NO_KNOWLEDGE, BotConfig
+from helpdesk.ai.models import BotConfig
 from helpdesk.ai.validators import (
     normalise_endpoint,
     validate_endpoint,
@@ -114,18 +113,6 @@ class BotConfigForm(WriteOnlyKeyForm):
     class Meta:
         model = BotConfig
         fields = "__all__"
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is None:
-            # A new bot speaks the language of the admin who makes it; per-language texts of one
-            # bot are not stored yet.
-            for field, default in (
-                ("fallback_message", DEFAULT_FALLBACK),
-                ("no_knowledge_message", DEFAULT_NO_KNOWLEDGE),
-            ):
-                if field in self.fields:
-                    self.initial.setdefault(field, gettext(default))
 
     def clean_base_url(self) -> str:
         url = normalise_endpoint(self.cleaned_data.get("base_url") or "")

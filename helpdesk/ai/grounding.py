@@ -49,8 +49,6 @@ RELEVANCE_THRESHOLD = 0.2
 # The share of the bot's context token budget the knowledge block may take.
 KNOWLEDGE_SHARE = 0.5
 DRAWS_ON_SHARE = 0.5
-# The handoff reason when the bot finds nothing to answer from (answer-only bots, the FAQ bot).
-NO_KNOWLEDGE = "no_knowledge"
 
 OPEN_TAG, CLOSE_TAG = "<knowledge>", "</knowledge>"
 INSTRUCTIONS = (

@@ -3,25 +3,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 from helpdesk.ai.validators import validate_endpoint
 from helpdesk.core.crypto import decrypt, encrypt
 from helpdesk.tenants.models import TenantOwned
 
 DEFAULT_HANDOFF_KEYWORDS = "人工\n转人工\n人工客服\nhuman\nagent\nreal person"
-# The defaults of a new bot's texts, in English here and marked for the catalogs: a bot made in
-# the admin starts with them in the admin's language (BotConfigForm), and the customer reads what
-# the bot's row holds from then on.
-DEFAULT_FALLBACK = gettext_noop(
-    "Sorry, I can't answer that right now. I'm passing you to a member of our team, "
-    "who will reply here shortly."
-)
-DEFAULT_NO_KNOWLEDGE = gettext_noop(
-    "I couldn't find that in our help articles, so I'm passing you to a member of our team, "
-    "who will reply here shortly."
-)
 
 
 class BotConfig(TenantOwned):
@@ -31,11 +20,14 @@ class BotConfig(TenantOwned):
         OPENAI = "openai", _("OpenAI-compatible API")
         FAQ = "faq", _("FAQ (the tenant's knowledge articles, no API)")
 
-    name = models.CharField(max_length=100, default="Bot")
-    provider = models.CharField(max_length=10, choices=Provider.choices, default=Provider.FAQ)
+    name = models.CharField(_("name"), max_length=100, default="Bot")
+    provider = models.CharField(
+        _("provider"), max_length=10, choices=Provider.choices, default=Provider.FAQ
+    )
     # Not a URLField: Django's URL check refuses single-label hosts, and self-hosted models
     # live at exactly such names (http://vllm:8000/v1 in Compose or Kubernetes).
     base_url = models.CharField(
+        _("base URL"),
         max_length=500,
         blank=True,
         validators=[validate_endpoint],
@@ -44,47 +36,65 @@ class BotConfig(TenantOwned):
             "llama.cpp or Ollama server's /v1. Empty: OPENAI_BASE_URL, else OpenAI."
         ),
     )
-    api_key_encrypted = models.TextField(blank=True, editable=False)
-    model = models.CharField(max_length=100, blank=True, default="gpt-4o-mini")
+    api_key_encrypted = models.TextField(_("encrypted API key"), blank=True, editable=False)
+    model = models.CharField(_("model"), max_length=100, blank=True, default="gpt-4o-mini")
     system_prompt = models.TextField(
+        _("system prompt"),
         blank=True,
         default="You are a friendly, concise customer-service assistant. Answer in the "
         "customer's language. If you cannot help, offer to pass them to a human.",
     )
     context_turns = models.PositiveSmallIntegerField(
+        _("context rounds"),
         default=5,
         validators=[MinValueValidator(0), MaxValueValidator(50)],
         help_text=_("How many recent rounds (a customer message and its answer) the bot sees."),
     )
     context_token_budget = models.PositiveIntegerField(
+        _("context token budget"),
         default=3000,
         validators=[MinValueValidator(200), MaxValueValidator(200_000)],
         help_text=_("Most prompt tokens sent; the oldest turns are dropped to fit."),
     )
     max_tokens = models.PositiveIntegerField(
-        default=500, validators=[MinValueValidator(1), MaxValueValidator(32_000)]
+        _("maximum reply tokens"),
+        default=500,
+        validators=[MinValueValidator(1), MaxValueValidator(32_000)],
     )
     temperature = models.FloatField(
-        default=0.3, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)]
+        _("temperature"),
+        default=0.3,
+        validators=[MinValueValidator(0.0), MaxValueValidator(2.0)],
     )
-    streaming = models.BooleanField(default=True)
+    streaming = models.BooleanField(_("streaming"), default=True)
     batch_window_ms = models.PositiveIntegerField(
+        _("batch window (ms)"),
         default=600,
         validators=[MaxValueValidator(10_000)],
         help_text=_("Customer messages arriving within this window get one answer."),
     )
     delta_interval_ms = models.PositiveIntegerField(
+        _("streaming interval (ms)"),
         default=50,
         validators=[MinValueValidator(10), MaxValueValidator(2000)],
         help_text=_("How often streamed text is sent to screens (never once per token)."),
     )
     handoff_keywords = models.TextField(
+        _("handoff keywords"),
         blank=True,
         default=DEFAULT_HANDOFF_KEYWORDS,
         help_text=_("One per line. A customer message containing one goes to a human."),
     )
-    fallback_message = models.TextField(default=DEFAULT_FALLBACK)
+    fallback_message = models.TextField(
+        _("fallback message"),
+        blank=True,
+        help_text=_(
+            "Said when the model cannot answer, before a human takes over. Empty: the built-in "
+            "text in the customer's language (change it per language under Built-in texts)."
+        ),
+    )
     knowledge_chunks = models.PositiveSmallIntegerField(
+        _("knowledge passages"),
         default=4,
         validators=[MaxValueValidator(20)],
         help_text=_(
@@ -92,33 +102,51 @@ class BotConfig(TenantOwned):
         ),
     )
     answer_only_from_knowledge = models.BooleanField(
+        _("answer only from knowledge"),
         default=False,
         help_text=_(
             "When nothing relevant is found in the knowledge, say so and offer a human "
             "instead of answering from the model's own knowledge."
         ),
     )
-    no_knowledge_message = models.TextField(default=DEFAULT_NO_KNOWLEDGE)
+    no_knowledge_message = models.TextField(
+        _("no-knowledge message"),
+        blank=True,
+        help_text=_(
+            "Said when nothing in the knowledge answers, before a human takes over. Empty: the "
+            "built-in text in the customer's language (change it per language under Built-in "
+            "texts)."
+        ),
+    )
     request_timeout_seconds = models.FloatField(
-        default=30.0, validators=[MinValueValidator(1.0), MaxValueValidator(300.0)]
+        _("request timeout (seconds)"),
+        default=30.0,
+        validators=[MinValueValidator(1.0), MaxValueValidator(300.0)],
     )
     max_retries = models.PositiveSmallIntegerField(
-        default=2, validators=[MaxValueValidator(5)], help_text=_("Retries before falling back.")
+        _("retries"),
+        default=2,
+        validators=[MaxValueValidator(5)],
+        help_text=_("Retries before falling back."),
     )
     breaker_failure_threshold = models.PositiveSmallIntegerField(
+        _("failures before pausing"),
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_("Consecutive failures after which the endpoint is not called for a while."),
     )
     breaker_cooldown_seconds = models.PositiveIntegerField(
-        default=30, validators=[MinValueValidator(1), MaxValueValidator(3600)]
+        _("pause after failures (seconds)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(3600)],
     )
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("bot")
+        verbose_name_plural = _("bots")
         constraints = [
             models.CheckConstraint(
                 condition=Q(provider__in=["openai", "faq"]), name="botconfig_provider_valid"
@@ -162,15 +190,20 @@ class BotConfig(TenantOwned):
 class KnowledgeArticle(TenantOwned):
     """A question the FAQ bot can answer, with the words customers use to ask it."""
 
-    question = models.CharField(max_length=300)
-    answer = models.TextField()
+    question = models.CharField(_("question"), max_length=300)
+    answer = models.TextField(_("answer"))
     keywords = models.CharField(
-        max_length=500, blank=True, help_text=_("Extra words or phrases, separated by commas.")
+        _("keywords"),
+        max_length=500,
+        blank=True,
+        help_text=_("Extra words or phrases, separated by commas."),
     )
-    is_active = models.BooleanField(default=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        verbose_name = _("knowledge article")
+        verbose_name_plural = _("knowledge articles")
         indexes = [models.Index(fields=["tenant", "is_active"])]
 
     def __str__(self) -> str:
@@ -191,7 +224,10 @@ class TokenUsage(TenantOwned):
         COUNTED = "counted", _("Counted with tiktoken")
 
     conversation = models.ForeignKey(
-        "conversations.Conversation", on_delete=models.CASCADE, related_name="+"
+        "conversations.Conversation",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("conversation"),
     )
     message = models.OneToOneField(
         "conversations.Message",
@@ -199,22 +235,28 @@ class TokenUsage(TenantOwned):
         related_name="token_usage",
         null=True,
         blank=True,
+        verbose_name=_("message"),
     )
-    purpose = models.CharField(max_length=12, choices=Purpose.choices, default=Purpose.REPLY)
+    purpose = models.CharField(
+        _("purpose"), max_length=12, choices=Purpose.choices, default=Purpose.REPLY
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("user"),
     )
-    model = models.CharField(max_length=100, blank=True)
-    prompt_tokens = models.PositiveIntegerField()
-    completion_tokens = models.PositiveIntegerField()
-    source = models.CharField(max_length=10, choices=Source.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    model = models.CharField(_("model"), max_length=100, blank=True)
+    prompt_tokens = models.PositiveIntegerField(_("prompt tokens"))
+    completion_tokens = models.PositiveIntegerField(_("completion tokens"))
+    source = models.CharField(_("counted by"), max_length=10, choices=Source.choices)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("token usage")
+        verbose_name_plural = _("token usages")
         indexes = [models.Index(fields=["tenant", "-created_at"])]
         constraints = [
             models.CheckConstraint(
@@ -243,16 +285,21 @@ class ConversationSummary(TenantOwned):
         REQUESTED = "requested", _("Asked for by an agent")
 
     conversation = models.ForeignKey(
-        "conversations.Conversation", on_delete=models.CASCADE, related_name="+"
+        "conversations.Conversation",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("conversation"),
     )
-    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices)
     # The last message the summary covers: a summary of an older state is shown as such.
-    up_to_seq = models.PositiveIntegerField()
-    text = models.TextField()
-    model = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    up_to_seq = models.PositiveIntegerField(_("up to message #"))
+    text = models.TextField(_("text"))
+    model = models.CharField(_("model"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("conversation summary")
+        verbose_name_plural = _("conversation summaries")
         indexes = [models.Index(fields=["tenant", "conversation", "-created_at"])]
         constraints = [
             models.CheckConstraint(
@@ -262,7 +309,10 @@ class ConversationSummary(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"Summary of {self.conversation_id} up to #{self.up_to_seq}"
+        return gettext("Summary of conversation #%(conversation)s up to message #%(seq)s") % {
+            "conversation": self.conversation_id,
+            "seq": self.up_to_seq,
+        }
 
 
 # Knowledge sources and chunks live in their own module; importing them here registers them in

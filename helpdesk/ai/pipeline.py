@@ -23,7 +23,7 @@ from django.utils import timezone
 from helpdesk.ai.breaker import CircuitBreaker
 from helpdesk.ai.context import Turn, customer_question, recent_turns, reply_request
 from helpdesk.ai.fallback import fallback_post, no_knowledge_post
-from helpdesk.ai.grounding import NO_KNOWLEDGE, Grounding, aground, citations
+from helpdesk.ai.grounding import Grounding, aground, citations
 from helpdesk.ai.models import BotConfig, TokenUsage
 from helpdesk.ai.providers.base import (
     HandoffRequested,
@@ -36,6 +36,7 @@ from helpdesk.ai.relay import StreamRelay, bot_typing
 from helpdesk.ai.reply_leases import reply_lease_renew, reply_lease_renewal_interval
 from helpdesk.ai.stop_orders import stop_orders
 from helpdesk.ai.tokens import counted_usage
+from helpdesk.conversations.handoff_reasons import KEYWORD, NO_KNOWLEDGE, handoff_reason
 from helpdesk.conversations.lifecycle import (
     InvalidTransition,
     bot_stop_key,
@@ -150,7 +151,7 @@ async def _bot_reply(trigger: Message) -> ReplyOutcome:
         conversation, turns = claimed
         keyword = _handoff_keyword(bot, turns)
         if keyword is not None:
-            return await _handoff(conversation, f'the customer asked for a human ("{keyword}")')
+            return await _handoff(conversation, handoff_reason(KEYWORD, keyword))
         return await _answer(conversation, trigger, bot, turns, since)
     finally:
         await cancel_and_wait(keeping)

@@ -148,5 +148,5 @@ def bot_typing(conversation_id: int, typing: bool) -> dict:
     return envelope(
         "typing",
         conversation_id=conversation_id,
-        data={"sender": "bot", "name": "Bot", "typing": typing},
+        data={"sender": "bot", "name": "", "typing": typing},  # each screen names the bot
     )

@@ -22,7 +22,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 
 from helpdesk.ai.fallback import fallback_post
 from helpdesk.ai.relay import bot_typing
@@ -104,7 +103,7 @@ def _orphan_close(message_id: int, cutoff) -> bool:
             tenant=tenant,
             conversation_id=message.conversation_id,
             client_id=f"{message.client_id}:fallback",
-            reason=gettext("its worker stopped mid-reply"),
+            reason="its worker stopped mid-reply",
         )
     return True
 

@@ -312,6 +312,9 @@ def _contact(contact) -> dict[str, Any]:
         "metadata": contact.metadata if isinstance(contact.metadata, dict) else {},
         "created_at": _iso(contact.created_at),
         "last_seen_at": _iso(contact.last_seen_at),
+        # The language the helpdesk writes to them in, named in the agent's: "简体中文", "English".
+        "language": contact.language,
+        "language_name": contact.get_language_display() if contact.language else "",
     }
 
 

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ConsoleConfig(AppConfig):
     name = "helpdesk.console"
     label = "console"
-    verbose_name = "Agent console"
+    verbose_name = _("Agent console")

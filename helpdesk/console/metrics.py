@@ -7,6 +7,7 @@ bot are doing, which is what they are measured by. Nothing here changes anything
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -20,6 +21,7 @@ from helpdesk.conversations.metrics import (
     metrics_period,
     tenant_metrics,
 )
+from helpdesk.core.javascript_catalog import javascript_catalog
 from helpdesk.tenants.access import display_name
 from helpdesk.tenants.models import Membership, Tenant
 
@@ -41,6 +43,9 @@ def metrics_page(request: HttpRequest, membership: Membership) -> HttpResponse:
             "console": reverse("console:index"),
             "login": reverse("console:login"),
         },
+        # The request's language and the page's translations for it, as on the console.
+        "language": translation.get_language(),
+        "i18n": javascript_catalog(language=translation.get_language()),
     }
     return render(
         request,

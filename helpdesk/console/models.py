@@ -17,27 +17,33 @@ class CannedResponse(TenantOwned):
     """
 
     shortcut = models.CharField(
+        _("shortcut"),
         max_length=SHORTCUT_MAX,
         validators=[
             RegexValidator(
                 SHORTCUT_PATTERN,
-                "Use lowercase letters, digits, hyphens and underscores, starting with a letter "
-                "or digit (e.g. refund-policy).",
+                _(
+                    "Use lowercase letters, digits, hyphens and underscores, starting with a "
+                    "letter or digit (e.g. refund-policy)."
+                ),
                 code="invalid_shortcut",
             )
         ],
         help_text=_("Agents type a slash and this word in the composer, e.g. /refund."),
     )
-    title = models.CharField(max_length=200)
+    title = models.CharField(_("title"), max_length=200)
     text = models.TextField(
+        _("text"),
         max_length=CANNED_TEXT_MAX,
         help_text=_("What gets inserted. {{name}} becomes the customer's name, {{agent}} yours."),
     )
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        verbose_name = _("canned response")
+        verbose_name_plural = _("canned responses")
         ordering = ["shortcut"]
         constraints = [
             # Also the index behind the composer's prefix search.

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.console, name="index"),
     path("login/", views.ConsoleLoginView.as_view(), name="login"),
     path("logout/", views.ConsoleLogoutView.as_view(), name="logout"),
+    path("language/", views.language_switch, name="language"),
     path("api/conversations", api.conversations_list, name="api_conversations"),
     # <str:…> rather than <int:…>: a malformed id must get the API's JSON 404, not Django's
     # HTML one. The selectors treat anything that is not an id as not found.

@@ -5,16 +5,23 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.console.access import console_membership, console_page
 from helpdesk.console.forms import ConsoleAuthenticationForm
 from helpdesk.console.selectors import console_agents
+from helpdesk.conversations.handoff_reasons import reason_wordings
 from helpdesk.conversations.selectors import CONSOLE_VIEWS
+from helpdesk.core.errors import InvalidInput
+from helpdesk.core.http import error_json
 from helpdesk.core.javascript_catalog import javascript_catalog
+from helpdesk.core.languages import spoken_language
 from helpdesk.core.login_throttle import throttled
 from helpdesk.tenants.access import display_name
+from helpdesk.tenants.languages import language_save, remember_language
 from helpdesk.tenants.models import Membership
 
 
@@ -48,6 +55,7 @@ def console(request: HttpRequest, membership: Membership) -> HttpResponse:
         # The request's language (LocaleMiddleware) and the console's translations for it.
         "language": translation.get_language(),
         "i18n": javascript_catalog(language=translation.get_language()),
+        "handoffReasons": reason_wordings(),
     }
     return render(
         request,
@@ -59,6 +67,28 @@ def console(request: HttpRequest, membership: Membership) -> HttpResponse:
             "availability_choices": Membership.Availability.choices,
         },
     )
+
+
+@require_POST
+@console_page
+def language_switch(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The console's language switch (``language``: a code of LANGUAGES, or empty for the
+    browser's), saved for the user, then back to the page it was made on."""
+    wanted = request.POST.get("language", "")
+    language = spoken_language(wanted) if wanted else ""
+    if wanted and language != wanted:
+        return error_json(
+            InvalidInput(gettext("Choose one of the languages offered."), field="language")
+        )
+    language_save(request=request, membership=membership, language=language)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("console:index")
+    response = HttpResponseRedirect(back)
+    remember_language(response, language)
+    return response
 
 
 class ConsoleLoginView(auth_views.LoginView):

@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.conversations.handoff_reasons import reason_text
 from helpdesk.conversations.models import Contact, Conversation, Message
 from helpdesk.conversations.transcripts import (
     TRANSCRIPTS_EXPORT_MAX,
@@ -75,7 +76,7 @@ class ConversationAdmin(DeletesWhatGoesWithConversations, TenantScopedAdmin):
         "contact",
         "status",
         "assignee",
-        "handoff_reason",
+        "handoff",
         "created_at",
         "first_response_at",
         "resolved_at",
@@ -86,6 +87,10 @@ class ConversationAdmin(DeletesWhatGoesWithConversations, TenantScopedAdmin):
 
     def has_add_permission(self, request, *args):
         return False
+
+    @admin.display(description=_("handoff reason"))
+    def handoff(self, obj: Conversation) -> str:
+        return reason_text(obj.handoff_reason)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -195,10 +200,12 @@ class ConversationAdmin(DeletesWhatGoesWithConversations, TenantScopedAdmin):
         opts = self.model._meta
         prefix = f"admin:{opts.app_label}_{opts.model_name}"
         return format_html(
-            '<a class="button" href="{}" download>Download JSON</a> '
-            '<a class="button" href="{}" download>Download text</a>',
+            '<a class="button" href="{}" download>{}</a> '
+            '<a class="button" href="{}" download>{}</a>',
             reverse(f"{prefix}_transcript_json", args=[obj.pk]),
+            gettext("Download JSON"),
             reverse(f"{prefix}_transcript_text", args=[obj.pk]),
+            gettext("Download text"),
         )
 
     # --- The transcript --------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from helpdesk.conversations.followers import followed_sql
 from helpdesk.conversations.models import Contact, Conversation, Message
@@ -108,7 +109,9 @@ async def acustomer_message_send(
             tenant=tenant,
             inbox=inbox,
             contact=contact,
-            conversation_id=clean_id(conversation_id, what="Conversation"),
+            conversation_id=clean_id(
+                conversation_id, not_found=gettext_lazy("Conversation not found.")
+            ),
             text=clean_text(text),
             client_id=clean_client_id(client_id),
         )

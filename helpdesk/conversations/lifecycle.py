@@ -14,15 +14,17 @@ who receives the conversation gets a summary of it.
 """
 
 import time
+from collections.abc import Callable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.conversations.announcements import Change, ConversationChange, change_announce
+from helpdesk.conversations.handoff_reasons import WROTE_AGAIN, reason_text
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.serializers import conversation_payload
 from helpdesk.conversations.services import (
@@ -41,10 +43,8 @@ from helpdesk.realtime.events import (
     publish_on_commit,
 )
 from helpdesk.tenants.access import display_name
-from helpdesk.tenants.models import Membership, Tenant
-
-# Translated when it is sent, into the language active then.
-HANDOFF_TEXT = _("You're being connected to a member of our team. They'll reply here shortly.")
+from helpdesk.tenants.models import BuiltInText, Membership, Tenant
+from helpdesk.tenants.texts import built_in_text
 
 
 class InvalidTransition(ServiceError):
@@ -56,12 +56,20 @@ def _locked(tenant: Tenant, conversation_id: int) -> Conversation:
     conversation = (
         Conversation.objects.select_for_update(of=("self",))
         .select_related("contact", "inbox", "assignee", "tenant")
-        .filter(tenant=tenant, pk=clean_id(conversation_id, what="Conversation"))
+        .filter(tenant=tenant, pk=clean_id(conversation_id, not_found=_("Conversation not found.")))
         .first()
     )
     if conversation is None:
         raise NotFound(gettext("Conversation not found."))
     return conversation
+
+
+def _handoff_text(conversation: Conversation) -> str:
+    return built_in_text(
+        tenant_id=conversation.tenant_id,
+        key=BuiltInText.Key.HANDOFF,
+        language=conversation.customer_language,
+    )
 
 
 def _name(user: AbstractBaseUser | None) -> str:
@@ -91,14 +99,19 @@ def _require(conversation: Conversation, *allowed: str, action: str) -> None:
         )
 
 
-def _event(conversation: Conversation, text: str, event: str, **metadata) -> None:
+def _event(conversation: Conversation, text: str | Callable[[], str], event: str,
+           **metadata) -> None:  # fmt: skip
     """Record a change: its transcript line, seen by the customer too, and the news of the
-    conversation's new state.
+    conversation's new state. A callable ``text`` is translated into the customer's language
+    (the agent who made the change may read another; the customer reads every line).
 
     Posting the line already tells the agents group (a ``conversation.updated`` with this line
     as the last message, from the row as it now stands); the conversation's own group, the
     customer and the agents who have it open, gets the same update here.
     """
+    if callable(text):
+        with translation.override(conversation.customer_language):
+            text = text()
     message = message_post(
         tenant=conversation.tenant,
         conversation_id=conversation.pk,
@@ -156,13 +169,15 @@ def conversation_handoff(*, tenant: Tenant, conversation_id: int, reason: str) -
         conversation = _locked(tenant, conversation_id)
         _require(conversation, Conversation.Status.BOT, action=_("hand off to a human"))
         _enqueue(conversation, reason)
-        _event(conversation, str(HANDOFF_TEXT), "handoff", reason=conversation.handoff_reason)
+        _event(
+            conversation, _handoff_text(conversation), "handoff", reason=conversation.handoff_reason
+        )
         stop_bot_on_commit(conversation)
         notify_agents(
             tenant.pk,
             "queued",
             conversation,
-            (gettext("Waiting for an agent: %(reason)s") % {"reason": reason})[:200],
+            (gettext("Waiting for an agent: %(reason)s") % {"reason": reason_text(reason)})[:200],
         )
         schedule_queue_reminder(conversation)
         change_announce(ConversationChange(Change.HANDOFF, tenant.pk, conversation.pk))
@@ -191,7 +206,7 @@ def conversation_takeover(
             Conversation.Status.QUEUED,
             action=_("take over"),
         )
-        _assign(conversation, agent, event="takeover", text=_joined(agent))
+        _assign(conversation, agent, event="takeover", text=lambda: _joined(agent))
         stop_bot_on_commit(conversation)
     return conversation
 
@@ -204,14 +219,14 @@ def conversation_accept(
     with transaction.atomic():
         conversation = _locked(tenant, conversation_id)
         _require(conversation, Conversation.Status.QUEUED, action=_("accept"))
-        _assign(conversation, agent, event="accept", text=_joined(agent))
+        _assign(conversation, agent, event="accept", text=lambda: _joined(agent))
     return conversation
 
 
 def conversation_auto_assign(*, conversation: Conversation, agent: AbstractBaseUser) -> None:
     """queued → assigned by the round-robin (the caller holds the row lock)."""
     _require(conversation, Conversation.Status.QUEUED, action=_("assign"))
-    _assign(conversation, agent, event="assign", text=_joined(agent))
+    _assign(conversation, agent, event="assign", text=lambda: _joined(agent))
     notify_agents(
         conversation.tenant_id,
         "assigned",
@@ -222,7 +237,8 @@ def conversation_auto_assign(*, conversation: Conversation, agent: AbstractBaseU
     )
 
 
-def _assign(conversation: Conversation, agent: AbstractBaseUser, *, event: str, text: str) -> None:
+def _assign(conversation: Conversation, agent: AbstractBaseUser, *, event: str,
+            text: Callable[[], str]) -> None:  # fmt: skip
     conversation.status = Conversation.Status.ASSIGNED
     conversation.assignee = agent
     conversation.save(update_fields=["status", "assignee", "updated_at"])
@@ -248,7 +264,7 @@ def conversation_handback(
         conversation.save(update_fields=["status", "assignee", "updated_at"])
         _event(
             conversation,
-            gettext("The assistant is back to help you."),
+            lambda: gettext("The assistant is back to help you."),
             "handback",
             by=agent.pk,
             by_name=_name(agent),
@@ -292,8 +308,10 @@ def conversation_transfer(
         )
         _event(
             conversation,
-            gettext("%(agent)s transferred the conversation to %(target)s.")
-            % {"agent": _name(agent), "target": _name(target)},
+            lambda: (
+                gettext("%(agent)s transferred the conversation to %(target)s.")
+                % {"agent": _name(agent), "target": _name(target)}
+            ),
             "transfer",
             by=agent.pk,
             by_name=_name(agent),
@@ -324,7 +342,7 @@ def conversation_transfer(
 def _transfer_target(tenant: Tenant, to_user_id) -> AbstractBaseUser:
     if to_user_id is None:
         raise InvalidInput(gettext("Choose the agent to transfer to."), field="to")
-    user_id = clean_id(to_user_id, what="Agent")
+    user_id = clean_id(to_user_id, not_found=_("Agent not found."))
     membership = (
         Membership.objects.select_related("user")
         .filter(tenant=tenant, user_id=user_id, is_active=True, user__is_active=True)
@@ -351,7 +369,10 @@ def conversation_resolve(
         who = _name(agent) if agent is not None else gettext("The assistant")
         _event(
             conversation,
-            gettext("%(name)s marked the conversation as resolved.") % {"name": who},
+            lambda: (
+                gettext("%(name)s marked the conversation as resolved.")
+                % {"name": _name(agent) if agent is not None else gettext("The assistant")}
+            ),
             "resolve",
             by=agent.pk if agent else None,
             by_name=who,
@@ -376,7 +397,7 @@ def conversation_reopen(
             conversation,
             agent,
             event="reopen",
-            text=gettext("%(name)s reopened the conversation.") % {"name": _name(agent)},
+            text=lambda: gettext("%(name)s reopened the conversation.") % {"name": _name(agent)},
         )
     return conversation
 
@@ -401,7 +422,7 @@ def reopen_for_customer(conversation: Conversation) -> None:
         conversation.save(update_fields=["status", "resolved_at", "updated_at"])
         _event(
             conversation,
-            gettext("%(name)s is back in the conversation.") % {"name": _name(last_agent)},
+            lambda: gettext("%(name)s is back in the conversation.") % {"name": _name(last_agent)},
             "reopen",
             to=last_agent.pk,
             to_name=_name(last_agent),
@@ -418,12 +439,14 @@ def reopen_for_customer(conversation: Conversation) -> None:
         conversation.status = Conversation.Status.BOT
         conversation.assignee = None
         conversation.save(update_fields=["status", "assignee", "resolved_at", "updated_at"])
-        _event(conversation, gettext("The conversation was reopened."), "reopen")
+        _event(conversation, lambda: gettext("The conversation was reopened."), "reopen")
     else:
         conversation.assignee = None
         conversation.save(update_fields=["assignee", "resolved_at"])
-        _enqueue(conversation, "the customer wrote again")
-        _event(conversation, str(HANDOFF_TEXT), "reopen", reason=conversation.handoff_reason)
+        _enqueue(conversation, WROTE_AGAIN)
+        _event(
+            conversation, _handoff_text(conversation), "reopen", reason=conversation.handoff_reason
+        )
         notify_agents(
             conversation.tenant_id, "queued", conversation, gettext("A customer wrote again.")
         )

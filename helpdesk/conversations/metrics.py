@@ -42,8 +42,9 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
+from helpdesk.conversations.handoff_reasons import reason_text
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.core.errors import InvalidInput
 from helpdesk.tenants.models import Tenant
@@ -51,7 +52,7 @@ from helpdesk.tenants.models import Tenant
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 HANDOFF_REASONS_LIMIT = 10
-NO_REASON = "(no reason given)"
+NO_REASON = gettext_lazy("(no reason given)")
 
 # Events that put a conversation in an agent's hands. A reopen counts when it went to an agent:
 # one who reopened it ("by"), or the last agent the customer went back to ("to"); a customer
@@ -253,7 +254,15 @@ def metrics_handoff_reasons(
         .annotate(count=Count("pk"))
         .order_by("-count", "handoff_reason")[:limit]
     )
-    return [{"reason": row["handoff_reason"] or NO_REASON, "count": row["count"]} for row in rows]
+    return [
+        {
+            "reason": reason_text(row["handoff_reason"])
+            if row["handoff_reason"]
+            else str(NO_REASON),
+            "count": row["count"],
+        }  # fmt: skip
+        for row in rows
+    ]
 
 
 def metrics_daily(*, tenant: Tenant, period: MetricsPeriod | None = None) -> list[dict]:

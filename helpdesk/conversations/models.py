@@ -4,29 +4,43 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.core.languages import language_choices, supported_language
 from helpdesk.tenants.models import Inbox, TenantOwned
 
 
 class Contact(TenantOwned):
     """A customer of a tenant; anonymous until they give a name or e-mail."""
 
-    visitor_id = models.UUIDField(default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=200, blank=True)
-    email = models.EmailField(blank=True)
-    metadata = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
+    visitor_id = models.UUIDField(_("visitor ID"), default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    # What the helpdesk writes to this customer by itself is in this language.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=language_choices,
+        help_text=_("The language of the widget this customer last opened."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "visitor_id"], name="contact_visitor_unique")
         ]
         indexes = [models.Index(fields=["tenant", "email"])]
 
     def __str__(self) -> str:
-        return self.name or self.email or f"Visitor {str(self.visitor_id)[:8]}"
+        return (
+            self.name or self.email or gettext("Visitor %(id)s") % {"id": str(self.visitor_id)[:8]}
+        )
 
 
 class Conversation(TenantOwned):
@@ -38,30 +52,44 @@ class Conversation(TenantOwned):
 
     OPEN_STATUSES = (Status.BOT, Status.QUEUED, Status.ASSIGNED)
 
-    inbox = models.ForeignKey(Inbox, on_delete=models.CASCADE, related_name="conversations")
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOT)
+    inbox = models.ForeignKey(
+        Inbox, on_delete=models.CASCADE, related_name="conversations", verbose_name=_("inbox")
+    )
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.CASCADE,
+        related_name="conversations",
+        verbose_name=_("contact"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.BOT
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="assigned_conversations",
+        verbose_name=_("assignee"),
     )
     # The seq of the newest message; the next message gets last_seq + 1 under a row lock.
-    last_seq = models.PositiveIntegerField(default=0)
+    last_seq = models.PositiveIntegerField(_("last message #"), default=0)
     # Read receipts: the newest seq each side has seen.
-    contact_last_read_seq = models.PositiveIntegerField(default=0)
-    agent_last_read_seq = models.PositiveIntegerField(default=0)
-    handoff_reason = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    last_message_at = models.DateTimeField(null=True, blank=True)
-    queued_at = models.DateTimeField(null=True, blank=True)
-    first_response_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    contact_last_read_seq = models.PositiveIntegerField(
+        _("read by the customer up to #"), default=0
+    )
+    agent_last_read_seq = models.PositiveIntegerField(_("read by agents up to #"), default=0)
+    handoff_reason = models.CharField(_("handoff reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    last_message_at = models.DateTimeField(_("last message"), null=True, blank=True)
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=["bot", "queued", "assigned", "resolved"]),
@@ -90,6 +118,12 @@ class Conversation(TenantOwned):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    @property
+    def customer_language(self) -> str:
+        """The language the helpdesk writes to this customer in, also from a worker or a
+        socket where no request chose one: their widget's, else the inbox's, else the site's."""
+        return supported_language(self.contact.language or self.inbox.language)
+
 
 class Message(TenantOwned):
     class SenderType(models.TextChoices):
@@ -109,27 +143,35 @@ class Message(TenantOwned):
         INTERRUPTED = "interrupted", _("Interrupted")
 
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        verbose_name=_("conversation"),
     )
-    seq = models.PositiveIntegerField()
-    client_id = models.CharField(max_length=64)
-    sender_type = models.CharField(max_length=10, choices=SenderType.choices)
+    seq = models.PositiveIntegerField(_("number"))
+    client_id = models.CharField(_("client ID"), max_length=64)
+    sender_type = models.CharField(_("sender"), max_length=10, choices=SenderType.choices)
     sender_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("sent by"),
     )
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
-    text = models.TextField()
-    metadata = models.JSONField(default=dict, blank=True)
-    state = models.CharField(max_length=12, choices=State.choices, default=State.COMPLETE)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    text = models.TextField(_("text"))
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    state = models.CharField(
+        _("state"), max_length=12, choices=State.choices, default=State.COMPLETE
+    )
     # Not auto_now_add: message_post stamps the message and its conversation with one instant.
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         ordering = ["conversation", "seq"]
         constraints = [
             # Also the index behind messages_after(): (conversation, seq > n) ordered by seq.

@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, Q, QuerySet
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.core.errors import InvalidInput, NotFound
@@ -19,7 +19,10 @@ def conversation_get(*, tenant: Tenant, conversation_id: int) -> Conversation:
     """The tenant's conversation, or NotFound — also for another tenant's id."""
     conversation = (
         Conversation.objects.select_related("contact", "inbox", "assignee")
-        .filter(tenant=tenant, pk=clean_id(conversation_id, what="Conversation"))
+        .filter(
+            tenant=tenant,
+            pk=clean_id(conversation_id, not_found=gettext_lazy("Conversation not found.")),
+        )
         .first()
     )
     if conversation is None:
@@ -183,7 +186,7 @@ def contact_conversations(
     ):
         raise InvalidInput(_limit_message(CONTACT_HISTORY_MAX + 1), field="limit")
     conversations = Conversation.objects.filter(
-        tenant=tenant, contact_id=clean_id(contact_id, what="Contact")
+        tenant=tenant, contact_id=clean_id(contact_id, not_found=gettext_lazy("Contact not found."))
     )
     if exclude_id is not None:
         conversations = conversations.exclude(pk=exclude_id)
@@ -209,7 +212,9 @@ def contact_product_cards(*, tenant: Tenant, contact_id: int, limit: int = 20) -
         Message.objects.filter(
             tenant=tenant,
             conversation__tenant=tenant,
-            conversation__contact_id=clean_id(contact_id, what="Contact"),
+            conversation__contact_id=clean_id(
+                contact_id, not_found=gettext_lazy("Contact not found.")
+            ),
             sender_type=Message.SenderType.CONTACT,
             metadata__has_key="cards",
         )
@@ -246,7 +251,7 @@ def contact_product_cards(*, tenant: Tenant, contact_id: int, limit: int = 20) -
 def customer_conversation_check(*, tenant: Tenant, inbox, contact, conversation_id: int) -> int:
     """The id, if it names this contact's conversation in this inbox; NotFound otherwise —
     for another visitor's or another tenant's conversation as for a missing one."""
-    conversation_id = clean_id(conversation_id, what="Conversation")
+    conversation_id = clean_id(conversation_id, not_found=gettext_lazy("Conversation not found."))
     if not Conversation.objects.filter(
         tenant=tenant, inbox=inbox, contact=contact, pk=conversation_id
     ).exists():

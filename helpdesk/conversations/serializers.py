@@ -28,7 +28,7 @@ def conversation_payload(
         "id": conversation.pk,
         "status": conversation.status,
         "inbox": conversation.inbox_id,
-        "contact": {"id": conversation.contact_id, "name": str(conversation.contact)},
+        "contact": _contact(conversation.contact),
         "assignee": conversation.assignee_id,
         "assignee_name": display_name(conversation.assignee) if conversation.assignee_id else None,
         "has_bot": conversation.inbox.bot_id is not None,
@@ -47,10 +47,23 @@ def conversation_payload(
     return payload
 
 
+def _contact(contact) -> dict[str, Any]:
+    """What the customer said they are called ("" while anonymous) and the start of their
+    visitor id: each screen says "Visitor 7d1c…" in its own language (one payload reaches
+    agents of several)."""
+    return {
+        "id": contact.pk,
+        "name": contact.name or contact.email,
+        "visitor": str(contact.visitor_id)[:8],
+    }
+
+
 def _sender_name(message: Message) -> str:
+    """An agent's name; empty for the others, whom each screen names in its own language (the
+    same payload reaches a Chinese customer and an English agent)."""
     if message.sender_type == Message.SenderType.AGENT and message.sender_user is not None:
         return display_name(message.sender_user)
-    return message.get_sender_type_display()
+    return ""
 
 
 def _iso(value) -> str | None:

@@ -13,9 +13,10 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from helpdesk.conversations.followers import agent_text_filter
+from helpdesk.conversations.handoff_reasons import NO_BOT
 from helpdesk.conversations.models import Contact, Conversation, Message
 from helpdesk.conversations.serializers import conversation_payload, message_payload
 from helpdesk.conversations.tasks import customer_message_received
@@ -100,7 +101,7 @@ def conversation_start(*, tenant: Tenant, inbox: Inbox, contact: Contact) -> Con
                 contact=contact,
                 status=Conversation.Status.QUEUED,
                 queued_at=timezone.now(),
-                handoff_reason="this inbox has no bot",
+                handoff_reason=NO_BOT,
             )
         publish_on_commit(
             agents_group(tenant.pk),
@@ -147,7 +148,10 @@ def message_post(
         conversation = (
             Conversation.objects.select_for_update(of=("self",))
             .select_related("inbox", "contact", "assignee")
-            .filter(tenant=tenant, pk=clean_id(conversation_id, what="Conversation"))
+            .filter(
+                tenant=tenant,
+                pk=clean_id(conversation_id, not_found=gettext_lazy("Conversation not found.")),
+            )
             .first()
         )
         if conversation is None:
@@ -338,7 +342,7 @@ def customer_message_store(
                 tenant=tenant,
                 inbox=inbox,
                 contact=contact,
-                pk=clean_id(conversation_id, what="Conversation"),
+                pk=clean_id(conversation_id, not_found=gettext_lazy("Conversation not found.")),
             )
             .first()
         )
@@ -429,7 +433,10 @@ def conversation_mark_read(
     with transaction.atomic():
         locked = (
             Conversation.objects.select_for_update()
-            .filter(tenant=tenant, pk=clean_id(conversation_id, what="Conversation"))
+            .filter(
+                tenant=tenant,
+                pk=clean_id(conversation_id, not_found=gettext_lazy("Conversation not found.")),
+            )
             .first()
         )
         if locked is None:

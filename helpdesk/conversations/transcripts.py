@@ -7,6 +7,7 @@ Times are UTC: a tenant has no time zone of its own, and an export that is read 
 not depend on the server's setting. The text export says so in its header.
 """
 
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.conversations.handoff_reasons import reason_text
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.core.errors import InvalidInput, NotFound
 from helpdesk.core.validation import clean_id
@@ -29,20 +31,13 @@ TRANSCRIPTS_EXPORT_MAX = 100
 # flags) is working data of the bot and plugins, not part of the record.
 _METADATA_KEYS = ("event", "by", "by_name", "to", "to_name", "reason", "cards", "fallback")
 
-_SENDER_LABELS = {
-    Message.SenderType.CONTACT: "Customer",
-    Message.SenderType.BOT: "Bot",
-    Message.SenderType.AGENT: "Agent",
-    Message.SenderType.SYSTEM: "System",
-}
-
 
 def conversation_transcript(*, tenant: Tenant, conversation_id: int | str) -> dict[str, Any]:
     """The conversation's facts and every message in seq order, notes and events included.
 
     Another tenant's conversation is NotFound, exactly like one that does not exist.
     """
-    pk = clean_id(conversation_id, what="Conversation")
+    pk = clean_id(conversation_id, not_found=_("Conversation not found."))
     transcripts = conversations_transcripts(tenant=tenant, conversation_ids=[pk])
     if not transcripts:
         raise NotFound(gettext("Conversation not found."))
@@ -145,8 +140,15 @@ def _message(message: Message, names: dict[int, str]) -> dict[str, Any]:
 def _sender_name(message: Message) -> str:
     if message.sender_type == Message.SenderType.AGENT:
         # A deleted agent's messages stay (sender_user is SET_NULL); they lose only the name.
-        return display_name(message.sender_user) if message.sender_user else "Agent"
-    return _SENDER_LABELS.get(message.sender_type, message.sender_type)
+        return display_name(message.sender_user) if message.sender_user else _sender_label("agent")
+    return _sender_label(message.sender_type)
+
+
+def _sender_label(sender_type: str) -> str:
+    """What a sender is called (Customer, Bot…), in the active language."""
+    if sender_type in Message.SenderType.values:
+        return str(Message.SenderType(sender_type).label)
+    return sender_type
 
 
 def event_description(entry: dict[str, Any]) -> str:
@@ -185,7 +187,9 @@ def event_description(entry: dict[str, Any]) -> str:
         return str(_BY_EVENTS[event]) % {"by": by, "to": to or gettext("another agent")}
     if event == "resolve":
         return gettext("Conversation resolved")
-    return text or (event or "event").replace("_", " ").capitalize()
+    if text:
+        return text
+    return event.replace("_", " ").capitalize() if event else gettext("Event")
 
 
 _BY_EVENTS = {
@@ -201,25 +205,30 @@ _BY_EVENTS = {
 def transcript_as_text(transcript: dict[str, Any]) -> str:
     """A plain-text transcript a person can read: a header, then one line per message.
 
-    Continuation lines of a multi-line message are indented under it; private notes and
-    events are marked so a reader never mistakes them for something the customer was told.
+    In the active language, apart from what people wrote. Continuation lines of a multi-line
+    message are indented under it; private notes and events are marked so a reader never
+    mistakes them for something the customer was told.
     """
     c = transcript["conversation"]
     contact = c["contact"]
     contact_line = contact["name"] + (f" <{contact['email']}>" if contact["email"] else "")
-    header = [
-        f"Conversation #{c['id']}",
-        f"Contact:   {contact_line}",
-        f"Inbox:     {c['inbox']['name']}",
-        f"Status:    {c['status']}",
-        f"Assignee:  {c['assignee']['name'] if c['assignee'] else '-'}",
-        f"Created:   {_text_time(c['created_at'])}",
-        f"Resolved:  {_text_time(c['resolved_at']) if c['resolved_at'] else '-'}",
+    fields = [
+        (gettext("Contact:"), contact_line),
+        (gettext("Inbox:"), c["inbox"]["name"]),
+        (gettext("Status:"), _status_label(c["status"])),
+        (gettext("Assignee:"), c["assignee"]["name"] if c["assignee"] else "-"),
+        (gettext("Created:"), _text_time(c["created_at"])),
+        (gettext("Resolved:"), _text_time(c["resolved_at"]) if c["resolved_at"] else "-"),
     ]
     if c["handoff_reason"]:
-        header.append(f"Handoff:   {c['handoff_reason']}")
-    header.append("Times are UTC.")
+        fields.append((gettext("Handoff:"), reason_text(c["handoff_reason"])))
+    # The values start in one column, two spaces after the widest label.
+    column = max(_width(label) for label, _value in fields) + 2
+    header = [gettext("Conversation #%(id)s") % {"id": c["id"]}]
+    header += [label + " " * (column - _width(label)) + value for label, value in fields]
+    header.append(gettext("Times are UTC."))
     lines = [*header, ""]
+    card_mark = gettext("[card]")
     for entry in transcript["messages"]:
         stamp = f"[{_text_time(entry['created_at'])}]"
         if entry["kind"] == Message.Kind.EVENT:
@@ -227,23 +236,34 @@ def transcript_as_text(transcript: dict[str, Any]) -> str:
             continue
         who = entry["sender_name"]
         if entry["kind"] == Message.Kind.NOTE:
-            who += " (private note)"
+            who = gettext("%(name)s (private note)") % {"name": who}
         if entry["state"] == Message.State.INTERRUPTED:
-            who += " (interrupted)"
+            who = gettext("%(name)s (interrupted)") % {"name": who}
         elif entry["state"] == Message.State.STREAMING:
-            who += " (still writing)"
+            who = gettext("%(name)s (still writing)") % {"name": who}
         body = entry["text"].splitlines() or [""]
         lines.append(f"{stamp} {who}: {body[0]}")
         indent = " " * (len(stamp) + 1)
         lines.extend(f"{indent}{line}" for line in body[1:])
         for card in entry["metadata"].get("cards") or []:
             if isinstance(card, dict):
-                lines.append(f"{indent}[card] {_card_line(card)}")
+                lines.append(f"{indent}{card_mark} {_card_line(card)}")
     return "\n".join(lines) + "\n"
 
 
+def _status_label(status: str) -> str:
+    if status in Conversation.Status.values:
+        return str(Conversation.Status(status).label)
+    return status
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a monospaced font: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
 def _card_line(card: dict[str, Any]) -> str:
-    parts = [str(card.get("title") or "Product")]
+    parts = [str(card.get("title") or gettext("Product"))]
     if card.get("price") not in (None, ""):
         parts.append(f"{card.get('price')} {card.get('currency') or ''}".strip())
     if card.get("url"):

@@ -13,14 +13,7 @@ from django.utils import translation
 from django.utils.translation.trans_real import DjangoTranslation
 from django.views.i18n import JSONCatalog
 
-
-def supported_language(code: str | None) -> str:
-    """The language of LANGUAGES that serves ``code`` (zh-CN → zh-hans); the site's
-    LANGUAGE_CODE for anything else, a missing or malformed code included."""
-    try:
-        return translation.get_supported_language_variant((code or "").strip().lower())
-    except LookupError:
-        return translation.get_supported_language_variant(settings.LANGUAGE_CODE)
+from helpdesk.core.languages import supported_language
 
 
 def javascript_catalog(*, language: str) -> dict:

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
 
 from helpdesk.core.errors import InvalidCharacters, NotFound
 
@@ -10,17 +11,23 @@ from helpdesk.core.errors import InvalidCharacters, NotFound
 MAX_ID = 2**63 - 1
 
 
-def clean_id(value: Any, *, what: str = "Object") -> int:
-    """An id from untrusted input. Anything that cannot be an id is simply not found."""
+def clean_id(value: Any, *, not_found: str | Promise | None = None) -> int:
+    """An id from untrusted input. Anything that cannot be an id is simply not found.
+
+    ``not_found`` is the whole message of the NotFound raised, marked for translation
+    (``gettext_lazy("Conversation not found.")``), a whole sentence rather than a noun glued to
+    " not found." (Chinese puts the noun elsewhere); it is translated only when raised.
+    Without it, the message is the generic "Not found.".
+    """
     # bool is an int subclass; True must not address row 1.
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise NotFound(f"{what} not found.")
+        raise NotFound(not_found)
     try:
         number = int(value)
     except ValueError:
-        raise NotFound(f"{what} not found.") from None
+        raise NotFound(not_found) from None
     if not 1 <= number <= MAX_ID:
-        raise NotFound(f"{what} not found.")
+        raise NotFound(not_found)
     return number
 
 

@@ -56,8 +56,10 @@ class PluginConfigAdmin(TenantScopedAdmin):
                     _("Not installed"),
                     {
                         "fields": [],
-                        "description": "This plugin is not installed here; its configuration "
-                        "is kept, but it does not run.",
+                        "description": _(
+                            "This plugin is not installed here; its configuration is kept, but "
+                            "it does not run."
+                        ),
                     },
                 )
             )

@@ -1,12 +1,13 @@
 import atexit
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PluginsConfig(AppConfig):
     name = "helpdesk.plugins"
     label = "plugins"
-    verbose_name = "Plugins"
+    verbose_name = _("Plugins")
 
     def ready(self):
         from celery.signals import worker_process_shutdown, worker_shutdown

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
+from django.utils.functional import Promise
+
 from helpdesk.plugins.config import ConfigField
 
 if TYPE_CHECKING:
@@ -51,11 +53,15 @@ class PluginContext:
 
 
 class BasePlugin:
-    """Subclass this, set ``id`` and ``name``, declare ``config_fields``, override hooks."""
+    """Subclass this, set ``id`` and ``name``, declare ``config_fields``, override hooks.
+
+    ``name``, ``description`` and the config fields' labels and help are read by admins: mark
+    them with ``gettext_lazy`` (never ``gettext``, which would translate once, at import).
+    """
 
     id: ClassVar[str]  # stable, lower_snake_case; stored in PluginConfig.plugin_id
-    name: ClassVar[str]
-    description: ClassVar[str] = ""
+    name: ClassVar[str | Promise]
+    description: ClassVar[str | Promise] = ""
     version: ClassVar[str] = "1.0"
     config_fields: ClassVar[tuple[ConfigField, ...]] = ()
 

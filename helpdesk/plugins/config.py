@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from helpdesk.plugins.base import BasePlugin
@@ -32,13 +34,17 @@ Validator = Callable[[Any], None]
 
 @dataclass(frozen=True)
 class ConfigField:
-    """One configuration value. ``validators`` get the cleaned value and raise ValidationError."""
+    """One configuration value. ``validators`` get the cleaned value and raise ValidationError.
+
+    ``label`` and ``help`` are what the admin shows: mark them for translation with
+    ``gettext_lazy`` so that every admin reads them in their own language.
+    """
 
     name: str
     type: FieldType | str = FieldType.STR
     default: Any = None
-    help: str = ""
-    label: str = ""
+    help: str | Promise = ""
+    label: str | Promise = ""
     required: bool = False
     validators: Sequence[Validator] = ()
     choices: Sequence[tuple[str, str]] = ()  # for CHOICE
@@ -132,7 +138,7 @@ class LinesField(forms.CharField):
         if isinstance(value, str):
             value = value.splitlines()
         if not isinstance(value, list | tuple):
-            raise ValidationError("Enter one entry per line.", code="invalid")
+            raise ValidationError(_("Enter one entry per line."), code="invalid")
         items = [str(item).strip() for item in value]
         return list(dict.fromkeys(item for item in items if item))
 
@@ -141,7 +147,7 @@ class LinesField(forms.CharField):
             raise ValidationError(self.error_messages["required"], code="required")
         if self.max_items is not None and len(value) > self.max_items:
             raise ValidationError(
-                "At most %(limit)d entries (got %(count)d).",
+                _("At most %(limit)d entries (got %(count)d)."),
                 code="max_items",
                 params={"limit": self.max_items, "count": len(value)},
             )
@@ -149,7 +155,7 @@ class LinesField(forms.CharField):
             long = [item for item in value if len(item) > self.max_item_length]
             if long:
                 raise ValidationError(
-                    "Entries are at most %(limit)d characters: %(first)s",
+                    _("Entries are at most %(limit)d characters: %(first)s"),
                     code="max_item_length",
                     params={"limit": self.max_item_length, "first": long[0][:60]},
                 )

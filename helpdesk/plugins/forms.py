@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from helpdesk.plugins.base import BasePlugin
 from helpdesk.plugins.config import FieldType, split_secrets, validate_config
@@ -41,7 +42,7 @@ class PluginConfigForm(TenantConsistentForm):
 
     plugin_class: ClassVar[type[BasePlugin] | None] = None
 
-    plugin_id = forms.ChoiceField(label="Plugin")
+    plugin_id = forms.ChoiceField(label=gettext_lazy("Plugin"))
     # Which plugin's settings the submitted page showed; see _fill_defaults_if_not_shown.
     config_for = forms.CharField(widget=forms.HiddenInput, required=False)
 
@@ -65,7 +66,8 @@ class PluginConfigForm(TenantConsistentForm):
             if config_field.is_secret:
                 is_set = bool(stored_secrets.get(config_field.name))
                 state = _("A value is stored; leave blank to keep it.") if is_set else _("Not set.")
-                self.fields[name].help_text = " ".join(filter(None, [config_field.help, state]))
+                help_text = [str(text) for text in (config_field.help, state) if text]
+                self.fields[name].help_text = " ".join(help_text)
             else:
                 self.initial.setdefault(name, stored.get(config_field.name, config_field.initial))
         if self.is_bound and self.data.get("config_for") != plugin_class.id:

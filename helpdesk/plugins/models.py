@@ -3,6 +3,7 @@ import json
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.expressions import Combinable
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.core.crypto import decrypt, encrypt
@@ -12,22 +13,24 @@ from helpdesk.tenants.models import TenantOwned
 class PluginConfig(TenantOwned):
     """One tenant's configuration of one plugin (Saleor's ``PluginConfiguration``)."""
 
-    plugin_id = models.CharField(max_length=64)
-    enabled = models.BooleanField(default=True)
+    plugin_id = models.CharField(_("plugin"), max_length=64)
+    enabled = models.BooleanField(_("enabled"), default=True)
     order = models.IntegerField(
+        _("order"),
         default=0,
         help_text=_("Plugins run in ascending order; the output of one is the input of the next."),
     )
     # Plain values, validated by the plugin's config_fields. Secrets live in secrets_encrypted.
-    config = models.JSONField(default=dict, blank=True)
-    secrets_encrypted = models.TextField(blank=True, editable=False)
+    config = models.JSONField(_("settings"), default=dict, blank=True)
+    secrets_encrypted = models.TextField(_("encrypted secrets"), blank=True, editable=False)
     # Every write moves the version; each process sets a plugin up again when it sees a new one.
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("plugin")
+        verbose_name_plural = _("plugins")
         ordering = ["order", "plugin_id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "plugin_id"], name="pluginconfig_unique"),
@@ -39,7 +42,9 @@ class PluginConfig(TenantOwned):
         from helpdesk.plugins.registry import registry
 
         plugin_class = registry.get(self.plugin_id)
-        return plugin_class.name if plugin_class else f"{self.plugin_id} (not installed)"
+        if plugin_class is None:
+            return gettext("%(plugin)s (not installed)") % {"plugin": self.plugin_id}
+        return str(plugin_class.name)
 
     def save(self, *args, **kwargs):
         # Running plugin instances are cached per (tenant, plugin, version) in every web and

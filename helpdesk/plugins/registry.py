@@ -167,7 +167,10 @@ def check_plugin_class(plugin_class: type) -> None:
             f"{_qualified(plugin_class)}.id must be lower_snake_case (a-z, 0-9, _), "
             f"at most 64 characters; got {plugin_id!r}"
         )
-    if not getattr(plugin_class, "name", None):
+    # A lazily translated name is not evaluated here: plugins register while modules import,
+    # possibly before translations can load.
+    name = getattr(plugin_class, "name", None)
+    if name is None or (isinstance(name, str) and not name.strip()):
         raise ValueError(f"{_qualified(plugin_class)} needs a name")
     names = [f.name for f in plugin_class.config_fields]
     if len(names) != len(set(names)):

@@ -63,6 +63,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from django.utils.translation import gettext
 
 from helpdesk.core.netguard import (
     PRIVATE_ADDRESS,
@@ -149,11 +150,16 @@ def _normalise_host(host: str) -> str:
     try:
         raw = httpx.URL(f"http://{host.strip()}/").raw_host.decode("ascii")
     except (httpx.InvalidURL, UnicodeError) as exc:
-        raise ValueError(f"invalid host in allow-list: {host!r}") from exc
+        raise ValueError(_invalid_host(host)) from exc
     raw = raw.lower().rstrip(".")
     if not _is_ip_literal(raw) and not _HOSTNAME.fullmatch(raw):
-        raise ValueError(f"invalid host in allow-list: {host!r}")
+        raise ValueError(_invalid_host(host))
     return raw
+
+
+# The allow-list comes from a tenant's plugin settings, so its errors are shown to the admin.
+def _invalid_host(host: str) -> str:
+    return gettext("Invalid host in the allow-list: %(host)s") % {"host": repr(host)}
 
 
 def _compile_allow_hosts(entries: Iterable[str]) -> tuple[frozenset[str], tuple[str, ...]]:
@@ -164,7 +170,10 @@ def _compile_allow_hosts(entries: Iterable[str]) -> tuple[frozenset[str], tuple[
         if entry.startswith("*."):
             suffixes.append("." + _normalise_host(entry[2:]))
         elif "*" in entry:
-            raise ValueError(f"allow-list entries are 'host' or '*.domain', not {entry!r}")
+            raise ValueError(
+                gettext("Entries of the allow-list are 'host' or '*.domain', not %(entry)s")
+                % {"entry": repr(entry)}
+            )
         else:
             exact.add(_normalise_host(entry))
     return frozenset(exact), tuple(suffixes)

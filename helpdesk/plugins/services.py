@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from helpdesk.plugins.config import split_secrets, validate_config
 from helpdesk.plugins.models import PluginConfig
@@ -25,7 +26,9 @@ def plugin_config_set(
     """
     plugin_class = registry.get(plugin_id)
     if plugin_class is None:
-        raise ValidationError({"plugin_id": f"No plugin {plugin_id!r} is installed."})
+        raise ValidationError(
+            {"plugin_id": gettext("No plugin %(plugin)s is installed.") % {"plugin": plugin_id}}
+        )
     row = PluginConfig.objects.filter(tenant=tenant, plugin_id=plugin_id).first()
     if row is None:
         row = PluginConfig(tenant=tenant, plugin_id=plugin_id)

@@ -310,7 +310,12 @@ class AgentConsumer(FrameConsumer):
                 return
             await self.accept()
             accepted = True
-            self.session = AgentSession(user=user, tenant=membership.tenant, subscriber=self)
+            self.session = AgentSession(
+                user=user,
+                tenant=membership.tenant,
+                subscriber=self,
+                language=membership.language,
+            )
             frames = await self.session.welcome()
         except Exception as exc:
             refusal = start_refusal(exc)

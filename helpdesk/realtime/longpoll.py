@@ -7,7 +7,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from helpdesk.conversations.models import Conversation
 from helpdesk.conversations.selectors import customer_conversation_check, messages_after
@@ -69,7 +69,9 @@ async def poll_send(request: HttpRequest) -> HttpResponse:
 async def poll_wait(request: HttpRequest) -> HttpResponse:
     try:
         visitor, _ = await _authenticate(request)
-        conversation_id = clean_id(request.GET.get("conversation", ""), what="Conversation")
+        conversation_id = clean_id(
+            request.GET.get("conversation", ""), not_found=gettext_lazy("Conversation not found.")
+        )
         after = _seq_param(request.GET.get("seq", "0"))
         await db_call(customer_conversation_check)(
             tenant=visitor.tenant,

@@ -10,6 +10,8 @@ import logging
 import time
 from typing import Any, Protocol
 
+from django.utils import translation
+
 from helpdesk.conversations import lifecycle
 from helpdesk.conversations.assignment import agent_console_closed, agent_console_opened
 from helpdesk.conversations.fast_path import acustomer_message_send
@@ -97,6 +99,9 @@ class ClientSession:
     service errors into error frames."""
 
     frame_schemas: dict[str, type[schemas.Frame]] = {}
+    # The language of the error frames' and the events' texts this connection causes: its
+    # person's (a socket has no request whose Accept-Language could choose one).
+    language = ""
 
     def __init__(self, subscriber: Subscriber):
         self.subscriber = subscriber
@@ -104,6 +109,12 @@ class ClientSession:
         self._last_typing = 0.0
 
     async def handle(self, frame: dict[str, Any]) -> list[Frame]:
+        if not self.language:
+            return await self._handle(frame)
+        with translation.override(self.language):
+            return await self._handle(frame)
+
+    async def _handle(self, frame: dict[str, Any]) -> list[Frame]:
         ref, conversation_id = _ref(frame), _conversation_ref(frame)
         try:
             checked = schemas.validate(frame, self.frame_schemas)
@@ -192,6 +203,7 @@ class CustomerSession(ClientSession):
     ):
         super().__init__(subscriber)
         self.visitor = visitor
+        self.language = visitor.contact.language
         self.client_ip = client_ip
         # A connection that stays (WebSocket, Socket.IO) follows its conversation: its comings
         # and goings are announced, and entering a conversation replays what it missed. A
@@ -217,7 +229,6 @@ class CustomerSession(ClientSession):
                 data={
                     "visitor": str(self.visitor.contact.visitor_id),
                     "token": visitor_token_renew(self.visitor),
-                    "greeting": self.visitor.inbox.greeting,
                     "conversation": conversation_payload(conversation) if conversation else None,
                 },
             )
@@ -367,10 +378,11 @@ class AgentSession(ClientSession):
 
     frame_schemas = schemas.AGENT_FRAMES
 
-    def __init__(self, *, user, tenant, subscriber: Subscriber):
+    def __init__(self, *, user, tenant, subscriber: Subscriber, language: str = ""):
         super().__init__(subscriber)
         self.user = user
         self.tenant = tenant
+        self.language = language
         self.subscribed: set[int] = set()
 
     @property

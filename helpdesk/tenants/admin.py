@@ -8,13 +8,13 @@ from django.contrib.auth.forms import UsernameField
 from django.contrib.auth.password_validation import validate_password
 from django.http import Http404
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from helpdesk.tenants.access import admin_tenant
 from helpdesk.tenants.admin_base import TenantConsistentForm, TenantScopedAdmin
 from helpdesk.tenants.lockouts import lockout_minutes_left, login_failures
-from helpdesk.tenants.models import DEFAULT_GREETING, Inbox, Membership, Tenant
+from helpdesk.tenants.models import BuiltInText, Inbox, Membership, Tenant
 from helpdesk.tenants.services import (
     membership_changed,
     membership_create,
@@ -22,6 +22,7 @@ from helpdesk.tenants.services import (
     tenant_changed,
     user_changed,
 )
+from helpdesk.tenants.texts import default_text
 
 
 @admin.register(Tenant)
@@ -132,7 +133,7 @@ class MembershipAdmin(TenantScopedAdmin):
         if obj is None:
             fields = ["tenant", "username", "email", "password", "role", "max_concurrent_chats"]
             return fields if request.user.is_superuser else fields[1:]
-        return ["user", "role", "availability", "max_concurrent_chats", "is_active"]
+        return ["user", "role", "availability", "max_concurrent_chats", "language", "is_active"]
 
     def save_form(self, request, form, change):
         if change:
@@ -184,18 +185,13 @@ class InboxAdmin(TenantScopedAdmin):
         "name",
         "allowed_origins",
         "greeting",
+        "language",
         "bot",
         "reopen_to",
         "is_active",
         "public_key",
         "embed_snippet",
     ]
-
-    def get_changeform_initial_data(self, request):
-        return {
-            "greeting": gettext(DEFAULT_GREETING),
-            **super().get_changeform_initial_data(request),
-        }
 
     @admin.display(description=_("Embed code"))
     def embed_snippet(self, obj: Inbox) -> str:
@@ -206,6 +202,47 @@ class InboxAdmin(TenantScopedAdmin):
             "&quot; data-inbox=&quot;{}&quot; async&gt;&lt;/script&gt;</code>",
             obj.public_key,
         )
+
+
+class BuiltInTextForm(TenantConsistentForm):
+    class Meta:
+        model = BuiltInText
+        fields = "__all__"
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self):
+        cleaned = super().clean()
+        # The unique constraint names the tenant, which a tenant admin's form leaves out, so
+        # Django would not check it: a second wording would be a database error, not this.
+        tenant_id = self.instance.tenant_id or getattr(cleaned.get("tenant"), "pk", None)
+        duplicate = (
+            BuiltInText.objects.filter(
+                tenant_id=tenant_id, key=cleaned.get("key"), language=cleaned.get("language")
+            )
+            .exclude(pk=self.instance.pk)
+            .exists()
+        )
+        if tenant_id and duplicate:
+            self.add_error("language", _("This text already has a wording in this language."))
+        return cleaned
+
+
+@admin.register(BuiltInText)
+class BuiltInTextAdmin(TenantScopedAdmin):
+    """The tenant's wording of what the helpdesk says by itself, per language; a text with no
+    row here is said in ours (helpdesk/tenants/texts.py)."""
+
+    form = BuiltInTextForm
+    list_display = ["key", "language", "text", "built_in_wording"]
+    list_filter = ["key", "language"]
+    fields = ["tenant", "key", "language", "text", "built_in_wording"]
+    readonly_fields = ["built_in_wording"]
+
+    @admin.display(description=_("Built-in wording"))
+    def built_in_wording(self, obj: BuiltInText) -> str:
+        if not obj.key or not obj.language:
+            return _("Save to see the built-in wording this text replaces.")
+        return default_text(obj.key, obj.language)
 
 
 @admin.register(AccessAttempt)

@@ -6,22 +6,21 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
-# A new inbox's greeting, marked for the catalogs: the admin offers it in the admin's language
-# (InboxAdmin), and the widget shows what the inbox's row holds.
-DEFAULT_GREETING = gettext_noop("Hi! How can we help?")
+from helpdesk.core.languages import language_choices
 
 
 class Tenant(models.Model):
     """A business that uses the helpdesk. Every other row belongs to exactly one."""
 
-    slug = models.SlugField(max_length=50, unique=True)
-    name = models.CharField(max_length=200)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("tenant")
+        verbose_name_plural = _("tenants")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -31,7 +30,9 @@ class Tenant(models.Model):
 class TenantOwned(models.Model):
     """Base for rows that belong to a tenant; the tenant-scoped admin relies on the field name."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="+", verbose_name=_("tenant")
+    )
 
     class Meta:
         abstract = True
@@ -51,23 +52,41 @@ class Membership(TenantOwned):
         OFFLINE = "offline", _("Offline")
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="membership",
+        verbose_name=_("user"),
     )
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.AGENT)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.AGENT)
     availability = models.CharField(
-        max_length=10, choices=Availability.choices, default=Availability.OFFLINE
+        _("availability"),
+        max_length=10,
+        choices=Availability.choices,
+        default=Availability.OFFLINE,
     )
     max_concurrent_chats = models.PositiveSmallIntegerField(
+        _("maximum concurrent conversations"),
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_("How many assigned conversations this agent handles at once."),
     )
-    is_active = models.BooleanField(default=True)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=language_choices,
+        help_text=_("The console's and the admin's language. Empty: the browser's."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
     # Round-robin: the available agent assigned longest ago gets the next conversation.
-    last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    last_assigned_at = models.DateTimeField(
+        _("last assigned"), null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.CheckConstraint(
                 condition=Q(role__in=["admin", "agent"]), name="membership_role_valid"
@@ -94,8 +113,10 @@ def validate_origins(value: str) -> None:
     bad = [line for line in parse_origins(value) if not _looks_like_origin(line)]
     if bad:
         raise ValidationError(
-            "Each line must be an origin such as https://shop.example.com (scheme, host, "
-            "optional port; no path): %(bad)s",
+            _(
+                "Each line must be an origin such as https://shop.example.com (scheme, host, "
+                "optional port; no path): %(bad)s"
+            ),
             params={"bad": ", ".join(bad)},
             code="invalid_origin",
         )
@@ -130,11 +151,12 @@ class Inbox(TenantOwned):
         BOT = "bot", _("The bot")
         LAST_AGENT = "last_agent", _("The last agent")
 
-    name = models.CharField(max_length=100)
+    name = models.CharField(_("name"), max_length=100)
     public_key = models.CharField(
-        max_length=64, unique=True, default=new_public_key, editable=False
+        _("public key"), max_length=64, unique=True, default=new_public_key, editable=False
     )
     allowed_origins = models.TextField(
+        _("allowed origins"),
         blank=True,
         validators=[validate_origins],
         help_text=_(
@@ -142,8 +164,27 @@ class Inbox(TenantOwned):
             "connects from these pages."
         ),
     )
-    greeting = models.CharField(max_length=500, blank=True, default=DEFAULT_GREETING)
+    greeting = models.CharField(
+        _("greeting"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Shown in one language to every visitor. Empty: the built-in greeting in the "
+            "visitor's language (change it per language under Built-in texts)."
+        ),
+    )
+    language = models.CharField(
+        _("widget language"),
+        max_length=10,
+        blank=True,
+        choices=language_choices,
+        help_text=_(
+            "The widget's language when the page's tag sets none (data-locale). Empty: the "
+            "visitor's browser language."
+        ),
+    )
     reopen_to = models.CharField(
+        _("reopen to"),
         max_length=12,
         choices=ReopenTo.choices,
         default=ReopenTo.BOT,
@@ -155,12 +196,14 @@ class Inbox(TenantOwned):
         null=True,
         blank=True,
         related_name="inboxes",
+        verbose_name=_("bot"),
         help_text=_("Who answers first. Without a bot, conversations go straight to the queue."),
     )
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("inbox")
         verbose_name_plural = _("inboxes")
         indexes = [models.Index(fields=["tenant", "name"])]
 
@@ -171,3 +214,30 @@ class Inbox(TenantOwned):
         if not origin:
             return False
         return origin.strip().rstrip("/").lower() in parse_origins(self.allowed_origins)
+
+
+class BuiltInText(TenantOwned):
+    """A tenant's own wording, in one language, of a text the helpdesk says by itself."""
+
+    class Key(models.TextChoices):
+        GREETING = "greeting", _("Widget greeting")
+        FALLBACK = "fallback", _("Bot unavailable: passing to a human")
+        NO_KNOWLEDGE = "no_knowledge", _("Bot found no answer in the knowledge")
+        HANDOFF = "handoff", _("Handoff notice")
+
+    key = models.CharField(_("kind"), max_length=20, choices=Key.choices)
+    language = models.CharField(_("language"), max_length=10, choices=language_choices)
+    text = models.TextField(_("text"), max_length=1000)
+
+    class Meta:
+        verbose_name = _("built-in text")
+        verbose_name_plural = _("built-in texts")
+        ordering = ["key", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "key", "language"], name="builtintext_once_per_language"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_key_display()} ({self.get_language_display()})"

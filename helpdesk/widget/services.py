@@ -22,8 +22,10 @@ from helpdesk.core.errors import (
     TokenExpired,
     TokenInvalid,
 )
+from helpdesk.core.languages import first_spoken, spoken_language
 from helpdesk.core.ratelimit import rate_limit_hit
-from helpdesk.tenants.models import Inbox, Tenant
+from helpdesk.tenants.models import BuiltInText, Inbox, Tenant
+from helpdesk.tenants.texts import built_in_text
 
 TOKEN_SALT = "helpdesk.widget.visitor"
 # How stale a contact's "last seen" may get before an authentication refreshes it.
@@ -43,6 +45,8 @@ class Visitor:
 class IssuedToken:
     token: str
     visitor: Visitor
+    language: str  # the widget's, one of LANGUAGES
+    greeting: str  # in that language
 
 
 def inbox_for_key(inbox_key: object, *, origin: str | None) -> Inbox:
@@ -71,9 +75,17 @@ def inbox_check(inbox: Inbox | None, *, origin: str | None) -> Inbox:
 
 
 def visitor_token_issue(
-    *, inbox_key: object, origin: str | None, previous_token: object = None, client_ip: str
+    *,
+    inbox_key: object,
+    origin: str | None,
+    previous_token: object = None,
+    client_ip: str,
+    locale: object = None,
+    browser_languages: object = (),
 ) -> IssuedToken:
-    """A token for a new visitor, or a renewed one for the visitor a valid previous token names."""
+    """A token for a new visitor, or a renewed one for the visitor a valid previous token names,
+    with the language the widget speaks to them (``widget_language``), which is also the one
+    the helpdesk writes to them in from then on."""
     rate_limit_hit("visitor-token", f"ip:{client_ip}", settings.RATE_IP_VISITOR_TOKENS)
     inbox = inbox_for_key(inbox_key, origin=origin)
     visitor = None
@@ -85,7 +97,26 @@ def visitor_token_issue(
     if visitor is None:
         contact = contact_get_or_create(tenant=inbox.tenant)
         visitor = Visitor(tenant=inbox.tenant, inbox=inbox, contact=contact)
-    return IssuedToken(token=_sign(visitor), visitor=visitor)
+    language = widget_language(inbox, locale=locale, browser_languages=browser_languages)
+    if visitor.contact.language != language:
+        visitor.contact.language = language
+        Contact.objects.filter(tenant=inbox.tenant, pk=visitor.contact.pk).update(language=language)
+    greeting = inbox.greeting or built_in_text(
+        tenant_id=inbox.tenant_id, key=BuiltInText.Key.GREETING, language=language
+    )
+    return IssuedToken(token=_sign(visitor), visitor=visitor, language=language, greeting=greeting)
+
+
+def widget_language(inbox: Inbox, *, locale: object, browser_languages: object) -> str:
+    """The first we speak of: the page's ``data-locale``, the inbox's language, the browser's
+    languages (most wanted first), the site's LANGUAGE_CODE."""
+    browser = browser_languages if isinstance(browser_languages, list | tuple) else ()
+    return (
+        spoken_language(locale)
+        or spoken_language(inbox.language)
+        or first_spoken(browser)
+        or settings.LANGUAGE_CODE
+    )
 
 
 def visitor_authenticate(*, inbox_key: object, token: object, origin: str | None) -> Visitor:

@@ -1,4 +1,5 @@
-"""Product links and product facts: pure functions, no framework, no I/O.
+"""Product links and product facts: pure functions, no I/O (Django only translates the reasons
+a tenant's pattern is refused, which its admin reads).
 
 * :func:`find_product_links` finds product links in a chat message with regular expressions
   (the default one, or tenant-provided ones checked by :func:`compile_patterns`). Matching runs
@@ -36,6 +37,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import regex
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
 
@@ -94,35 +98,54 @@ def compile_patterns(raw: Iterable[str]) -> list[re.Pattern]:
     ``(a|ab)+``). An empty list gives ``[]`` (the caller decides whether that means "default").
     """
     if isinstance(raw, str):
-        raise ValueError("patterns must be a list of strings, not one string")
+        raise ValueError(gettext("The patterns must be a list of strings, not one string."))
     patterns = list(raw)
     if len(patterns) > MAX_PATTERNS:
-        raise ValueError(f"at most {MAX_PATTERNS} patterns are allowed, got {len(patterns)}")
+        raise ValueError(
+            gettext("at most %(max)d patterns are allowed, got %(count)d")
+            % {"max": MAX_PATTERNS, "count": len(patterns)}
+        )
     compiled = []
     for number, pattern in enumerate(patterns, 1):
-        where = f"pattern {number}"
         if not isinstance(pattern, str) or not pattern.strip():
-            raise ValueError(f"{where}: must be a non-empty string")
+            raise _refused(number, gettext("must be a non-empty string"))
         if len(pattern) > MAX_PATTERN_LENGTH:
-            raise ValueError(f"{where}: longer than {MAX_PATTERN_LENGTH} characters")
+            raise _refused(
+                number,
+                gettext("longer than %(max)d characters") % {"max": MAX_PATTERN_LENGTH},
+            )
         try:
             compiled_pattern = re.compile(pattern)
         except re.error as exc:
-            raise ValueError(f"{where}: not a valid regular expression ({exc})") from exc
+            raise _refused(
+                number,
+                gettext("not a valid regular expression (%(error)s)") % {"error": exc},
+            ) from exc
         problem = _backtracking_problem(pattern)
         if problem:
-            raise ValueError(f"{where}: {problem}")
+            raise _refused(number, problem)
         if "id" not in compiled_pattern.groupindex and compiled_pattern.groups != 1:
-            raise ValueError(
-                f"{where}: needs exactly one capturing group (the product id), or a group named "
-                f"'id' such as (?P<id>\\d+); it has {compiled_pattern.groups}"
+            raise _refused(
+                number,
+                gettext(
+                    "needs exactly one capturing group (the product id), or a group named 'id' "
+                    "such as (?P<id>\\d+); it has %(count)d"
+                )
+                % {"count": compiled_pattern.groups},
             )
         try:
             _to_regex(compiled_pattern.pattern, compiled_pattern.flags)
         except regex.error as exc:  # pragma: no cover - regex accepts what re accepts
-            raise ValueError(f"{where}: not supported ({exc})") from exc
+            raise _refused(number, gettext("not supported (%(error)s)") % {"error": exc}) from exc
         compiled.append(compiled_pattern)
     return compiled
+
+
+def _refused(number: int, problem: str | Promise) -> ValueError:
+    """The error refusing the ``number``-th pattern (from 1) for ``problem``."""
+    return ValueError(
+        gettext("pattern %(number)d: %(problem)s") % {"number": number, "problem": problem}
+    )
 
 
 def find_product_links(
@@ -214,40 +237,41 @@ def _clean_matched_url(value: str) -> str:
     return value[:MAX_URL]
 
 
-def _backtracking_problem(pattern: str) -> str | None:
+def _backtracking_problem(pattern: str) -> str | Promise | None:
     """A reason the pattern may backtrack catastrophically, or ``None``."""
     try:
         tree = sre_parse.parse(pattern)
     except (re.error, RecursionError, OverflowError) as exc:  # pragma: no cover - compiled above
-        return f"cannot be analysed ({exc})"
+        return gettext("cannot be analysed (%(error)s)") % {"error": exc}
     return _check_items(list(tree), None)
 
 
 _MAXREPEAT = sre_constants.MAXREPEAT
 _REPEATS = (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT)
-_NESTED = (
+_NESTED = _(
     "nested quantifiers (a variable-length repeat inside a repeated group, like (a+)+, (a*)* "
     "or (\\w+\\s?)+) can take exponential time; make the inner part fixed-length or separate "
     "the repetitions with a character the inner part cannot match, like (?:/[a-z]+)*"
 )
+_OVERLAPPING = _(
+    "alternatives inside a repeated group that can match the same text, like (a|a)* or "
+    "(a|ab)+, can take exponential time"
+)
 
 
-def _check_items(items: list, delimiters: set[str] | None) -> str | None:
+def _check_items(items: list, delimiters: set[str] | None) -> str | Promise | None:
     """``delimiters`` is ``None`` outside any repeat; inside a repeated group it holds the
     characters every repetition must contain (its top-level literals)."""
     for op, av in items:
         if op in (sre_constants.GROUPREF, sre_constants.GROUPREF_EXISTS):
-            return "back-references are not allowed"
+            return _("back-references are not allowed")
         if op in _REPEATS:
             low, high, body = av
             body = list(body)
             if delimiters is not None and low != high and not _separated(body, delimiters):
                 return _NESTED
             if (high == _MAXREPEAT or high > 100) and _has_overlapping_branches(body):
-                return (
-                    "alternatives inside a repeated group that can match the same text, like "
-                    "(a|a)* or (a|ab)+, can take exponential time"
-                )
+                return _OVERLAPPING
             inner = _mandatory_literals(body) if high > 1 else delimiters
             problem = _check_items(body, inner)
             if problem:

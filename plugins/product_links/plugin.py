@@ -14,6 +14,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.core.asyncdb import db_call
 from helpdesk.plugins.base import BasePlugin
@@ -50,15 +52,15 @@ def _valid_template(template: str) -> None:
     if not template:
         return
     if "{id}" not in template:
-        raise ValidationError("The URL template needs {id} where the product id goes.")
+        raise ValidationError(gettext("The URL template needs {id} where the product id goes."))
     try:
         parts = urlsplit(template.replace("{id}", "1"))
     except ValueError as exc:
-        raise ValidationError(f"Not a valid URL: {exc}") from None
+        raise ValidationError(gettext("Not a valid URL: %(error)s") % {"error": exc}) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError("The URL template must be an http:// or https:// URL.")
+        raise ValidationError(gettext("The URL template must be an http:// or https:// URL."))
     if template.replace("{id}", "").count("{") or template.replace("{id}", "").count("}"):
-        raise ValidationError("Only {id} may appear in braces.")
+        raise ValidationError(gettext("Only {id} may appear in braces."))
 
 
 def _valid_hosts(hosts: list[str]) -> None:
@@ -71,8 +73,8 @@ def _valid_hosts(hosts: list[str]) -> None:
 @register
 class ProductLinksPlugin(BasePlugin):
     id = "product_links"
-    name = "Product links"
-    description = (
+    name = _("Product links")
+    description = _(
         "Recognises links to your products in customer messages, attaches a product card "
         "(title, price, stock, image) that the customer and agents see, and gives the bot the "
         "product's facts."
@@ -84,9 +86,12 @@ class ProductLinksPlugin(BasePlugin):
             FieldType.LIST,
             default=[DEFAULT_PATTERN],
             required=True,
-            help="Regular expressions, one per line, that recognise a product link. Each has "
-            "one capturing group (the product id) or a group named id, e.g. "
-            r"https?://shop\.example\.com/(\d+)",
+            label=_("Product link patterns"),
+            help=_(
+                "Regular expressions, one per line, that recognise a product link. Each has "
+                "one capturing group (the product id) or a group named id, e.g. "
+                r"https?://shop\.example\.com/(\d+)"
+            ),
             validators=[_valid_patterns],
             max_items=MAX_PATTERNS,
             max_length=MAX_PATTERN_LENGTH,
@@ -95,9 +100,12 @@ class ProductLinksPlugin(BasePlugin):
             "api_url_template",
             FieldType.STR,
             default="",
-            help="Optional product API answering JSON, with {id} for the product id, e.g. "
-            "https://api.shop.example.com/products/{id}. Empty: read the product page's "
-            "OpenGraph and meta tags.",
+            label=_("Product API URL"),
+            help=_(
+                "Optional product API answering JSON, with {id} for the product id, e.g. "
+                "https://api.shop.example.com/products/{id}. Empty: read the product page's "
+                "OpenGraph and meta tags."
+            ),
             validators=[_valid_template],
             max_length=500,
         ),
@@ -106,8 +114,11 @@ class ProductLinksPlugin(BasePlugin):
             FieldType.LIST,
             default=["shop.example.com", "api.shop.example.com"],
             required=True,
-            help="Hosts the plugin may fetch from, one per line (*.example.com for every "
-            "sub-domain). Links to other hosts get no card.",
+            label=_("Allowed hosts"),
+            help=_(
+                "Hosts the plugin may fetch from, one per line (*.example.com for every "
+                "sub-domain). Links to other hosts get no card."
+            ),
             validators=[_valid_hosts],
             max_items=50,
             max_length=253,
@@ -118,8 +129,11 @@ class ProductLinksPlugin(BasePlugin):
             default=600,
             min_value=0,
             max_value=86_400,
-            help="Seconds a product's facts are reused before they are fetched again (0: "
-            "always fetch).",
+            label=_("Cache time (seconds)"),
+            help=_(
+                "Seconds a product's facts are reused before they are fetched again (0: "
+                "always fetch)."
+            ),
         ),
         ConfigField(
             "fetch_timeout",
@@ -127,7 +141,8 @@ class ProductLinksPlugin(BasePlugin):
             default=3,
             min_value=1,
             max_value=10,
-            help="Seconds one product lookup may take; a slower one gets no card.",
+            label=_("Lookup timeout (seconds)"),
+            help=_("Seconds one product lookup may take; a slower one gets no card."),
         ),
         ConfigField(
             "context_messages",
@@ -135,8 +150,11 @@ class ProductLinksPlugin(BasePlugin):
             default=5,
             min_value=0,
             max_value=50,
-            help="The bot is given the facts of products linked in this many recent customer "
-            "messages.",
+            label=_("Messages the bot reads facts from"),
+            help=_(
+                "The bot is given the facts of products linked in this many recent customer "
+                "messages."
+            ),
         ),
     )
 
@@ -149,7 +167,12 @@ class ProductLinksPlugin(BasePlugin):
             if not SafeHttpClient(allow_hosts=config["allowed_hosts"]).allows(url):
                 host = urlsplit(url).hostname or ""
                 raise ValidationError(
-                    {"api_url_template": f"Add {host} to the allowed hosts to use this API."}
+                    {
+                        "api_url_template": gettext(
+                            "Add %(host)s to the allowed hosts to use this API."
+                        )
+                        % {"host": host}
+                    }
                 )
         return config
 

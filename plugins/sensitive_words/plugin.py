@@ -1,3 +1,6 @@
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
 from helpdesk.plugins.base import BasePlugin
 from helpdesk.plugins.config import ConfigField, FieldType
 from helpdesk.plugins.registry import register
@@ -10,8 +13,8 @@ MAX_WORD_LENGTH = 100
 @register
 class SensitiveWordsPlugin(BasePlugin):
     id = "sensitive_words"
-    name = "Sensitive words"
-    description = (
+    name = _("Sensitive words")
+    description = _(
         "Masks banned words with * in the bot's replies as they stream, before any of a word "
         "reaches a screen, and in the stored reply; optionally in agents' messages too."
     )
@@ -21,8 +24,14 @@ class SensitiveWordsPlugin(BasePlugin):
             "words",
             FieldType.LIST,
             default=[],
-            help="One word or phrase per line. English matches in any case; Chinese exactly. "
-            f"Up to {MAX_WORDS:,} entries.",
+            label=_("Banned words"),
+            help=format_lazy(
+                _(
+                    "One word or phrase per line. English matches in any case; Chinese exactly. "
+                    "Up to {max_words} entries."
+                ),
+                max_words=f"{MAX_WORDS:,}",
+            ),
             max_items=MAX_WORDS,
             max_length=MAX_WORD_LENGTH,
         ),
@@ -30,7 +39,8 @@ class SensitiveWordsPlugin(BasePlugin):
             "mask_agent_messages",
             FieldType.BOOL,
             default=False,
-            help="Also mask these words in agents' messages before they are stored and sent.",
+            label=_("Mask agents' messages"),
+            help=_("Also mask these words in agents' messages before they are stored and sent."),
         ),
     )
 

@@ -20,6 +20,7 @@ from helpdesk.ai.providers.base import ChatMessage, EndpointRefused, ReplyReques
 from helpdesk.ai.providers.registry import provider_for
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.services import Sender, message_post
+from helpdesk.tenants.texts import default_text
 from tests.ai.test_admin import bot_post
 from tests.factories import BotConfigFactory, ConversationFactory, InboxFactory
 from tests.support.admin_urls import admin_url
@@ -195,11 +196,11 @@ async def test_a_refused_endpoint_ends_in_the_fallback_with_the_reason_logged(
     assert "169.254.169.254" in outcome.detail
     conversation = await db(Conversation.objects.get)(pk=conversation.pk)
     assert conversation.status == "queued"
-    assert conversation.handoff_reason.startswith("bot unavailable: endpoint_refused: ")
+    assert conversation.handoff_reason.startswith("bot_unavailable:endpoint_refused: ")
     [fallback] = await db(list)(
         Message.objects.filter(conversation=conversation, sender_type="bot")
     )
-    assert fallback.text == bot.fallback_message
+    assert fallback.text == default_text("fallback", "en")
     assert any("endpoint_refused" in record.getMessage() for record in caplog.records)
     assert connects.hosts == []
     assert fake_llm.total_requests == 0

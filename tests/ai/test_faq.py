@@ -4,7 +4,7 @@ Chinese, and asks for a human when nothing relevant was found."""
 
 import pytest
 
-from helpdesk.ai.grounding import NO_KNOWLEDGE, Grounding, aground
+from helpdesk.ai.grounding import Grounding, aground
 from helpdesk.ai.knowledge.chunking import split_text
 from helpdesk.ai.knowledge.models import KnowledgeSource
 from helpdesk.ai.knowledge.services import articles_index, source_chunks_replace
@@ -20,6 +20,7 @@ from helpdesk.ai.providers.base import (
 from helpdesk.ai.providers.faq import FAQProvider, chunk_text
 from helpdesk.ai.providers.registry import provider_for
 from helpdesk.ai.tokens import count_tokens
+from helpdesk.conversations.handoff_reasons import NO_KNOWLEDGE
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.services import Sender, message_post
 from helpdesk.core.asyncdb import db_call as db

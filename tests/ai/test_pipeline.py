@@ -21,6 +21,7 @@ from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.services import Sender, message_post
 from helpdesk.realtime import events
 from helpdesk.realtime.events import conversation_group
+from helpdesk.tenants.texts import default_text
 from tests.factories import ConversationFactory, InboxFactory, ModelBotFactory
 from tests.fakes.llm_server import count_tokens as count_fake_tokens
 from tests.fakes.llm_server import unused_url
@@ -215,10 +216,10 @@ async def test_the_model_can_hand_off_with_the_tool(conversation, fake_llm):
 
     outcome = await bot_reply(trigger)
 
-    assert (outcome.status, outcome.detail) == ("handoff", "refund dispute")
+    assert (outcome.status, outcome.detail) == ("handoff", "bot_asked:refund dispute")
     conversation = await refreshed(conversation)
     assert conversation.status == "queued"
-    assert conversation.handoff_reason == "refund dispute"
+    assert conversation.handoff_reason == "bot_asked:refund dispute"
     events = await db(list)(Message.objects.filter(conversation=conversation, kind="event"))
     assert [e.metadata["event"] for e in events] == ["handoff"]
 
@@ -337,7 +338,7 @@ async def test_failures_end_in_the_fallback_message_and_the_human_queue(
 
     assert outcome.status == "fallback"
     messages = await bot_messages(conversation)
-    assert messages[-1].text == bot.fallback_message
+    assert messages[-1].text == default_text("fallback", "en")  # the bot has no wording of its own
     assert messages[-1].state == "complete"
     assert all(m.state != "streaming" for m in messages)
     assert (await refreshed(conversation)).status == "queued"
@@ -744,7 +745,7 @@ async def test_a_failing_knowledge_search_never_breaks_the_reply(
     if answer_only:
         assert (outcome.status, outcome.detail) == ("handoff", "no_knowledge")
         assert fake_llm.total_requests == 0
-        assert reply.text == bot.no_knowledge_message
+        assert reply.text == default_text("no_knowledge", "en")
         assert (await refreshed(conversation)).handoff_reason == "no_knowledge"
     else:
         assert outcome.status == "answered"

@@ -80,11 +80,11 @@ def test_a_reply_whose_lease_ran_out_is_closed_with_the_fallback_and_a_handoff(
     )
     conversation.refresh_from_db()
     assert conversation.status == "queued"
-    assert conversation.handoff_reason == "bot unavailable: its worker stopped mid-reply"
+    assert conversation.handoff_reason == "bot_unavailable:its worker stopped mid-reply"
     events = customer.events()
     [updated] = [e for e in events if e["type"] == "message.updated"]
     assert (updated["data"]["id"], updated["data"]["state"]) == (reply.pk, "interrupted")
-    assert {"sender": "bot", "name": "Bot", "typing": False} in [
+    assert {"sender": "bot", "name": "", "typing": False} in [
         e["data"] for e in events if e["type"] == "typing"
     ]
     created = [e["data"]["text"] for e in events if e["type"] == "message.created"]

@@ -133,7 +133,15 @@ def test_the_list_answers_conversation_payloads_with_their_last_message(
     assert row["id"] == conversation.pk
     assert row["status"] == "bot"
     assert row["last_seq"] == 4
-    assert row["contact"] == {"id": conversation.contact_id, "name": str(conversation.contact)}
+    contact = conversation.contact
+    assert (
+        row["contact"]
+        == {
+            "id": contact.pk,
+            "name": contact.name or contact.email,  # "" while anonymous: the console says "Visitor"
+            "visitor": str(contact.visitor_id)[:8],
+        }
+    )
     assert row["last_message"] == {
         "seq": 4,
         "sender": "agent",
@@ -300,6 +308,8 @@ def test_the_detail_has_the_conversation_and_its_contact(agent_client, tenant, i
         "metadata": {"plan": "Pro"},
         "created_at": contact.created_at.isoformat(),
         "last_seen_at": None,
+        "language": "",
+        "language_name": "",
     }
     assert body["inbox"] == {"id": inbox.pk, "name": inbox.name}
     assert body["assignee"] == {"id": agent.pk, "name": agent.username}

@@ -103,6 +103,8 @@ def test_the_panel_has_the_contact_cards_and_past_conversations(agent_client, te
         "metadata": {"plan": "Pro"},
         "created_at": contact.created_at.isoformat(),
         "last_seen_at": None,
+        "language": "",
+        "language_name": "",
     }
     assert body["cards"] == [
         {**card(2), "conversation": current.pk, "seen_at": T0.isoformat()},

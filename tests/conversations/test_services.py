@@ -38,7 +38,7 @@ def test_an_inbox_without_a_bot_queues_new_conversations_for_agents(tenant, inbo
 
     assert conversation.status == Conversation.Status.QUEUED
     assert conversation.queued_at is not None
-    assert conversation.handoff_reason == "this inbox has no bot"
+    assert conversation.handoff_reason == "no_bot"
 
 
 def test_conversation_start_rejects_another_tenants_inbox(tenant, other_tenant, contact):

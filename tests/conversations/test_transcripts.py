@@ -139,7 +139,7 @@ EXPECTED_TEXT = """\
 Conversation #{id}
 Contact:   Jane Customer <jane@example.com>
 Inbox:     Acme Website
-Status:    resolved
+Status:    Resolved
 Assignee:  bob
 Created:   2026-11-24 09:30:00
 Resolved:  2026-11-24 09:40:00

@@ -40,18 +40,22 @@ def test_our_labels_choices_and_help_texts_are_chinese(tenant_admin_client, tena
     assert ">忙碌</option>" in page
 
 
-def test_a_new_inbox_is_offered_in_chinese_with_a_chinese_greeting(tenant_admin_client):
+def test_a_new_inbox_is_offered_in_chinese(tenant_admin_client):
     page = tenant_admin_client.get(admin_url(Inbox, "add"), **ZH).content.decode()
 
     assert "由谁首先回复。没有机器人时，会话直接进入排队。" in page
     assert "保存收件箱后即可获取嵌入代码。" in page
-    assert 'value="您好！请问有什么可以帮您？"' in page
+    assert ">简体中文</option>" in page  # the widget's language
 
 
-def test_a_new_inbox_of_an_english_admin_greets_in_english(tenant_admin_client):
-    page = tenant_admin_client.get(admin_url(Inbox, "add"), **EN).content.decode()
+def test_the_admin_follows_the_users_saved_language_over_the_browsers(client, tenant_admin):
+    tenant_admin.membership.language = "zh-hans"
+    tenant_admin.membership.save(update_fields=["language"])
+    client.force_login(tenant_admin)  # the choice is read at sign-in
 
-    assert 'value="Hi! How can we help?"' in page
+    page = client.get("/admin/", **EN).content.decode()
+
+    assert "客服系统管理后台" in page
 
 
 def test_an_action_and_its_message_are_chinese(tenant_admin_client, tenant):

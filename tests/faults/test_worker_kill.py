@@ -173,7 +173,7 @@ async def test_a_reply_whose_worker_was_killed_is_closed_with_the_fallback_and_a
     assert REPLY.startswith(closing["data"]["text"])
     created = [f["data"]["text"] for f in frames if f["type"] == "message.created"]
     assert created[0] == "Our assistant is unavailable; a person will answer you here."
-    assert {"sender": "bot", "name": "Bot", "typing": False} in [
+    assert {"sender": "bot", "name": "", "typing": False} in [
         f["data"] for f in frames if f["type"] == "typing"
     ]
 
@@ -186,5 +186,5 @@ async def test_a_reply_whose_worker_was_killed_is_closed_with_the_fallback_and_a
     assert (fallback.conversation_id, fallback.metadata) == (conversation_id, {"fallback": True})
     conversation = await db(Conversation.objects.get)(pk=conversation_id)
     assert conversation.status == "queued"
-    assert conversation.handoff_reason == "bot unavailable: its worker stopped mid-reply"
+    assert conversation.handoff_reason == "bot_unavailable:its worker stopped mid-reply"
     await customer.ws.close()

@@ -25,8 +25,8 @@ def test_a_new_visitor_gets_a_token(inbox):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"token", "visitor", "expires_in", "greeting"}
-    assert body["greeting"] == inbox.greeting
+    assert set(body) == {"token", "visitor", "expires_in", "greeting", "locale"}
+    assert (body["greeting"], body["locale"]) == ("Hi! How can we help?", "en")
     assert response["Access-Control-Allow-Origin"] == ORIGIN
     assert Contact.objects.get().visitor_id.hex == body["visitor"].replace("-", "")
 

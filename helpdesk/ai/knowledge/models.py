@@ -53,7 +53,7 @@ class KnowledgeSource(TenantOwned):
     page_count = models.PositiveIntegerField(_("pages"), default=0)
     # The ingestion job that may write this source's chunks: a re-sync issues a new token, and
     # a job holding an older one (still running, or redelivered) stops without writing.
-    ingest_token = models.UUIDField(default=uuid.uuid4, editable=False)
+    ingest_token = models.UUIDField(_("ingestion token"), default=uuid.uuid4, editable=False)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     chunk_count = models.PositiveIntegerField(_("chunks"), default=0)
@@ -64,6 +64,7 @@ class KnowledgeSource(TenantOwned):
 
     class Meta:
         verbose_name = _("knowledge source")
+        verbose_name_plural = _("knowledge sources")
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=["article", "file", "url", "sitemap"]),
@@ -100,25 +101,32 @@ class KnowledgeChunk(TenantOwned):
     through a join that a mistake could drop.
     """
 
-    source = models.ForeignKey(KnowledgeSource, on_delete=models.CASCADE, related_name="chunks")
-    position = models.PositiveIntegerField()
-    heading = models.CharField(max_length=500, blank=True)
+    source = models.ForeignKey(
+        KnowledgeSource,
+        on_delete=models.CASCADE,
+        related_name="chunks",
+        verbose_name=_("knowledge source"),
+    )
+    position = models.PositiveIntegerField(_("position"))
+    heading = models.CharField(_("heading"), max_length=500, blank=True)
     # Where the passage can be read: a sitemap source's page; empty for the others (a citation
     # then points at the source itself).
-    url = models.CharField(max_length=2000, blank=True)
-    text = models.TextField()
-    token_count = models.PositiveIntegerField()
+    url = models.CharField(_("URL"), max_length=2000, blank=True)
+    text = models.TextField(_("text"))
+    token_count = models.PositiveIntegerField(_("tokens"))
     # The chunk's embedding, when the tenant has an embeddings endpoint: float32, little-endian,
     # as raw bytes. Four bytes a dimension (JSON takes three to five times that and must be
     # parsed), read into numpy without copying (numpy.frombuffer), the same on SQLite and
     # PostgreSQL; a pgvector column can replace it where that extension is installed.
-    embedding = models.BinaryField(null=True, blank=True, editable=False)
+    embedding = models.BinaryField(_("embedding"), null=True, blank=True, editable=False)
     # The model that made ``embedding``: a tenant that changes model ignores the old vectors
     # until they are made again.
-    embedding_model = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    embedding_model = models.CharField(_("embeddings model"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("knowledge chunk")
+        verbose_name_plural = _("knowledge chunks")
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "position"], name="knowledgechunk_position_unique"
@@ -143,7 +151,9 @@ class KnowledgeSettings(TenantOwned):
             "llama.cpp. Empty: OPENAI_BASE_URL, else OpenAI."
         ),
     )
-    embeddings_api_key_encrypted = models.TextField(blank=True, editable=False)
+    embeddings_api_key_encrypted = models.TextField(
+        _("encrypted API key"), blank=True, editable=False
+    )
     embeddings_model = models.CharField(
         _("embeddings model"),
         max_length=100,

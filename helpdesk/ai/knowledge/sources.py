@@ -25,6 +25,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from helpdesk.ai.knowledge.chunking import HEADING_SEPARATOR, ChunkDraft, split_text
 from helpdesk.ai.knowledge.extract import Document, SourceError, extract, sniff, too_large
@@ -121,7 +122,7 @@ def source_resync(*, tenant: Tenant, source_id: int) -> KnowledgeSource:
     A new ingest token makes any job still working on the source stop without writing. Until
     the new job is done the source is not ready, so the bot does not answer from it.
     """
-    source_id = clean_id(source_id, what="Knowledge source")
+    source_id = clean_id(source_id, not_found=gettext_lazy("Knowledge source not found."))
     with transaction.atomic():
         # Locked: a job writing its chunks holds this lock and checks the token under it.
         source = (
@@ -149,7 +150,7 @@ def source_resync(*, tenant: Tenant, source_id: int) -> KnowledgeSource:
 def source_rename(*, tenant: Tenant, source_id: int, title: str) -> None:
     """Give ``tenant``'s source a new title, and nothing else: a job may be writing the rest
     of the row at the same moment."""
-    source_id = clean_id(source_id, what="Knowledge source")
+    source_id = clean_id(source_id, not_found=gettext_lazy("Knowledge source not found."))
     title = _title(title, default="")
     if not title:
         raise InvalidInput(_("A source needs a title."))
@@ -166,7 +167,10 @@ def source_rename(*, tenant: Tenant, source_id: int, title: str) -> None:
 def sources_delete(*, tenant: Tenant, source_ids: Iterable[int]) -> int:
     """Delete these file and web sources of ``tenant`` with their chunks and stored files;
     returns how many went. Article sources are left alone: they go with their articles."""
-    ids = [clean_id(source_id, what="Knowledge source") for source_id in source_ids]
+    ids = [
+        clean_id(source_id, not_found=gettext_lazy("Knowledge source not found."))
+        for source_id in source_ids
+    ]
     with transaction.atomic():
         doomed = KnowledgeSource.objects.filter(tenant=tenant, pk__in=ids).exclude(
             kind=KnowledgeSource.Kind.ARTICLE

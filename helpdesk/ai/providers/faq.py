@@ -12,7 +12,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
 
-from helpdesk.ai.grounding import NO_KNOWLEDGE, best_relevant
+from helpdesk.ai.grounding import best_relevant
 from helpdesk.ai.knowledge.lexical import CJK_RANGES
 from helpdesk.ai.knowledge.models import KnowledgeSource
 from helpdesk.ai.knowledge.retrieval import Hit
@@ -25,6 +25,7 @@ from helpdesk.ai.providers.base import (
     Usage,
 )
 from helpdesk.ai.tokens import count_tokens
+from helpdesk.conversations.handoff_reasons import NO_KNOWLEDGE
 from helpdesk.core.asyncdb import db_call
 
 # A short pause between chunks, so the widget shows the answer being typed rather than all at

@@ -32,6 +32,7 @@ from helpdesk.ai.providers.base import (
     Usage,
 )
 from helpdesk.ai.sdk_client import RefusedAddress, describe_error, new_client
+from helpdesk.conversations.handoff_reasons import BOT_ASKED, handoff_reason
 from helpdesk.core.netguard import AddressPolicy
 
 logger = logging.getLogger(__name__)
@@ -229,5 +230,5 @@ def _handoff_from_parts(parts) -> HandoffRequested | None:
             reason = json.loads(part["arguments"] or "{}").get("reason", "")
         except (ValueError, AttributeError):
             reason = ""
-        return HandoffRequested(reason=str(reason)[:200] or "the bot asked for a human")
+        return HandoffRequested(reason=handoff_reason(BOT_ASKED, str(reason)[:200]))
     return None

@@ -1,7 +1,7 @@
 // What the page hands the console (#console-bootstrap), read once, and the settings every part
 // shares. The translation catalog is loaded here, as the module graph is evaluated: the console
 // looks its labels up when it draws them, which is after that.
-import { currentLocale, loadCatalog } from "../shared/i18n.js";
+import { loadCatalog } from "../shared/i18n.js";
 
 export const boot = JSON.parse(document.getElementById("console-bootstrap").textContent);
 export const ME = boot.agent;
@@ -11,7 +11,3 @@ export const MAX_CHARS = boot.messageMaxChars || 4000;
 export const ACTION_TIMEOUT_MS = 15000;
 
 if (boot.i18n) loadCatalog(boot.i18n, boot.language);
-
-// Dates, times and numbers in the console's language when the page brought a catalog; in the
-// browser's otherwise.
-export const INTL_LOCALES = boot.i18n ? currentLocale() : undefined;

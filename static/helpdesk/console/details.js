@@ -2,11 +2,14 @@
 // mentioned and their other conversations. A column on wide screens, a drawer on narrow ones.
 import { agentName } from "./agents.js";
 import { api, conversationUrl } from "./api.js";
-import { $, clear, h, linkify, paintAvatar, safeUrl } from "./dom.js";
-import { statusBadge } from "./labels.js";
-import { cardTitle, formatPrice, stockInfo } from "./products.js";
+import { $, clear, h, linkify, paintAvatar } from "./dom.js";
+import { handoffReasonLabel, statusBadge } from "./labels.js";
+import { stockEl } from "./products.js";
 import { currentConversation, state } from "./state.js";
-import { fullFmt, parseTime, relativeTime, shortDayFmt, timeFmt } from "./time.js";
+import { dayAndTime, fullTime, parseTime, relativeTime } from "./time.js";
+import { formatNumber } from "../shared/format.js";
+import { httpUrl } from "../shared/links.js";
+import { cardTitle, formatPrice } from "../shared/products.js";
 import { gettext, interpolate } from "../shared/i18n.js";
 
 const detailsEl = $("[data-testid=contact-panel]");
@@ -40,7 +43,7 @@ export function renderDetails() {
   var contact = (open.panel && open.panel.contact) || d.contact;
   var avatar = h("span", { className: "avatar avatar--lg", "aria-hidden": "true" });
   paintAvatar(avatar, contact.name, contact.id);
-  var when = function (v) { var t = parseTime(v); return t === null ? null : fullFmt.format(t); };
+  var when = function (v) { var t = parseTime(v); return t === null ? null : fullTime(t); };
   body.appendChild(h("div", { className: "details__head" }, avatar,
     h("div", null,
       h("div", { className: "details__name", "data-testid": "contact-name", text: contact.name }),
@@ -51,7 +54,8 @@ export function renderDetails() {
   var contactList = h("dl", { className: "kv-list" },
     detailRow(gettext("Visitor"), contact.visitor_id ? contact.visitor_id.slice(0, 8) : null),
     detailRow(gettext("Visitor since"), when(contact.created_at), "contact-since"),
-    detailRow(gettext("Last seen"), when(contact.last_seen_at) || "—", "contact-last-seen"));
+    detailRow(gettext("Last seen"), when(contact.last_seen_at) || "—", "contact-last-seen"),
+    detailRow(gettext("Language"), contact.language_name || null, "contact-language"));
   var meta = contact.metadata || {};
   Object.keys(meta).slice(0, 20).forEach(function (key) {
     var v = meta[key];
@@ -69,9 +73,9 @@ export function renderDetails() {
       detailRow(gettext("Status"), statusBadge(c.status)),
       detailRow(gettext("Inbox"), d.inbox ? d.inbox.name : null),
       detailRow(gettext("Assignee"), c.assignee !== null && c.assignee !== undefined ? agentName(c.assignee, c.assignee_name) : gettext("Nobody")),
-      detailRow(gettext("Handoff reason"), c.handoff_reason || null),
+      detailRow(gettext("Handoff reason"), handoffReasonLabel(c.handoff_reason) || null),
       detailRow(gettext("Started"), when(c.created_at)),
-      detailRow(gettext("Messages"), c.last_seq ? String(c.last_seq) : "0"))));
+      detailRow(gettext("Messages"), formatNumber(c.last_seq || 0)))));
 
   body.appendChild(productsSection(open));
   body.appendChild(pastSection(open));
@@ -81,7 +85,7 @@ export function renderDetails() {
 function productsSection(open) {
   var section = h("section", { className: "details__section", "data-testid": "contact-products" });
   var cards = open.panel ? open.panel.cards : null;
-  section.appendChild(h("h3", null, gettext("Products"), cards && cards.length ? h("span", { className: "details__count", text: String(cards.length) }) : null));
+  section.appendChild(h("h3", null, gettext("Products"), cards && cards.length ? h("span", { className: "details__count", text: formatNumber(cards.length) }) : null));
   if (!open.panel) {
     section.appendChild(h("p", { className: "details__note", text: open.panelError ? gettext("Could not load products.") : gettext("Loading…") }));
     return section;
@@ -92,16 +96,15 @@ function productsSection(open) {
   }
   var list = h("div", { className: "mini-cards" });
   cards.forEach(function (card) {
-    var url = safeUrl(card.url);
-    var image = safeUrl(card.image);
+    var url = httpUrl(card.url);
+    var image = httpUrl(card.image);
     var price = formatPrice(card.price, card.currency);
-    var stock = stockInfo(card.stock);
     var elsewhere = card.conversation && card.conversation !== open.id;
     var body = h("span", { className: "mini-card__body" },
       h("span", { className: "mini-card__title", text: cardTitle(card, url) }),
       h("span", { className: "mini-card__meta" },
         price ? h("span", { className: "mini-card__price", text: price }) : null,
-        stock ? h("span", { className: "card__stock" + (stock.out ? " card__stock--out" : ""), text: stock.text }) : null),
+        stockEl(card)),
       h("span", { className: "mini-card__where", text: elsewhere ? interpolate(gettext("In #%(id)s · %(when)s"), { id: card.conversation, when: relativeTime(card.seen_at) }) : relativeTime(card.seen_at) }));
     var media = image
       ? h("img", { className: "mini-card__img", src: image.href, alt: "", loading: "lazy", referrerpolicy: "no-referrer" })
@@ -119,7 +122,7 @@ function productsSection(open) {
 function pastSection(open) {
   var section = h("section", { className: "details__section", "data-testid": "past-conversations" });
   var past = open.panel ? open.panel.conversations : null;
-  section.appendChild(h("h3", null, gettext("Past conversations"), past && past.length ? h("span", { className: "details__count", text: String(past.length) + (open.panel.more_conversations ? "+" : "") }) : null));
+  section.appendChild(h("h3", null, gettext("Past conversations"), past && past.length ? h("span", { className: "details__count", text: formatNumber(past.length) + (open.panel.more_conversations ? "+" : "") }) : null));
   if (!open.panel) {
     section.appendChild(h("p", { className: "details__note", text: open.panelError ? gettext("Could not load the history.") : gettext("Loading…") }));
     return section;
@@ -139,7 +142,7 @@ function pastSection(open) {
     },
       h("span", { className: "past__top" },
         statusBadge(c.status),
-        h("time", { className: "past__date", datetime: c.created_at || "", title: t !== null ? fullFmt.format(t) : null, text: t !== null ? interpolate(gettext("%(day)s, %(time)s"), { day: shortDayFmt.format(t), time: timeFmt.format(t) }) : "" }),
+        h("time", { className: "past__date", datetime: c.created_at || "", title: t !== null ? fullTime(t) : null, text: t !== null ? dayAndTime(t) : "" }),
         h("span", { className: "past__id", text: "#" + c.id })),
       h("span", { className: "past__preview", text: c.last_message ? String(c.last_message.preview || "").replace(/\s+/g, " ") : gettext("No messages") }))));
   });

@@ -2,6 +2,7 @@
 //
 // Every piece of text from the server goes in through textContent; links are built as
 // elements and only for http(s) URLs.
+import { httpUrl } from "../shared/links.js";
 
 export function $(selector, root) { return (root || document).querySelector(selector); }
 
@@ -29,16 +30,6 @@ export function h(tag, props) {
 export function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); }
 
 /** An http(s) URL as a URL object, or null for anything else (javascript:, data:, ...). */
-export function safeUrl(raw) {
-  if (typeof raw !== "string" || !raw) return null;
-  try {
-    var url = new URL(raw, window.location.href);
-    return url.protocol === "http:" || url.protocol === "https:" ? url : null;
-  } catch (e) {
-    return null;
-  }
-}
-
 const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 const TRAILING_PUNCT_RE = /[.,;:!?'")\]}>]+$/;
 
@@ -53,7 +44,7 @@ export function linkify(text) {
     var raw = match[0];
     var trail = raw.match(TRAILING_PUNCT_RE);
     if (trail) raw = raw.slice(0, raw.length - trail[0].length);
-    var url = safeUrl(raw);
+    var url = httpUrl(raw);
     if (!url) continue;
     if (match.index > last) frag.appendChild(document.createTextNode(text.slice(last, match.index)));
     frag.appendChild(h("a", {

@@ -7,7 +7,7 @@ import { setComposerOpen } from "./composer.js";
 import { renderDetails } from "./details.js";
 import { $, paintAvatar } from "./dom.js";
 import { emit } from "./events.js";
-import { statusLabel } from "./labels.js";
+import { contactName, handoffReasonLabel, statusLabel } from "./labels.js";
 import { currentConversation, state } from "./state.js";
 import { gettext, interpolate } from "../shared/i18n.js";
 
@@ -19,7 +19,7 @@ export function refreshOpenHeader() {
   var open = state.open;
   if (!open) return;
   var c = currentConversation();
-  var name = c && c.contact ? c.contact.name : (open.error ? gettext("Conversation") : gettext("Loading…"));
+  var name = c && c.contact ? contactName(c.contact) : (open.error ? gettext("Conversation") : gettext("Loading…"));
   $("[data-testid=conversation-title]").textContent = name;
   paintAvatar($("[data-testid=conversation-avatar]"), name, c && c.contact ? c.contact.id : open.id);
   var badge = $("[data-testid=conversation-status]");
@@ -44,7 +44,7 @@ export function refreshOpenHeader() {
   if (closed) notice = gettext("This conversation is resolved. Reopen it to reply.");
   else if (c && c.status === "bot") notice = gettext("The bot is answering this conversation.");
   else if (c && c.status === "queued") notice = c.handoff_reason
-      ? interpolate(gettext("Waiting for an agent — %(reason)s."), { reason: c.handoff_reason })
+      ? interpolate(gettext("Waiting for an agent — %(reason)s"), { reason: handoffReasonLabel(c.handoff_reason) })
       : gettext("Waiting for an agent.");
   else if (c && c.status === "assigned" && c.assignee !== ME.id && c.assignee !== null && c.assignee !== undefined) {
     notice = interpolate(gettext("%(name)s is handling this conversation."), { name: agentName(c.assignee, c.assignee_name) });

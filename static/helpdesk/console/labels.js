@@ -1,6 +1,7 @@
 // The names of the protocol's values (statuses, senders, alerts, availability) as shown.
 // Functions with literal gettext() calls, so that makemessages finds every one.
-import { gettext } from "../shared/i18n.js";
+import { gettext, interpolate } from "../shared/i18n.js";
+import { boot } from "./boot.js";
 import { h } from "./dom.js";
 
 export function statusLabel(status) {
@@ -39,6 +40,24 @@ export function availabilityLabel(availability) {
     case "offline": return gettext("Offline");
     default: return null;
   }
+}
+
+/** A contact's name as shown: what they said they are called, else "Visitor 7d1c0a2b". */
+export function contactName(contact) {
+  if (!contact) return gettext("Visitor");
+  if (contact.name) return contact.name;
+  return contact.visitor ? interpolate(gettext("Visitor %(id)s"), { id: contact.visitor }) : gettext("Visitor");
+}
+
+/** Why a conversation waits for a human, in words: the server stores "code" or "code:detail"
+ * and gives the page each code's wording in the agent's language (handoff_reasons.py). */
+export function handoffReasonLabel(reason) {
+  if (!reason) return "";
+  var at = reason.indexOf(":");
+  var code = at < 0 ? reason : reason.slice(0, at);
+  var wording = (boot.handoffReasons || {})[code];
+  if (!wording) return reason; // stored before reasons had codes
+  return interpolate(wording, { detail: at < 0 ? "" : reason.slice(at + 1) });
 }
 
 export function statusBadge(status, extraClass) {

@@ -5,10 +5,10 @@ import { api } from "./api.js";
 import { boot, ME, VIEWS } from "./boot.js";
 import { $, clear, h, paintAvatar } from "./dom.js";
 import { refreshOpenHeader } from "./header.js";
-import { alertLabel, statusBadge } from "./labels.js";
+import { alertLabel, contactName, handoffReasonLabel, statusBadge } from "./labels.js";
 import { renderAttention } from "./notifications.js";
 import { byActivity, inView, mergeConversation, state } from "./state.js";
-import { relativeTime } from "./time.js";
+import { fullTime, parseTime, relativeTime } from "./time.js";
 import { gettext, interpolate } from "../shared/i18n.js";
 
 const listEl = $("[data-testid=conversation-list]");
@@ -69,7 +69,7 @@ export function loadList(more, quiet) {
 
 function previewText(c) {
   var last = c.last_message;
-  if (!last) return c.status === "queued" && c.handoff_reason ? c.handoff_reason : gettext("No messages yet");
+  if (!last) return c.status === "queued" && c.handoff_reason ? handoffReasonLabel(c.handoff_reason) : gettext("No messages yet");
   var text = String(last.preview || "").replace(/\s+/g, " ");
   if (last.kind === "note") return interpolate(gettext("Note: %(text)s"), { text: text });
   if (last.sender === "agent") return interpolate(gettext("Agent: %(text)s"), { text: text });
@@ -80,11 +80,13 @@ function previewText(c) {
 function listItem(c) {
   var openId = state.open ? state.open.id : null;
   var unread = state.unread.has(c.id);
-  var name = (c.contact && c.contact.name) || gettext("Visitor");
+  var name = contactName(c.contact);
   var avatar = h("span", { className: "avatar", "aria-hidden": "true" });
   paintAvatar(avatar, name, c.contact && c.contact.id);
   var assignee = c.status === "assigned" || c.status === "resolved" ? agentName(c.assignee, c.assignee_name) : null;
   var alert = state.alerts.get(c.id) || (state.waiting.has(c.id) ? "waiting" : null);
+  var when = c.last_message_at || c.created_at;
+  var whenAt = parseTime(when);
   var item = h("li", {
     className: "conv" + (c.id === openId ? " conv--active" : "") + (unread ? " conv--unread" : "") +
       (alert ? " conv--alert conv--alert-" + alert : ""),
@@ -101,7 +103,7 @@ function listItem(c) {
       h("span", { className: "conv__body" },
         h("span", { className: "conv__top" },
           h("span", { className: "conv__name", "data-testid": "conversation-name", text: name }),
-          h("time", { className: "conv__time", datetime: c.last_message_at || c.created_at || "", "data-time": c.last_message_at || c.created_at || "", text: relativeTime(c.last_message_at || c.created_at) })
+          h("time", { className: "conv__time", "data-testid": "conversation-time", datetime: when || "", "data-time": when || "", title: whenAt !== null ? fullTime(whenAt) : null, text: relativeTime(when) })
         ),
         h("span", { className: "conv__preview", "data-testid": "conversation-preview", text: previewText(c) }),
         h("span", { className: "conv__bottom" },

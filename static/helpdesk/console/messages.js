@@ -7,7 +7,7 @@ import { parts } from "./events.js";
 import { senderLabel } from "./labels.js";
 import { discard, retry } from "./outbox.js";
 import { cardsEl } from "./products.js";
-import { fullFmt, parseTime, timeFmt } from "./time.js";
+import { clockTime, fullTime, parseTime } from "./time.js";
 import { gettext, interpolate } from "../shared/i18n.js";
 
 function isEvent(m) { return m.kind === "event" || m.sender === "system"; }
@@ -35,7 +35,7 @@ export function messageEl(m, prev, seen) {
     attrs.className = "msg msg--event";
     return h("div", attrs, h("span", { className: "msg__event" },
       h("span", { className: "msg__text", text: m.text }),
-      t !== null ? h("time", { className: "msg__time", datetime: m.created_at, title: fullFmt.format(t), text: timeFmt.format(t) }) : null));
+      t !== null ? h("time", { className: "msg__time", datetime: m.created_at, title: fullTime(t), text: clockTime(t) }) : null));
   }
   var side = m.sender === "contact" ? "in" : "out";
   var cls = "msg msg--" + side + " msg--" + m.sender + (m.kind === "note" ? " msg--note" : "");
@@ -56,7 +56,7 @@ export function messageEl(m, prev, seen) {
   var el = h("div", attrs,
     h("div", { className: "msg__meta" },
       h("span", { className: "msg__author", text: m.sender_name || senderLabel(m.sender) || m.sender }),
-      t !== null ? h("time", { className: "msg__time", datetime: m.created_at, title: fullFmt.format(t), text: timeFmt.format(t) }) : null),
+      t !== null ? h("time", { className: "msg__time", datetime: m.created_at, title: fullTime(t), text: clockTime(t) }) : null),
     bubble
   );
   parts("message", m).forEach(function (part) { el.appendChild(part); });

@@ -7,6 +7,7 @@ import { onConversationUpdated, renderList } from "./list.js";
 import { inView, state } from "./state.js";
 import { toast } from "./toast.js";
 import { gettext, interpolate } from "../shared/i18n.js";
+import { contactName } from "./labels.js";
 
 const baseTitle = document.title;
 const notifyBtn = $("[data-testid=enable-notifications]");
@@ -64,7 +65,7 @@ function notificationTitle(kind) {
 }
 
 function notificationText(kind, c, id) {
-  var values = { name: (c && c.contact && c.contact.name) || gettext("A customer"), id: id };
+  var values = { name: c && c.contact ? contactName(c.contact) : gettext("A customer"), id: id };
   switch (kind) {
     case "queued": return interpolate(gettext("%(name)s is waiting for an agent (#%(id)s)."), values);
     case "assigned": return interpolate(gettext("%(name)s (#%(id)s) was assigned to you."), values);
@@ -116,7 +117,7 @@ export function onNotification(frame) {
 
 function showBrowserNotification(kind, id, text, c) {
   if (!notificationsSupported() || window.Notification.permission !== "granted") return;
-  var who = (c && c.contact && c.contact.name) || gettext("Conversation");
+  var who = c && c.contact ? contactName(c.contact) : gettext("Conversation");
   try {
     var n = new window.Notification(notificationTitle(kind) + " · " + who + " #" + id, {
       body: text,

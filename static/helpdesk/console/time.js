@@ -1,12 +1,7 @@
-// Dates and times as the agent reads them: clock times, day separators, "5m" ago.
-import { INTL_LOCALES as LOCALES } from "./boot.js";
-import { gettext, interpolate } from "../shared/i18n.js";
-
-export const timeFmt = new Intl.DateTimeFormat(LOCALES, { hour: "2-digit", minute: "2-digit" });
-export const shortDayFmt = new Intl.DateTimeFormat(LOCALES, { day: "numeric", month: "short" });
-export const fullFmt = new Intl.DateTimeFormat(LOCALES, { dateStyle: "medium", timeStyle: "short" });
-const dayFmt = new Intl.DateTimeFormat(LOCALES, { weekday: "long", day: "numeric", month: "long" });
-const weekdayFmt = new Intl.DateTimeFormat(LOCALES, { weekday: "short" });
+// Dates and times as the agent reads them: clock times, day separators, "5m ago". Everything is
+// in the console's language (shared/format.js); the formatters follow it, not the browser's.
+import { gettext } from "../shared/i18n.js";
+import { formatDate, formatRelative } from "../shared/format.js";
 
 export function parseTime(value) {
   if (!value) return null;
@@ -16,16 +11,25 @@ export function parseTime(value) {
 
 export function startOfDay(t) { var d = new Date(t); d.setHours(0, 0, 0, 0); return d.getTime(); }
 
+/** A clock time (09:41), a date with its time, a short day (Mar 5 / 3月5日), for a timestamp. */
+export function clockTime(t) { return formatDate(t, "time"); }
+export function fullTime(t) { return formatDate(t, "dateTime"); }
+export function shortDay(t) { return formatDate(t, "day"); }
+export function dayAndTime(t) { return formatDate(t, "dayTime"); }
+// For modules that format clock times themselves (assist-summary.js): made when used, so it
+// follows the language too.
+export const timeFmt = { format: clockTime };
+
+/** The list's "when": "now" and "5m ago" for the last hour, then the clock time today, the
+ * weekday this week, the day before that. */
 export function relativeTime(value) {
   var t = parseTime(value);
   if (t === null) return "";
   var diff = Date.now() - t;
-  if (diff < 60000) return gettext("now");
-  // Translators: minutes ago, as short as possible ("5m").
-  if (diff < 3600000) return interpolate(gettext("%(minutes)sm"), { minutes: Math.floor(diff / 60000) });
-  if (t >= startOfDay(Date.now())) return timeFmt.format(t);
-  if (diff < 6 * 86400000) return weekdayFmt.format(t);
-  return shortDayFmt.format(t);
+  if (diff < 3600000) return formatRelative(t, "narrow");
+  if (t >= startOfDay(Date.now())) return clockTime(t);
+  if (diff < 6 * 86400000) return formatDate(t, "weekday");
+  return shortDay(t);
 }
 
 export function dayLabel(t) {
@@ -35,5 +39,5 @@ export function dayLabel(t) {
   var yesterday = new Date(today);
   yesterday.setDate(yesterday.getDate() - 1);
   if (day === yesterday.getTime()) return gettext("Yesterday");
-  return dayFmt.format(t);
+  return formatDate(t, "longDay");
 }

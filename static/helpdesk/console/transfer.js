@@ -4,7 +4,7 @@ import { runAction } from "./actions.js";
 import { directory, directoryReady, loadDirectory, whenDirectoryChanges } from "./agents.js";
 import { ME } from "./boot.js";
 import { $, clear, h, paintAvatar } from "./dom.js";
-import { availabilityLabel } from "./labels.js";
+import { availabilityLabel, contactName } from "./labels.js";
 import { currentConversation, state } from "./state.js";
 import { gettext, interpolate, ngettext } from "../shared/i18n.js";
 
@@ -27,7 +27,7 @@ export function openTransfer() {
   transferErrorEl.hidden = true;
   $("[data-testid=transfer-subtitle]").textContent = interpolate(
     gettext("#%(id)s · %(name)s. Pick who takes it over; they are notified at once."),
-    { id: c.id, name: (c.contact && c.contact.name) || gettext("Visitor") });
+    { id: c.id, name: contactName(c.contact) });
   if (typeof transferDialog.showModal === "function") transferDialog.showModal();
   else transferDialog.setAttribute("open", "");
   renderTransfer();

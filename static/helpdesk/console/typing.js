@@ -2,7 +2,7 @@
 // customer, the bot and other agents.
 import { ME } from "./boot.js";
 import { $ } from "./dom.js";
-import { senderLabel } from "./labels.js";
+import { contactName, senderLabel } from "./labels.js";
 import { currentConversation, state } from "./state.js";
 import { gettext, interpolate, ngettext } from "../shared/i18n.js";
 
@@ -31,7 +31,7 @@ export function onTyping(open, data) {
   // The server relays typing to the whole conversation group, this connection included.
   if (data.sender === "agent" && data.name === ME.name) return;
   var name = data.name || (data.sender === "contact"
-    ? ((currentConversation() && currentConversation().contact && currentConversation().contact.name) || gettext("The customer"))
+    ? (currentConversation() && currentConversation().contact ? contactName(currentConversation().contact) : gettext("The customer"))
     : senderLabel(data.sender) || gettext("Someone"));
   var key = data.sender + ":" + name;
   if (data.typing) open.typers.set(key, { sender: data.sender, name: name, until: Date.now() + TYPING_SHOW_MS });

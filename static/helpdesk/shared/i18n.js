@@ -8,21 +8,49 @@
 // it lacks, the English text is shown.
 
 let catalog = {};
-let pluralIndex = (n) => (n === 1 ? 0 : 1);
 let locale = "en";
 
-// Plural rules of the languages we ship, keyed by Django's "plural" expression: evaluating a
-// catalog's expression would need eval(), which our Content-Security-Policy forbids.
+// Plural rules keyed by Django's "plural" expression (spaces and outer parentheses dropped):
+// evaluating a catalog's expression would need eval(), which our Content-Security-Policy forbids.
+const ONE_FORM = () => 0;
+const ONE_OTHER = (n) => (n === 1 ? 0 : 1);
 const PLURAL_RULES = {
-  "(n != 1)": (n) => (n === 1 ? 0 : 1),
-  "0": () => 0,
+  "n!=1": ONE_OTHER, // English, German, Spanish, ...
+  "0": ONE_FORM, // Chinese, Japanese, Korean, ...
+  "n>1": (n) => (n > 1 ? 1 : 0), // French, Brazilian Portuguese
 };
+let pluralIndex = ONE_OTHER;
+
+function pluralKey(expression) {
+  let key = String(expression).replace(/\s+/g, "");
+  while (/^\(.*\)$/.test(key) && balanced(key.slice(1, -1))) key = key.slice(1, -1);
+  return key;
+}
+
+function balanced(text) {
+  let depth = 0;
+  for (const ch of text) {
+    if (ch === "(") depth++;
+    else if (ch === ")" && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
+/** The rule for a catalog: its expression when we know it; otherwise, one form for a catalog
+ * whose plural entries all have one (a language without plural forms), else "n != 1". */
+function pluralRule(data) {
+  const expression = data && data.plural;
+  if (expression !== null && expression !== undefined && expression !== "") {
+    const known = PLURAL_RULES[pluralKey(expression)];
+    if (known) return known;
+  }
+  const entries = Object.values((data && data.catalog) || {}).filter(Array.isArray);
+  return entries.length && entries.every((forms) => forms.length === 1) ? ONE_FORM : ONE_OTHER;
+}
 
 export function loadCatalog(data, language) {
   catalog = (data && data.catalog) || {};
-  const rule = data && data.plural ? PLURAL_RULES[data.plural.replace(/\s+/g, " ").trim()] : null;
-  // No plural expression: a language without plural forms (Chinese).
-  pluralIndex = rule || (data && data.plural ? PLURAL_RULES["(n != 1)"] : PLURAL_RULES["0"]);
+  pluralIndex = pluralRule(data);
   locale = language || "en";
 }
 

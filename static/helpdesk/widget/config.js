@@ -78,6 +78,7 @@ function readConfig() {
     title: (script.getAttribute("data-title") || "").trim(), // empty: the translated default
     accent: /^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i.test(color) ? color : DEFAULT_ACCENT,
     startOpen: isOn(script, "data-open"),
+    locale: (script.getAttribute("data-locale") || "").trim().slice(0, 35), // empty: the server decides
   };
 }
 

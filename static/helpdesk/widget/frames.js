@@ -2,7 +2,6 @@
 import { debug } from "./config.js";
 import { applyConversation, handleDelta, handleMessage, switchConversation } from "./conversation.js";
 import { markRead, setFatal, updateUI, updateUnread } from "./panel.js";
-import { setGreeting } from "./render.js";
 import { failItem, flushOutbox, handleAck } from "./sending.js";
 import { messages, S, setToken } from "./state.js";
 import { handleTyping } from "./typing.js";
@@ -66,7 +65,6 @@ function onWelcome(c, f) {
   c.welcomed = true;
   if (typeof d.token === "string" && d.token) setToken(d.token);
   if (d.visitor) S.visitor = d.visitor;
-  if (typeof d.greeting === "string") setGreeting(d.greeting);
   const conversation = d.conversation && typeof d.conversation === "object" ? d.conversation : null;
   const id = f.conversation != null ? f.conversation : conversation && conversation.id != null ? conversation.id : null;
   if (!sameId(id, S.conversation)) switchConversation(id);

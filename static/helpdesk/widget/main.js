@@ -11,7 +11,6 @@
  * textContent / createTextNode, never as HTML; only http(s) URLs become links or images; the
  * visitor token never travels in a URL.
  */
-import { fetchCatalog } from "./catalog.js";
 import { bindComposer } from "./composer.js";
 import { config, VERSION } from "./config.js";
 import { nearBottom } from "./dom.js";
@@ -56,7 +55,6 @@ function start() {
   restoreOutbox();
   updateUI();
   if (config.startOpen || session.get("open") === "1") openPanel(false);
-  fetchCatalog();
   obtainToken().then((r) => {
     if (r === false) return; // fatal, shown in the panel
     connect(); // on a network error with a stored token, try the socket anyway

@@ -1,6 +1,6 @@
 // The launcher and the panel around the messages: mounting, opening and closing, the header's
 // status line, the notice above the composer, the unread badge and read receipts.
-import { gettext, interpolate, loadCatalog, ngettext } from "../shared/i18n.js";
+import { currentLocale, gettext, interpolate, loadCatalog, ngettext } from "../shared/i18n.js";
 import { config } from "./config.js";
 import { el, nearBottom, scrollToBottom, ui } from "./dom.js";
 import { humanError } from "./errors.js";
@@ -101,6 +101,8 @@ export function useCatalog(i18n) {
   if (!i18n || typeof i18n !== "object" || !i18n.catalog || typeof i18n.catalog !== "object") return;
   loadCatalog(i18n, i18n.locale);
   if (!ui.root) return;
+  // The language of the widget's texts, for the browser's font choice and screen readers.
+  ui.root.setAttribute("lang", currentLocale());
   applyLabels();
   updateUI();
 }

@@ -1,5 +1,6 @@
 // Messages on screen: one element per message, kept in seq order inside the current
 // conversation's group, and the greeting above them all. Text is put in as text nodes only.
+import { formatDate } from "../shared/format.js";
 import { gettext } from "../shared/i18n.js";
 import { renderCards } from "./cards.js";
 import { citationsKey, citationsOf, renderSources, setCitedText } from "./citations.js";
@@ -80,7 +81,17 @@ function buildElement(item) {
     e._hd = { name, text, bubble, cards: null, meta: null, cardsKey: null, sources: null, sourcesKey: null };
   }
   e.setAttribute("data-testid", "message");
+  // The tooltip's time is written again as the pointer comes: the language may have changed
+  // since the message was drawn (the catalog arrives after the first messages).
+  e.addEventListener("mouseenter", () => showTime(e));
   return e;
+}
+
+/** When the message was sent, in the widget's language, as the element's tooltip. */
+function showTime(e) {
+  const text = formatDate(e._hdTime, "dateTime");
+  if (text) e.title = text;
+  else e.removeAttribute("title");
 }
 
 /** Create or update the element of a message (``item``) and put it in its place. */
@@ -100,10 +111,8 @@ export function render(item) {
   e.setAttribute("data-kind", item.kind || "text");
   e.setAttribute("data-state", state);
   if (item.client_id) e.setAttribute("data-client-id", item.client_id);
-  if (item.created_at) {
-    const date = new Date(item.created_at);
-    if (!isNaN(date.getTime())) e.title = date.toLocaleString();
-  }
+  e._hdTime = item.created_at || null;
+  showTime(e);
   e._hdSeq = item.seq != null ? item.seq : null;
   e._hdSender = (item.sender || "") + "|" + senderLabel(item);
 

@@ -24,7 +24,7 @@ const ICON_AVATAR =
   ' 1.25 1.25 0 0 1 0 2.5Zm4 0a1.25 1.25 0 1 1 0-2.5 1.25 1.25 0 0 1 0 2.5Zm4 0a1.25 1.25 0 1 1 0-2.5 1.25 1.25 0 0 1 0 2.5Z"/></svg>';
 
 export const SKELETON =
-  '<div class="root" data-testid="widget-root">' +
+  '<div class="root" lang="en" data-testid="widget-root">' +
   '<button class="launcher" type="button" data-testid="launcher" aria-expanded="false" aria-controls="hd-panel">' +
   '<span class="ic ic-open">' + ICON_CHAT + '</span><span class="ic ic-close">' + ICON_CHEVRON + "</span>" +
   '<span class="badge" data-testid="unread-badge" aria-hidden="true" hidden></span></button>' +

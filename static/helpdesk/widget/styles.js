@@ -12,7 +12,9 @@ export const CSS = [
   "[hidden]{display:none!important}",
   ".root{all:initial;--hd-accent:#4f46e5;--hd-on-accent:#fff;--hd-bg:#f6f7f9;--hd-text:#111827;",
   "--hd-muted:#6b7280;--hd-border:#e5e7eb;--hd-danger:#dc2626;",
-  "font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,'Noto Sans',sans-serif;",
+  // Latin fonts, then Simplified Chinese ones (macOS, older macOS, Windows, Linux).
+  "font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,'Noto Sans',",
+  "'PingFang SC','Hiragino Sans GB','Microsoft YaHei','Noto Sans CJK SC',sans-serif;",
   "font-size:14px;line-height:1.45;color:var(--hd-text);font-weight:400;letter-spacing:normal;",
   "text-align:left;direction:ltr;-webkit-font-smoothing:antialiased;-moz-osx-font-smoothing:grayscale;",
   "-webkit-text-size-adjust:100%;text-size-adjust:100%}",

@@ -1,4 +1,5 @@
 // The visitor token: asked for (or renewed) at /widget/api/visitor before connecting.
+import { browserLanguages, useLocale } from "./catalog.js";
 import { config, TIMINGS } from "./config.js";
 import { firstErrorCode, request } from "./http.js";
 import { setFatal } from "./panel.js";
@@ -10,7 +11,8 @@ let pending = null;
 /** Resolves true (token in hand), false (fatal: do not retry) or "neterr" (try again later). */
 export function obtainToken() {
   if (pending) return pending;
-  const body = { inbox: config.inbox };
+  const body = { inbox: config.inbox, languages: browserLanguages() };
+  if (config.locale) body.locale = config.locale;
   if (S.token) body.token = S.token;
   pending = request("POST", "/widget/api/visitor", body, false, TIMINGS.sendTimeoutMs, null)
     .then((r) => {
@@ -18,6 +20,7 @@ export function obtainToken() {
       if (r.ok && r.json && typeof r.json.token === "string" && r.json.token) {
         setToken(r.json.token);
         if (r.json.visitor) S.visitor = r.json.visitor;
+        useLocale(r.json.locale);
         if (typeof r.json.greeting === "string") setGreeting(r.json.greeting);
         return true;
       }

@@ -1,4 +1,5 @@
 // Checks and conversions of values that come from the network or the clock.
+import { httpUrl } from "../shared/links.js";
 
 export function now() {
   return Date.now();
@@ -16,14 +17,8 @@ export function sameId(a, b) {
 
 /** The URL as a string when it parses and is http(s); otherwise null. */
 export function safeHttpUrl(text) {
-  if (typeof text !== "string" || !text) return null;
-  try {
-    const url = new URL(text.trim());
-    if (url.protocol === "http:" || url.protocol === "https:") return url.href;
-  } catch (e) {
-    /* not a URL */
-  }
-  return null;
+  const url = httpUrl(text);
+  return url ? url.href : null;
 }
 
 export function newClientId() {
