@@ -74,11 +74,15 @@ class PostResult:
     created: bool
 
 
-def contact_get_or_create(*, tenant: Tenant, visitor_id: uuid.UUID | None = None) -> Contact:
-    """The contact for a widget visitor, created on first sight."""
+def contact_get_or_create(
+    *, tenant: Tenant, visitor_id: uuid.UUID | None = None, language: str = ""
+) -> Contact:
+    """The contact for a widget visitor, created on first sight (speaking ``language``)."""
     if visitor_id is None:
-        return Contact.objects.create(tenant=tenant)
-    contact, _ = Contact.objects.get_or_create(tenant=tenant, visitor_id=visitor_id)
+        return Contact.objects.create(tenant=tenant, language=language)
+    contact, _ = Contact.objects.get_or_create(
+        tenant=tenant, visitor_id=visitor_id, defaults={"language": language}
+    )
     return contact
 
 

@@ -88,6 +88,7 @@ def visitor_token_issue(
     the helpdesk writes to them in from then on."""
     rate_limit_hit("visitor-token", f"ip:{client_ip}", settings.RATE_IP_VISITOR_TOKENS)
     inbox = inbox_for_key(inbox_key, origin=origin)
+    language = widget_language(inbox, locale=locale, browser_languages=browser_languages)
     visitor = None
     if previous_token:
         try:
@@ -95,9 +96,8 @@ def visitor_token_issue(
         except AuthenticationFailed:
             visitor = None
     if visitor is None:
-        contact = contact_get_or_create(tenant=inbox.tenant)
+        contact = contact_get_or_create(tenant=inbox.tenant, language=language)
         visitor = Visitor(tenant=inbox.tenant, inbox=inbox, contact=contact)
-    language = widget_language(inbox, locale=locale, browser_languages=browser_languages)
     if visitor.contact.language != language:
         visitor.contact.language = language
         Contact.objects.filter(tenant=inbox.tenant, pk=visitor.contact.pk).update(language=language)
