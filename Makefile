@@ -39,7 +39,7 @@ var/secret_key:
 	@mv $@.tmp $@
 
 demo: $(STAMP) var/secret_key
-	SECRET_KEY="$$(cat var/secret_key)" DEBUG=false PYTHONUNBUFFERED=1 \
+	SECRET_KEY="$$(cat var/secret_key)" DEBUG=false LOG_FORMAT=text PYTHONUNBUFFERED=1 \
 		$(BIN)/python manage.py demo --addrport $(ADDRPORT)
 
 test: $(STAMP)

@@ -14,6 +14,7 @@ import socketio  # noqa: E402
 from channels.routing import URLRouter  # noqa: E402
 
 from helpdesk.ai.reply_leases import start_orphan_sweeper  # noqa: E402
+from helpdesk.conversations.retention import start_retention_sweeper  # noqa: E402
 from helpdesk.core.aio import mark_long_lived  # noqa: E402
 from helpdesk.core.server import tune_garbage_collector  # noqa: E402
 from helpdesk.core.startup import verify_services  # noqa: E402
@@ -24,6 +25,7 @@ verify_services()
 # Every web process: customers must not wait on a reply whose worker died, even while no
 # worker is up to take its job over.
 start_orphan_sweeper()
+start_retention_sweeper()
 
 # Origins are checked per inbox (customers) and against ALLOWED_HOSTS (agents) by the
 # consumers themselves, so no blanket origin validator sits in front of them.

@@ -5,6 +5,7 @@ in-process jobs). ``DATABASE_URL`` and ``REDIS_URL`` switch it to PostgreSQL, th
 layer, the Redis cache and Celery. ``docs/configuration.md`` lists every variable.
 """
 
+import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -86,6 +87,10 @@ INSTALLED_APPS = [
     "helpdesk.plugins",
     "helpdesk.widget",
     "helpdesk.console",
+    "helpdesk.api",
+    "helpdesk.webhooks",
+    # django-ninja's Swagger UI, served from our static files rather than a CDN.
+    "ninja",
     # django-axes: failed sign-ins, counted for the throttle (helpdesk/core/login_throttle.py).
     "helpdesk.core.apps.SignInProtectionConfig",
 ]
@@ -96,6 +101,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
+    # An id for each request's log lines, echoed in X-Request-ID (helpdesk/core/logging.py).
+    "helpdesk.core.middleware.RequestIdMiddleware",
     # Before anything that queries: a NUL or lone surrogate in a request is a 400, not a 500.
     "helpdesk.core.middleware.InvalidCharactersMiddleware",
     # A view that fails because PostgreSQL, Redis or the broker is down answers 503 with
@@ -406,15 +413,41 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Log lines: "json" (one JSON object a line, for log collectors; the default in production) or
+# "text" (readable; the default with DEBUG, and what `make demo` and the tests use). Either way
+# each line carries the request id, tenant, conversation and job id when known
+# (helpdesk/core/logging.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "helpdesk.core.logging.ContextFilter"}},
+    "formatters": {
+        "text": {"()": "helpdesk.core.logging.TextFormatter"},
+        "json": {"()": "helpdesk.core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Axes logs several INFO lines per sign-in; its WARNINGs (each failure, each lockout) stay.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# /metrics (Prometheus) answers to "Authorization: Bearer $METRICS_TOKEN"; unset, it is a 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# With several processes (web processes, Celery workers) on one machine: a directory they all
+# share, emptied before the first starts (docs/operations.md). prometheus_client reads it from
+# the environment, so a value from .env is put there too.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+if PROMETHEUS_MULTIPROC_DIR:
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", PROMETHEUS_MULTIPROC_DIR)
 
 # Round-trip every event through JSON when it is made (on in DEBUG and in tests).
 EVENTS_CHECK_JSON = env.bool("EVENTS_CHECK_JSON", default=DEBUG)
@@ -436,6 +469,11 @@ RATE_CUSTOMER_MESSAGES = _rate_variable("RATE_CUSTOMER_MESSAGES", "20/60")
 RATE_IP_MESSAGES = _rate_variable("RATE_IP_MESSAGES", "120/60")
 RATE_AGENT_MESSAGES = _rate_variable("RATE_AGENT_MESSAGES", "120/60")
 RATE_IP_VISITOR_TOKENS = _rate_variable("RATE_IP_VISITOR_TOKENS", "30/60")
+# How often resolved conversations past their tenant's retention are deleted or anonymised
+# (helpdesk/conversations/retention.py); 0: never by itself (`manage.py apply_retention`).
+RETENTION_SWEEP_SECONDS = env.int("RETENTION_SWEEP_SECONDS", default=3600)
+# REST API calls per key (helpdesk/api/keys.py): over it, 429 with Retry-After.
+RATE_API_KEY = _rate_variable("RATE_API_KEY", "600/60")
 # Behind a reverse proxy, take the client address from X-Forwarded-For (the last hop's entry).
 USE_X_FORWARDED_FOR = env.bool("USE_X_FORWARDED_FOR", default=False)
 
@@ -458,3 +496,23 @@ if ENCRYPTION_KEY:
 
 # A queued conversation nobody accepted within this many seconds is surfaced to agents again.
 QUEUE_REMINDER_SECONDS = env.int("QUEUE_REMINDER_SECONDS", default=120)
+
+# --- Outbound webhooks (helpdesk/webhooks/, docs/webhooks.md) ------------------------------------
+
+# Seconds to wait before each retry of a failed delivery; after the last one it is given up
+# ("dead"). Six retries: 10 s, 1 min, 5 min, 30 min, 2 h, 6 h.
+WEBHOOK_RETRY_SECONDS = [
+    float(s)
+    for s in env.list("WEBHOOK_RETRY_SECONDS", default=["10", "60", "300", "1800", "7200", "21600"])
+]
+# How long one delivery may take, connecting to the last byte of the answer's status line.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# A webhook whose deliveries failed this many times in a row (every attempt counts, retries
+# included; a success resets the count) is disabled, with the reason shown in the admin.
+WEBHOOK_DISABLE_AFTER_FAILURES = _positive_int_variable("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
+# How long a process trusts its own list of (tenant, event) pairs that have an active webhook
+# before it asks the cache whether a webhook changed (announcing a change consults only this).
+WEBHOOK_ACTIVE_CACHE_SECONDS = env.float("WEBHOOK_ACTIVE_CACHE_SECONDS", default=5.0)
+# Internal hosts a tenant's webhooks may reach, in the format of AI_ALLOWED_INTERNAL_HOSTS.
+# Every other non-public address is refused when the connection opens.
+WEBHOOK_ALLOWED_INTERNAL_HOSTS = _hosts_variable("WEBHOOK_ALLOWED_INTERNAL_HOSTS")

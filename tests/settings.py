@@ -10,6 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production")
 os.environ.setdefault("STARTUP_CHECKS", "false")
 os.environ.setdefault("EVENTS_CHECK_JSON", "true")
+# Readable failures: JSON lines are for production's log collectors.
+os.environ.setdefault("LOG_FORMAT", "text")
 
 from helpdesk.settings import *  # noqa: E402,F403
 from helpdesk.settings import DATABASES, VAR_DIR  # noqa: E402

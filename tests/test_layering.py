@@ -13,7 +13,7 @@ import pytest
 HELPDESK = Path(__file__).resolve().parent.parent / "helpdesk"
 
 LOWER = ("conversations", "core")
-UPPER = ("helpdesk.ai", "helpdesk.plugins")
+UPPER = ("helpdesk.ai", "helpdesk.plugins", "helpdesk.webhooks", "helpdesk.api")
 
 
 def imported_modules(source: str) -> list[tuple[int, str]]:

@@ -12,6 +12,7 @@ import time
 
 from django.core.cache import cache
 
+from helpdesk.core import prometheus
 from helpdesk.core.asyncdb import off_loop
 
 
@@ -40,7 +41,7 @@ class CircuitBreaker:
         return await off_loop(self._allow)()
 
     async def record_success(self) -> None:
-        await off_loop(cache.delete_many)([self.failures_key, self.opened_key, self.trial_key])
+        await off_loop(self._record_success)()
 
     async def record_failure(self) -> None:
         await off_loop(self._record_failure)()
@@ -54,6 +55,12 @@ class CircuitBreaker:
         # Half-open: one trial call at a time, across all processes.
         return cache.add(self.trial_key, 1, timeout=self.cooldown)
 
+    def _record_success(self) -> None:
+        # The opened key's own delete says whether this closed an open breaker (the metric).
+        if cache.delete(self.opened_key):
+            prometheus.breaker_closed()
+        cache.delete_many([self.failures_key, self.trial_key])
+
     def _record_failure(self) -> None:
         if cache.add(self.failures_key, 1, timeout=None):
             failures = 1
@@ -65,5 +72,7 @@ class CircuitBreaker:
                 failures = 1
         half_open_trial_failed = cache.get(self.trial_key) is not None
         if failures >= self.threshold or half_open_trial_failed:
+            if not half_open_trial_failed and cache.get(self.opened_key) is None:
+                prometheus.breaker_opened()
             cache.set(self.opened_key, time.time(), timeout=None)
             cache.delete(self.trial_key)

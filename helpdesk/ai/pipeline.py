@@ -36,7 +36,7 @@ from helpdesk.ai.relay import StreamRelay, bot_typing
 from helpdesk.ai.reply_leases import reply_lease_renew, reply_lease_renewal_interval
 from helpdesk.ai.stop_orders import stop_orders
 from helpdesk.ai.tokens import counted_usage
-from helpdesk.conversations.handoff_reasons import KEYWORD, NO_KNOWLEDGE, handoff_reason
+from helpdesk.conversations.handoff_reasons import KEYWORD, NO_BOT, NO_KNOWLEDGE, handoff_reason
 from helpdesk.conversations.lifecycle import (
     InvalidTransition,
     bot_stop_key,
@@ -44,6 +44,8 @@ from helpdesk.conversations.lifecycle import (
 )
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.services import Sender, message_post, message_stream_finish
+from helpdesk.core import logging as log_context
+from helpdesk.core import prometheus
 from helpdesk.core.aio import cancel_and_wait
 from helpdesk.core.asyncdb import db_call, off_loop
 from helpdesk.plugins.runner import astream_filters, collect_ai_context, run_after_bot_reply
@@ -79,14 +81,17 @@ def reply_client_id(trigger_id: int) -> str:
 
 async def bot_reply(trigger: Message) -> ReplyOutcome:
     """Answer the burst of customer messages that ``trigger`` ends (its tenant loaded)."""
+    log_context.bind(tenant=trigger.tenant_id, conversation=trigger.conversation_id)
     try:
-        return await _bot_reply(trigger)
+        outcome = await _bot_reply(trigger)
     except Exception:
         # Our own failure (the database, Redis) rather than the provider's: the customer must
         # still not be left with silence or a reply that streams forever.
         logger.exception("Bot reply to message %s failed", trigger.pk)
         await _rescue(trigger)
-        return ReplyOutcome("fallback", "internal error")
+        outcome = ReplyOutcome("fallback", "internal error")
+    prometheus.BOT_REPLIES.labels(outcome.status).inc()
+    return outcome
 
 
 async def _rescue(trigger: Message) -> None:
@@ -127,7 +132,7 @@ async def _bot_reply(trigger: Message) -> ReplyOutcome:
     tenant = conversation.tenant
 
     if bot is None:
-        return await _handoff(conversation, "no bot answers this inbox")
+        return await _handoff(conversation, NO_BOT)
 
     wait = bot.batch_window_ms / 1000 - (timezone.now() - trigger.created_at).total_seconds()
     if wait > 0:
@@ -271,6 +276,7 @@ async def _answer(
         return await _no_knowledge(conversation, trigger)
     breaker = CircuitBreaker.for_bot(bot)
     if not await breaker.allow():
+        prometheus.LLM_ERRORS.labels("breaker_open").inc()
         return await _fallback(conversation, trigger, "the bot's service is unavailable")
     request = reply_request(bot=bot, turns=turns, extra_context=extra_context, grounding=grounding)
     messages = request.messages
@@ -346,6 +352,7 @@ async def _answer(
             else:
                 error = streaming.exception()
             if error is not None:
+                prometheus.count_llm_error(error)
                 if not isinstance(error, ProviderError):
                     logger.error("Bot reply failed", exc_info=error)
                 await breaker.record_failure()

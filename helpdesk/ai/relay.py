@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from helpdesk.core import prometheus
 from helpdesk.core.aio import cancel_and_wait
 from helpdesk.plugins.runner import apply_filters, finish_filters
 from helpdesk.realtime.events import conversation_group, envelope, send_now
@@ -50,8 +51,10 @@ class StreamRelay:
         self._waiting = asyncio.Event()  # text is in the buffer for the ticker to flush
         self._ticker: asyncio.Task | None = None
         self._renewer: asyncio.Task | None = None
+        self._started = time.monotonic()  # for the first-token and duration metrics
 
     def start(self) -> None:
+        self._started = time.monotonic()
         self._ticker = asyncio.ensure_future(self._tick())
         if self.renew_lease is not None:
             self._renewer = asyncio.ensure_future(self._keep_lease())
@@ -71,12 +74,16 @@ class StreamRelay:
         await self.stop()
         self.buffer += finish_filters(self.filters)
         await self.flush()
+        prometheus.BOT_REPLY_DURATION.labels("complete").observe(time.monotonic() - self._started)
         return self.shown
 
     async def abandon(self) -> str:
         """Stop without the filters' held-back tail (it may hide a banned word): what was shown."""
         await self.stop()
         await self.flush()
+        prometheus.BOT_REPLY_DURATION.labels("interrupted").observe(
+            time.monotonic() - self._started
+        )
         return self.shown
 
     async def flush(self) -> None:
@@ -84,6 +91,7 @@ class StreamRelay:
             if not self.buffer:
                 return
             if self.message is None:
+                prometheus.BOT_FIRST_TOKEN.observe(time.monotonic() - self._started)
                 self.message = await self.open_message()
             message_id, seq = self.message
             delta, self.buffer = self.buffer, ""

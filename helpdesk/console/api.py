@@ -8,7 +8,7 @@ token in an ``X-CSRFToken`` header. Every answer is JSON, errors included:
 """
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -30,13 +30,14 @@ from helpdesk.console.selectors import (
 from helpdesk.conversations.selectors import (
     CONSOLE_PAGE_MAX,
     MESSAGES_PAGE_MAX,
-    ConversationCursor,
     contact_conversations,
     contact_product_cards,
     conversation_cursor,
     conversation_get,
     conversations_for_console,
     conversations_last_messages,
+    cursor_from_token,
+    cursor_token,
     messages_after,
 )
 from helpdesk.conversations.serializers import conversation_payload, message_payload
@@ -119,7 +120,7 @@ def conversations_list(request: HttpRequest, membership: Membership) -> JsonResp
     limit = int_param(
         request, "limit", default=CONVERSATIONS_PAGE_DEFAULT, low=1, high=CONSOLE_PAGE_MAX
     )
-    before = _cursor_param(request.GET.get("before"))
+    before = cursor_from_token(request.GET.get("before"), field="before")
     conversations = conversations_for_console(
         tenant=membership.tenant,
         user=membership.user,
@@ -131,7 +132,7 @@ def conversations_list(request: HttpRequest, membership: Membership) -> JsonResp
         tenant=membership.tenant, conversations=conversations
     )
     next_cursor = (
-        format_cursor(conversation_cursor(conversations[-1]))
+        cursor_token(conversation_cursor(conversations[-1]))
         if len(conversations) == limit
         else None
     )
@@ -345,44 +346,6 @@ def _ids_param(request: HttpRequest, name: str) -> list[int]:
                 field=name,
             )
     return [int(part) for part in parts]
-
-
-def format_cursor(cursor: ConversationCursor) -> str:
-    """An opaque, URL-safe form of a list cursor: ``<microseconds since epoch|n>_<id>``."""
-    at = cursor.last_message_at
-    stamp = "n" if at is None else str(_micros(at))
-    return f"{stamp}_{cursor.id}"
-
-
-def _cursor_param(raw: str | None) -> ConversationCursor | None:
-    if raw is None or raw == "":
-        return None
-    stamp, sep, pk = raw.partition("_")
-    try:
-        if not sep or not pk.isascii() or not pk.isdecimal() or len(raw) > 48:
-            raise ValueError
-        at = None if stamp == "n" else _from_micros(int(stamp))
-        cursor = ConversationCursor(at, int(pk))
-        if cursor.id > MAX_ID:
-            raise ValueError
-    except (ValueError, OverflowError, OSError):
-        raise InvalidInput(gettext("before is not a valid cursor."), field="before") from None
-    return cursor
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _micros(value: datetime) -> int:
-    delta = value - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _from_micros(value: int) -> datetime:
-    if value < 0:
-        raise ValueError
-    seconds, micros = divmod(value, 1_000_000)
-    return datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=micros)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -9,7 +9,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.conversations.handoff_reasons import reason_text
-from helpdesk.conversations.models import Contact, Conversation, Message
+from helpdesk.conversations.models import Contact, Conversation, Message, RetentionPolicy
+from helpdesk.conversations.retention import contact_export
 from helpdesk.conversations.transcripts import (
     TRANSCRIPTS_EXPORT_MAX,
     conversation_transcript,
@@ -19,8 +20,9 @@ from helpdesk.conversations.transcripts import (
     transcript_filename,
 )
 from helpdesk.core.http import attachment
-from helpdesk.tenants.admin_base import TenantScopedAdmin
-from helpdesk.tenants.models import Tenant
+from helpdesk.tenants.admin_base import TenantScopedAdmin, ids_by_tenant
+from helpdesk.tenants.audit import audit
+from helpdesk.tenants.models import AuditEntry, Tenant
 
 
 class DeletesWhatGoesWithConversations:
@@ -46,11 +48,64 @@ class DeletesWhatGoesWithConversations:
 
 @admin.register(Contact)
 class ContactAdmin(DeletesWhatGoesWithConversations, TenantScopedAdmin):
-    list_display = ["__str__", "email", "created_at", "last_seen_at"]
-    search_fields = ["name", "email"]
+    list_display = ["__str__", "email", "external_id", "created_at", "last_seen_at"]
+    search_fields = ["name", "email", "external_id"]
     ordering = ["-created_at", "-pk"]  # stable pages in the list and in autocomplete
-    readonly_fields = ["visitor_id", "created_at", "last_seen_at"]
-    fields = ["tenant", "name", "email", "metadata", "visitor_id", "created_at", "last_seen_at"]
+    readonly_fields = ["visitor_id", "language", "created_at", "last_seen_at"]
+    fields = [
+        "tenant",
+        "name",
+        "email",
+        "external_id",
+        "metadata",
+        "visitor_id",
+        "language",
+        "created_at",
+        "last_seen_at",
+    ]
+    actions = ["export_json"]
+
+    @admin.action(description=_("Export everything about the selected contacts (JSON)"))
+    def export_json(self, request, queryset):
+        exports = [
+            contact_export(tenant=tenant, contact_id=pk, actor=request.user)
+            for tenant, ids in ids_by_tenant(queryset).items()
+            for pk in ids
+        ]
+        body = json.dumps(exports if len(exports) > 1 else exports[0], ensure_ascii=False, indent=2)
+        return attachment(body, "application/json", "contacts.json")
+
+    def delete_model(self, request, obj):
+        _audit_deletion(obj, request.user)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for contact in queryset:
+            _audit_deletion(contact, request.user)
+        super().delete_queryset(request, queryset)
+
+
+def _audit_deletion(contact: Contact, user) -> None:
+    audit(
+        tenant=contact.tenant_id,
+        action=AuditEntry.Action.CONTACT_DELETED,
+        subject=str(contact),
+        actor=user,
+        contact_id=contact.pk,
+    )
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(TenantScopedAdmin):
+    list_display = ["resolved_for_days", "action", "last_applied_at"]
+    readonly_fields = ["last_applied_at"]
+
+    def has_add_permission(self, request, *args):
+        # One per tenant: a tenant admin who has one edits it.
+        tenant = self._tenant(request)
+        if tenant is not None and RetentionPolicy.objects.filter(tenant=tenant).exists():
+            return False
+        return super().has_add_permission(request, *args)
 
 
 @admin.register(Conversation)

@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from helpdesk.conversations.announcements import achange_announce, message_created
 from helpdesk.conversations.followers import followed_sql
 from helpdesk.conversations.models import Contact, Conversation, Message
 from helpdesk.conversations.services import (
@@ -34,7 +35,7 @@ from helpdesk.conversations.services import (
     message_announcements,
 )
 from helpdesk.conversations.tasks import customer_message_received
-from helpdesk.core import apg, jobs
+from helpdesk.core import apg, jobs, prometheus
 from helpdesk.core.asyncdb import db_call
 from helpdesk.core.ratelimit import arate_limit_hits
 from helpdesk.core.validation import clean_id
@@ -155,6 +156,8 @@ async def _store_fast(
     message = _instances(row, params, tenant=tenant)
     for group, event in message_announcements(message.conversation, message):
         publish_committed(group, event)
+    prometheus.message_announced(Message.SenderType.CONTACT, now)
+    await achange_announce(message_created(message))
     if row[-1]:
         try:
             await jobs.aenqueue(customer_message_received, message.pk)

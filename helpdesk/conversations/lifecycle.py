@@ -23,8 +23,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from helpdesk.conversations.announcements import Change, ConversationChange, change_announce
-from helpdesk.conversations.handoff_reasons import WROTE_AGAIN, reason_text
+from helpdesk.conversations.announcements import (
+    Change,
+    ConversationChange,
+    assigned,
+    change_announce,
+    status_changed,
+)
+from helpdesk.conversations.handoff_reasons import WORDINGS, WROTE_AGAIN, reason_text
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.conversations.serializers import conversation_payload
 from helpdesk.conversations.services import (
@@ -33,6 +39,7 @@ from helpdesk.conversations.services import (
     conversation_updated,
     message_post,
 )
+from helpdesk.core import prometheus
 from helpdesk.core.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
 from helpdesk.core.validation import clean_id
 from helpdesk.realtime.events import (
@@ -191,6 +198,8 @@ def _enqueue(conversation: Conversation, reason: str) -> None:
     conversation.handoff_reason = reason[:200]
     conversation.queued_at = timezone.now()
     conversation.save(update_fields=["status", "handoff_reason", "queued_at", "updated_at"])
+    change_announce(status_changed(conversation))
+    transaction.on_commit(lambda: prometheus.count_handoff(reason, WORDINGS), robust=True)
 
 
 def conversation_takeover(
@@ -242,6 +251,8 @@ def _assign(conversation: Conversation, agent: AbstractBaseUser, *, event: str,
     conversation.status = Conversation.Status.ASSIGNED
     conversation.assignee = agent
     conversation.save(update_fields=["status", "assignee", "updated_at"])
+    change_announce(status_changed(conversation))
+    change_announce(assigned(conversation))
     Membership.objects.filter(tenant_id=conversation.tenant_id, user=agent).update(
         last_assigned_at=timezone.now()
     )
@@ -262,6 +273,7 @@ def conversation_handback(
         conversation.status = Conversation.Status.BOT
         conversation.assignee = None
         conversation.save(update_fields=["status", "assignee", "updated_at"])
+        change_announce(status_changed(conversation, by_user_id=agent.pk))
         _event(
             conversation,
             lambda: gettext("The assistant is back to help you."),
@@ -303,6 +315,7 @@ def conversation_transfer(
             )
         conversation.assignee = target
         conversation.save(update_fields=["assignee", "updated_at"])
+        change_announce(assigned(conversation, by_user_id=agent.pk))
         Membership.objects.filter(tenant=tenant, user=target).update(
             last_assigned_at=timezone.now()
         )
@@ -366,6 +379,7 @@ def conversation_resolve(
         conversation.status = Conversation.Status.RESOLVED
         conversation.resolved_at = timezone.now()
         conversation.save(update_fields=["status", "resolved_at", "updated_at"])
+        change_announce(status_changed(conversation, by_user_id=agent.pk if agent else None))
         who = _name(agent) if agent is not None else gettext("The assistant")
         _event(
             conversation,
@@ -420,6 +434,7 @@ def reopen_for_customer(conversation: Conversation) -> None:
     ):
         conversation.status = Conversation.Status.ASSIGNED
         conversation.save(update_fields=["status", "resolved_at", "updated_at"])
+        change_announce(status_changed(conversation))
         _event(
             conversation,
             lambda: gettext("%(name)s is back in the conversation.") % {"name": _name(last_agent)},
@@ -439,6 +454,7 @@ def reopen_for_customer(conversation: Conversation) -> None:
         conversation.status = Conversation.Status.BOT
         conversation.assignee = None
         conversation.save(update_fields=["status", "assignee", "resolved_at", "updated_at"])
+        change_announce(status_changed(conversation))
         _event(conversation, lambda: gettext("The conversation was reopened."), "reopen")
     else:
         conversation.assignee = None

@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -17,6 +18,8 @@ class Contact(TenantOwned):
     visitor_id = models.UUIDField(_("visitor ID"), default=uuid.uuid4, editable=False)
     name = models.CharField(_("name"), max_length=200, blank=True)
     email = models.EmailField(_("email"), blank=True)
+    # The tenant's own id for this customer (their CRM's, their shop's), set through the API.
+    external_id = models.CharField(_("external ID"), max_length=200, blank=True)
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
     # What the helpdesk writes to this customer by itself is in this language.
     language = models.CharField(
@@ -33,7 +36,12 @@ class Contact(TenantOwned):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "visitor_id"], name="contact_visitor_unique")
+            models.UniqueConstraint(fields=["tenant", "visitor_id"], name="contact_visitor_unique"),
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"],
+                condition=~Q(external_id=""),
+                name="contact_external_id_unique",
+            ),
         ]
         indexes = [models.Index(fields=["tenant", "email"])]
 
@@ -214,3 +222,35 @@ class Message(TenantOwned):
     @property
     def is_private(self) -> bool:
         return self.kind == self.Kind.NOTE
+
+
+class RetentionPolicy(TenantOwned):
+    """How long a tenant keeps resolved conversations, and what then happens to them
+    (helpdesk/conversations/retention.py)."""
+
+    class Action(models.TextChoices):
+        DELETE = "delete", _("Delete them with their messages")
+        ANONYMISE = "anonymise", _("Keep the figures, remove the texts and the customer's details")
+
+    resolved_for_days = models.PositiveIntegerField(
+        _("keep resolved conversations for (days)"),
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_("Counted from when a conversation was resolved; open ones are never touched."),
+    )
+    action = models.CharField(
+        _("then"), max_length=10, choices=Action.choices, default=Action.DELETE
+    )
+    last_applied_at = models.DateTimeField(_("last applied"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("retention policy")
+        verbose_name_plural = _("retention policies")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="retention_policy_once_per_tenant"),
+            models.CheckConstraint(
+                condition=Q(action__in=["delete", "anonymise"]), name="retention_action_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_action_display())

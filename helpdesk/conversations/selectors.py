@@ -1,6 +1,6 @@
 """Reads for conversations and messages. Every query is filtered by the tenant passed in."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -76,6 +76,74 @@ class ConversationCursor(NamedTuple):
 def conversation_cursor(conversation: Conversation) -> ConversationCursor:
     """The cursor that continues a list after ``conversation``."""
     return ConversationCursor(conversation.last_message_at, conversation.pk)
+
+
+def cursor_token(cursor: ConversationCursor) -> str:
+    """An opaque, URL-safe form of a list cursor: ``<microseconds since epoch|n>_<id>``."""
+    at = cursor.last_message_at
+    stamp = "n" if at is None else str(_micros(at))
+    return f"{stamp}_{cursor.id}"
+
+
+def cursor_from_token(raw: str | None, *, field: str) -> ConversationCursor | None:
+    """The cursor a ``cursor_token`` stands for (None for none); InvalidInput for anything else."""
+    if raw is None or raw == "":
+        return None
+    stamp, sep, pk = raw.partition("_")
+    try:
+        if not sep or not pk.isascii() or not pk.isdecimal() or len(raw) > 48:
+            raise ValueError
+        at = None if stamp == "n" else _from_micros(int(stamp))
+        cursor = ConversationCursor(at, int(pk))
+        if cursor.id > MAX_ID:
+            raise ValueError
+    except (ValueError, OverflowError, OSError):
+        raise InvalidInput(
+            gettext("%(field)s is not a valid cursor.") % {"field": field}, field=field
+        ) from None
+    return cursor
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(value: datetime) -> int:
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _from_micros(value: int) -> datetime:
+    if value < 0:
+        raise ValueError
+    seconds, micros = divmod(value, 1_000_000)
+    return datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=micros)
+
+
+def conversations_page(
+    *,
+    tenant: Tenant,
+    status: str | None = None,
+    inbox_id: int | None = None,
+    assignee_id: int | None = None,
+    limit: int = 50,
+    before: ConversationCursor | None = None,
+) -> list[Conversation]:
+    """One page of the tenant's conversations for the REST API, most recent activity first,
+    filtered by status, inbox and assignee; ``before`` continues after a previous page."""
+    conversations = Conversation.objects.filter(tenant=tenant)
+    if status is not None:
+        conversations = conversations.filter(status=status)
+    if inbox_id is not None:
+        conversations = conversations.filter(inbox_id=inbox_id)
+    if assignee_id is not None:
+        conversations = conversations.filter(assignee_id=assignee_id)
+    if before is not None:
+        conversations = conversations.filter(_after_cursor(before))
+    return list(
+        conversations.select_related("contact", "inbox", "assignee").order_by(
+            F("last_message_at").desc(nulls_last=True), "-id"
+        )[:limit]
+    )
 
 
 def conversations_for_console(

@@ -15,12 +15,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from helpdesk.conversations.announcements import (
+    change_announce,
+    conversation_created,
+    message_created,
+)
 from helpdesk.conversations.followers import agent_text_filter
 from helpdesk.conversations.handoff_reasons import NO_BOT
 from helpdesk.conversations.models import Contact, Conversation, Message
 from helpdesk.conversations.serializers import conversation_payload, message_payload
 from helpdesk.conversations.tasks import customer_message_received
-from helpdesk.core import jobs
+from helpdesk.core import jobs, prometheus
 from helpdesk.core.errors import (
     ConversationClosed,
     InvalidInput,
@@ -107,6 +112,7 @@ def conversation_start(*, tenant: Tenant, inbox: Inbox, contact: Contact) -> Con
                 queued_at=timezone.now(),
                 handoff_reason=NO_BOT,
             )
+        change_announce(conversation_created(conversation))
         publish_on_commit(
             agents_group(tenant.pk),
             envelope(
@@ -190,12 +196,17 @@ def message_post(
             created_at=now,
         )
         _announce_message(conversation, message)
+        if not streaming:
+            change_announce(message_created(message))
     return PostResult(message, created=True)
 
 
 def _announce_message(conversation: Conversation, message: Message) -> None:
     for group, event in message_announcements(conversation, message):
         publish_on_commit(group, event)
+    transaction.on_commit(
+        lambda: prometheus.message_announced(message.sender_type, message.created_at), robust=True
+    )
 
 
 def message_announcements(
@@ -484,6 +495,7 @@ def message_stream_finish(
         if metadata:
             message.metadata = {**message.metadata, **metadata}
         message.save(update_fields=["text", "state", "metadata", "updated_at"])
+        change_announce(message_created(message))
         conversation = message.conversation
         if text and conversation.first_response_at is None:
             conversation.first_response_at = timezone.now()

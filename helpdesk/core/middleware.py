@@ -16,6 +16,7 @@ holds no NUL, and a literal "\\u0000" typed into a text field must stay allowed.
 
 import json
 import re
+import uuid
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 
+from helpdesk.core import logging as log_context
 from helpdesk.core.errors import InvalidCharacters
 from helpdesk.core.http import error_json, request_error_responder
 from helpdesk.core.validation import check_storable, storable_problem
@@ -157,3 +159,49 @@ def _answer(request: HttpRequest, error: InvalidCharacters, where: str) -> HttpR
         "core/invalid_characters.html", {"code": error.code, "message": error.message}
     )
     return HttpResponseBadRequest(page)
+
+
+# A client's own request id is kept when it looks like one (a load balancer's, a UUID); anything
+# else is replaced, so a log line never carries what a client typed.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
+
+
+class RequestIdMiddleware:
+    """Gives every request an id for its log lines (helpdesk/core/logging.py): the
+    ``X-Request-ID`` it came with, or a new one; echoed in the response's ``X-Request-ID``."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest):
+        if self.is_async:
+            return self._acall(request)
+        rid, token = _bind_request_id(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            log_context.request_id.reset(token)
+        response["X-Request-ID"] = rid
+        return response
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        rid, token = _bind_request_id(request)
+        try:
+            response = await self.get_response(request)
+        finally:
+            log_context.request_id.reset(token)
+        response["X-Request-ID"] = rid
+        return response
+
+
+def _bind_request_id(request: HttpRequest):
+    given = request.headers.get("X-Request-ID", "")
+    rid = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    request.request_id = rid
+    return rid, log_context.request_id.set(rid)

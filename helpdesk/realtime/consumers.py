@@ -13,7 +13,8 @@ from django.conf import settings
 from django.http.request import validate_host
 from django.utils.translation import gettext
 
-from helpdesk.core import fastjson
+from helpdesk.core import fastjson, prometheus
+from helpdesk.core import logging as log_context
 from helpdesk.core.aio import cancel_and_wait
 from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import (
@@ -65,6 +66,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
     """Shared plumbing: frames as JSON text, channel-layer groups as subscriptions."""
 
     session: CustomerSession | AgentSession | None = None
+    metrics_side = "customer"  # the open_connections metric's label
 
     async def send_frames(self, frames: list[Frame]) -> None:
         for frame in frames:
@@ -141,6 +143,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
         self._handling = False
         self._drainer: asyncio.Task | None = None
         self.channel_layer.attach(self.channel_name, self._layer_ready)
+        prometheus.OPEN_CONNECTIONS.labels("websocket", self.metrics_side).inc()
         try:
             while True:
                 await self._handle(await receive())
@@ -148,6 +151,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
         except StopConsumer:
             pass
         finally:
+            prometheus.OPEN_CONNECTIONS.labels("websocket", self.metrics_side).dec()
             if self._drainer is not None:
                 await cancel_and_wait(self._drainer)
             # However the consumer ends (a failure included), its groups are left: the layer
@@ -233,6 +237,9 @@ class CustomerConsumer(FrameConsumer):
                 origin=header(self.scope, b"origin"),
             )
             self._hello_timer.cancel()
+            log_context.bind(
+                tenant=visitor.tenant.pk, conversation=getattr(conversation, "pk", None)
+            )
             self.session = CustomerSession(
                 visitor, client_ip=client_ip(self.scope), subscriber=self
             )
@@ -295,6 +302,8 @@ def same_site_origin(scope: dict) -> bool:
 class AgentConsumer(FrameConsumer):
     """The console's socket, authenticated by the Django session."""
 
+    metrics_side = "agent"
+
     async def connect(self):
         user = self.scope.get("user")
         if not same_site_origin(self.scope):
@@ -310,6 +319,7 @@ class AgentConsumer(FrameConsumer):
                 return
             await self.accept()
             accepted = True
+            log_context.bind(tenant=membership.tenant_id)
             self.session = AgentSession(
                 user=user,
                 tenant=membership.tenant,

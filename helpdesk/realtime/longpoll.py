@@ -11,6 +11,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from helpdesk.conversations.models import Conversation
 from helpdesk.conversations.selectors import customer_conversation_check, messages_after
+from helpdesk.core import prometheus
 from helpdesk.core.aio import cancel_and_wait
 from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import InvalidInput, ServiceError
@@ -81,7 +82,8 @@ async def poll_wait(request: HttpRequest) -> HttpResponse:
         )
     except ServiceError as error:
         return error_response(error)
-    frames = await _wait_for_events(visitor, conversation_id, after)
+    with prometheus.OPEN_CONNECTIONS.labels("longpoll", "customer").track_inprogress():
+        frames = await _wait_for_events(visitor, conversation_id, after)
     response = frames_response(frames)
     response.origin_checked = True
     return response

@@ -13,7 +13,7 @@ import socketio
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from helpdesk.core import fastjson
+from helpdesk.core import fastjson, prometheus
 from helpdesk.core.aio import cancel_and_wait
 from helpdesk.core.errors import FrameTooLarge, InvalidJSON
 from helpdesk.realtime.consumers import client_ip, header, parse_hello, start_refusal
@@ -116,12 +116,13 @@ async def connect(sid: str, environ: dict[str, Any], auth: Any) -> None:
             try:
                 await session.close()
             except Exception as failure:
-                logger.warning("Socket.IO %s not cleaned up after a refusal: %s", sid, failure)
+                logger.warning("A refused Socket.IO connection was not cleaned up: %s", failure)
         # Socket.IO clients get (message, data): the code goes in data, as in docs/protocol.md.
         raise socketio.exceptions.ConnectionRefusedError(
             error.message, error_frame(error)["data"]
         ) from None
     await sio.save_session(sid, {"session": session, "subscriber": subscriber})
+    prometheus.OPEN_CONNECTIONS.labels("socketio", "customer").inc()
     await _emit(sid, frames)
 
 
@@ -143,5 +144,6 @@ async def disconnect(sid: str, *args) -> None:
     state = await sio.get_session(sid)
     if not state:
         return
+    prometheus.OPEN_CONNECTIONS.labels("socketio", "customer").dec()
     await state["subscriber"].stop()
     await state["session"].close()

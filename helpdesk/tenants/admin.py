@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from helpdesk.tenants.access import admin_tenant
 from helpdesk.tenants.admin_base import TenantConsistentForm, TenantScopedAdmin
 from helpdesk.tenants.lockouts import lockout_minutes_left, login_failures
-from helpdesk.tenants.models import BuiltInText, Inbox, Membership, Tenant
+from helpdesk.tenants.models import AuditEntry, BuiltInText, Inbox, Membership, Tenant
 from helpdesk.tenants.services import (
     membership_changed,
     membership_create,
@@ -302,3 +302,23 @@ class LoginFailureAdmin(admin.ModelAdmin):
         return ngettext(
             "Locked out, %(minutes)d minute left", "Locked out, %(minutes)d minutes left", minutes
         ) % {"minutes": minutes}
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(TenantScopedAdmin):
+    """Read only: an audit log nobody can edit or prune from the admin."""
+
+    list_display = ["created_at", "action", "subject", "actor_label"]
+    list_filter = ["action"]
+    search_fields = ["subject", "actor_label"]
+    fields = ["created_at", "action", "subject", "actor_label", "details"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -241,3 +241,35 @@ class BuiltInText(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.get_key_display()} ({self.get_language_display()})"
+
+
+class AuditEntry(TenantOwned):
+    """Who exported or deleted what about people, and when (helpdesk/tenants/audit.py)."""
+
+    class Action(models.TextChoices):
+        CONTACT_EXPORTED = "contact_exported", _("Contact exported")
+        CONTACT_DELETED = "contact_deleted", _("Contact deleted")
+        RETENTION_APPLIED = "retention_applied", _("Retention applied")
+
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    # Kept when the user is gone, and for actors that are not users (an API key, the job).
+    actor_label = models.CharField(_("by (as recorded)"), max_length=200)
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
+    subject = models.CharField(_("what"), max_length=300)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.subject}"

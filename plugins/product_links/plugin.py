@@ -241,7 +241,8 @@ class ProductLinksPlugin(BasePlugin):
             async with asyncio.timeout(self.config["fetch_timeout"]):
                 facts = await self._fetch(link, source)
         except (SafeFetchError, TimeoutError, ValueError) as exc:
-            self.logger.warning("No card for %s: %s", link.url, exc)
+            # The host only: the rest of a customer's link may carry what they typed.
+            self.logger.warning("No card for a link to %s: %s", urlsplit(link.url).hostname, exc)
             facts = None
         ttl = self.config["cache_ttl"]
         if ttl:

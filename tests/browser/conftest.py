@@ -77,14 +77,20 @@ def browser(chromium_executable):
 
 
 def _serve_static(route) -> None:
-    """Answer /static/<path> from the repository's static/ directory (404 outside it)."""
+    """Answer /static/<path> from the repository's static/ directory, else from an app's."""
     from urllib.parse import unquote, urlsplit
+
+    from django.contrib.staticfiles import finders
 
     relative = unquote(urlsplit(route.request.url).path).removeprefix("/static/")
     path = (STATIC_DIR / relative).resolve()
     if not path.is_relative_to(STATIC_DIR.resolve()) or not path.is_file():
-        route.fulfill(status=404, body="not found")
-        return
+        # An app's static files (django-ninja's Swagger UI), where collectstatic finds them.
+        found = finders.find(relative) if ".." not in relative else None
+        if not found:
+            route.fulfill(status=404, body="not found")
+            return
+        path = Path(found)
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if content_type.startswith("text/") or content_type.endswith("javascript"):
         content_type += "; charset=utf-8"

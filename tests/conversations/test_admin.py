@@ -216,7 +216,12 @@ def test_the_contact_form_hides_the_tenant_from_a_tenant_admin(tenant_admin_clie
 
     for page in (add_page, change_page):
         assert page.status_code == 200
-        assert list(page.context["adminform"].form.fields) == ["name", "email", "metadata"]
+        assert list(page.context["adminform"].form.fields) == [
+            "name",
+            "email",
+            "external_id",
+            "metadata",
+        ]
         html = page.content.decode()
         assert 'name="tenant"' not in html
         assert "field-tenant" not in html

@@ -27,7 +27,7 @@ def heard(monkeypatch):
 
 
 def test_the_ai_app_listens_for_changes():
-    assert list(announcements._listeners) == ["assist summary"]
+    assert list(announcements._listeners) == ["assist summary", "webhooks"]
 
 
 def test_a_handoff_is_announced_once_it_is_committed(conversation, heard):

@@ -1,0 +1,159 @@
+"""Data lifecycle: resolved conversations older than the tenant's retention are deleted or
+anonymised by a periodic sweep; everything about one contact is exported on request. Both are
+audited (helpdesk/tenants/audit.py)."""
+
+import asyncio
+import logging
+import threading
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from helpdesk.conversations.contacts import contact_get
+from helpdesk.conversations.models import Contact, Conversation, Message, RetentionPolicy
+from helpdesk.conversations.serializers import message_payload
+from helpdesk.core.asyncdb import db_call
+from helpdesk.core.loop import job_loop
+from helpdesk.tenants.audit import audit
+from helpdesk.tenants.models import AuditEntry, Tenant
+
+logger = logging.getLogger(__name__)
+
+BATCH = 500
+SWEEP_LOCK = "retention-sweep"
+_sweeper_lock = threading.Lock()
+_sweeper_started = False
+
+
+def retention_apply(*, tenant: Tenant, now: datetime | None = None) -> int:
+    """Apply ``tenant``'s retention policy; how many conversations it deleted or anonymised."""
+    policy = RetentionPolicy.objects.filter(tenant=tenant).first()
+    if policy is None:
+        return 0
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=policy.resolved_for_days)
+    expired = Conversation.objects.filter(
+        tenant=tenant, status=Conversation.Status.RESOLVED, resolved_at__lt=cutoff
+    )
+    if policy.action == RetentionPolicy.Action.ANONYMISE:
+        # Already anonymised conversations have no text left to remove.
+        expired = expired.filter(messages__text__gt="").distinct()
+    done = 0
+    while ids := list(expired.values_list("pk", flat=True)[:BATCH]):
+        with transaction.atomic():
+            contact_ids = set(
+                Conversation.objects.filter(pk__in=ids).values_list("contact_id", flat=True)
+            )
+            if policy.action == RetentionPolicy.Action.DELETE:
+                Conversation.objects.filter(tenant=tenant, pk__in=ids).delete()
+                # A contact whose every conversation went goes too: nothing else is theirs.
+                Contact.objects.filter(tenant=tenant, pk__in=contact_ids).exclude(
+                    conversations__isnull=False
+                ).delete()
+            else:
+                Message.objects.filter(tenant=tenant, conversation_id__in=ids).update(
+                    text="", metadata={}
+                )
+                # Their details go once no newer conversation of theirs is still kept.
+                Contact.objects.filter(tenant=tenant, pk__in=contact_ids).exclude(
+                    conversations__in=Conversation.objects.filter(tenant=tenant)
+                    .exclude(pk__in=expired.values("pk"))
+                    .exclude(pk__in=ids)
+                ).update(name="", email="", external_id="", metadata={})
+        done += len(ids)
+    RetentionPolicy.objects.filter(pk=policy.pk).update(last_applied_at=now)
+    if done:
+        audit(
+            tenant=tenant,
+            action=AuditEntry.Action.RETENTION_APPLIED,
+            subject=f"{done} conversations resolved before {cutoff.date().isoformat()}",
+            actor_label="retention job",
+            action_taken=policy.action,
+            conversations=done,
+        )
+    return done
+
+
+def retention_sweep(now: datetime | None = None) -> int:
+    """Every tenant's retention policy, applied; the conversations it touched."""
+    total = 0
+    for policy in RetentionPolicy.objects.select_related("tenant"):
+        try:
+            total += retention_apply(tenant=policy.tenant, now=now)
+        except Exception:
+            logger.exception("Applying the retention of tenant %s failed", policy.tenant_id)
+    return total
+
+
+def contact_export(*, tenant: Tenant, contact_id, actor=None, actor_label: str = "") -> dict:
+    """Everything kept about one contact (an access request): their details, conversations and
+    messages, private notes included. Audited."""
+    contact = contact_get(tenant=tenant, contact_id=contact_id)
+    conversations = []
+    for conversation in contact.conversations.order_by("created_at", "pk"):
+        messages = conversation.messages.order_by("seq")
+        conversations.append(
+            {
+                "id": conversation.pk,
+                "inbox": conversation.inbox_id,
+                "status": conversation.status,
+                "created_at": conversation.created_at.isoformat(),
+                "resolved_at": conversation.resolved_at.isoformat()
+                if conversation.resolved_at
+                else None,
+                "messages": [message_payload(m) for m in messages],
+            }
+        )
+    audit(
+        tenant=tenant,
+        action=AuditEntry.Action.CONTACT_EXPORTED,
+        subject=str(contact),
+        actor=actor,
+        actor_label=actor_label,
+        contact_id=contact.pk,
+    )
+    return {
+        "contact": {
+            "id": contact.pk,
+            "visitor_id": str(contact.visitor_id),
+            "name": contact.name,
+            "email": contact.email,
+            "external_id": contact.external_id,
+            "language": contact.language,
+            "metadata": contact.metadata,
+            "created_at": contact.created_at.isoformat(),
+            "last_seen_at": contact.last_seen_at.isoformat() if contact.last_seen_at else None,
+        },
+        "conversations": conversations,
+        "exported_at": timezone.now().isoformat(),
+    }
+
+
+def start_retention_sweeper() -> None:
+    """Apply every tenant's retention every RETENTION_SWEEP_SECONDS on this process's job loop;
+    of all the processes, the one that takes the cache's lock first does it."""
+    global _sweeper_started
+    if settings.RETENTION_SWEEP_SECONDS <= 0:
+        return
+    with _sweeper_lock:
+        if _sweeper_started:
+            return
+        _sweeper_started = True
+    asyncio.run_coroutine_threadsafe(_sweep_forever(settings.RETENTION_SWEEP_SECONDS), job_loop())
+
+
+def _sweep_once(every: float) -> None:
+    if cache.add(SWEEP_LOCK, 1, timeout=max(1, int(every) - 1)):
+        retention_sweep()
+
+
+async def _sweep_forever(every: float) -> None:
+    while True:
+        try:
+            await db_call(_sweep_once)(every)
+        except Exception:
+            logger.exception("The retention sweep failed; it runs again later")
+        await asyncio.sleep(every)
