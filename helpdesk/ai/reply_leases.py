@@ -14,9 +14,7 @@ The sweep runs in the web processes because they are what is always up: with eve
 dead or restarting, customers still get an answer.
 """
 
-import asyncio
 import logging
-import threading
 from datetime import timedelta
 
 from django.conf import settings
@@ -27,17 +25,13 @@ from helpdesk.ai.fallback import fallback_post
 from helpdesk.ai.relay import bot_typing
 from helpdesk.conversations.models import Message
 from helpdesk.conversations.services import message_stream_finish
-from helpdesk.core.asyncdb import db_call
-from helpdesk.core.loop import job_loop
+from helpdesk.core.loop import run_every
 from helpdesk.realtime.events import conversation_group, publish_on_commit
 
 logger = logging.getLogger(__name__)
 
 # Closed orphans per sweep at most; the next sweep takes the rest.
 SWEEP_BATCH = 100
-
-_sweeper_started = False
-_sweeper_lock = threading.Lock()
 
 
 def reply_lease_renewal_interval() -> float:
@@ -111,21 +105,4 @@ def _orphan_close(message_id: int, cutoff) -> bool:
 def start_orphan_sweeper() -> None:
     """Sweep for orphaned replies every ``BOT_REPLY_SWEEP_SECONDS`` on this process's job loop,
     from now on; once per process, and never when the setting is 0."""
-    global _sweeper_started
-    if settings.BOT_REPLY_SWEEP_SECONDS <= 0:
-        return
-    with _sweeper_lock:
-        if _sweeper_started:
-            return
-        _sweeper_started = True
-    asyncio.run_coroutine_threadsafe(_sweep_forever(settings.BOT_REPLY_SWEEP_SECONDS), job_loop())
-
-
-async def _sweep_forever(every: float) -> None:
-    while True:
-        try:
-            await db_call(orphaned_replies_close)()
-        except Exception:
-            # The database may be away for a moment; the orphans wait for the next sweep.
-            logger.exception("Sweeping for orphaned bot replies failed")
-        await asyncio.sleep(every)
+    run_every("orphaned replies sweep", settings.BOT_REPLY_SWEEP_SECONDS, orphaned_replies_close)

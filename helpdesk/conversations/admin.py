@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.conversations.contacts import contact_delete
 from helpdesk.conversations.handoff_reasons import reason_text
 from helpdesk.conversations.models import Contact, Conversation, Message, RetentionPolicy
 from helpdesk.conversations.retention import contact_export
@@ -21,8 +22,7 @@ from helpdesk.conversations.transcripts import (
 )
 from helpdesk.core.http import attachment
 from helpdesk.tenants.admin_base import TenantScopedAdmin, ids_by_tenant
-from helpdesk.tenants.audit import audit
-from helpdesk.tenants.models import AuditEntry, Tenant
+from helpdesk.tenants.models import Tenant
 
 
 class DeletesWhatGoesWithConversations:
@@ -75,24 +75,13 @@ class ContactAdmin(DeletesWhatGoesWithConversations, TenantScopedAdmin):
         body = json.dumps(exports if len(exports) > 1 else exports[0], ensure_ascii=False, indent=2)
         return attachment(body, "application/json", "contacts.json")
 
+    # Through the service, which records the erasure in the audit log.
     def delete_model(self, request, obj):
-        _audit_deletion(obj, request.user)
-        super().delete_model(request, obj)
+        contact_delete(tenant=obj.tenant, contact_id=obj.pk, actor=request.user)
 
     def delete_queryset(self, request, queryset):
-        for contact in queryset:
-            _audit_deletion(contact, request.user)
-        super().delete_queryset(request, queryset)
-
-
-def _audit_deletion(contact: Contact, user) -> None:
-    audit(
-        tenant=contact.tenant_id,
-        action=AuditEntry.Action.CONTACT_DELETED,
-        subject=str(contact),
-        actor=user,
-        contact_id=contact.pk,
-    )
+        for contact in queryset.select_related("tenant"):
+            contact_delete(tenant=contact.tenant, contact_id=contact.pk, actor=request.user)
 
 
 @admin.register(RetentionPolicy)

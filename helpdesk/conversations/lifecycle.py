@@ -352,6 +352,28 @@ def conversation_transfer(
     return conversation
 
 
+def conversation_assign(
+    *, tenant: Tenant, conversation_id: int, agent: AbstractBaseUser, to_user_id: int
+) -> Conversation:
+    """Give the conversation to ``to_user_id`` on ``agent``'s say (an admin, or a program acting
+    as one): a bot or queued conversation is taken over by them, an assigned one transferred."""
+    target = _transfer_target(tenant, to_user_id)
+    current = (
+        Conversation.objects.filter(
+            tenant=tenant, pk=clean_id(conversation_id, not_found=_("Conversation not found."))
+        )
+        .values_list("status", flat=True)
+        .first()
+    )
+    if current is None:
+        raise NotFound(gettext("Conversation not found."))
+    if current == Conversation.Status.ASSIGNED:
+        return conversation_transfer(
+            tenant=tenant, conversation_id=conversation_id, agent=agent, to_user_id=target.pk
+        )
+    return conversation_takeover(tenant=tenant, conversation_id=conversation_id, agent=target)
+
+
 def _transfer_target(tenant: Tenant, to_user_id) -> AbstractBaseUser:
     if to_user_id is None:
         raise InvalidInput(gettext("Choose the agent to transfer to."), field="to")

@@ -2,21 +2,20 @@
 anonymised by a periodic sweep; everything about one contact is exported on request. Both are
 audited (helpdesk/tenants/audit.py)."""
 
-import asyncio
 import logging
-import threading
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.conversations.contacts import contact_get
 from helpdesk.conversations.models import Contact, Conversation, Message, RetentionPolicy
 from helpdesk.conversations.serializers import message_payload
-from helpdesk.core.asyncdb import db_call
-from helpdesk.core.loop import job_loop
+from helpdesk.core.errors import InvalidInput
+from helpdesk.core.loop import run_every
 from helpdesk.tenants.audit import audit
 from helpdesk.tenants.models import AuditEntry, Tenant
 
@@ -24,8 +23,6 @@ logger = logging.getLogger(__name__)
 
 BATCH = 500
 SWEEP_LOCK = "retention-sweep"
-_sweeper_lock = threading.Lock()
-_sweeper_started = False
 
 
 def retention_apply(*, tenant: Tenant, now: datetime | None = None) -> int:
@@ -75,6 +72,25 @@ def retention_apply(*, tenant: Tenant, now: datetime | None = None) -> int:
             conversations=done,
         )
     return done
+
+
+def retention_policy_set(
+    *, tenant: Tenant, resolved_for_days: int | None, action: str
+) -> RetentionPolicy | None:
+    """``tenant`` keeps resolved conversations ``resolved_for_days`` (None: forever), then
+    ``action``s them; the sweep applies it."""
+    if resolved_for_days is None:
+        RetentionPolicy.objects.filter(tenant=tenant).delete()
+        return None
+    policy = RetentionPolicy.objects.filter(tenant=tenant).first() or RetentionPolicy(tenant=tenant)
+    policy.resolved_for_days, policy.action = resolved_for_days, action
+    try:
+        policy.full_clean(exclude=["tenant"])
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise InvalidInput(messages[0], field=field) from None
+    policy.save()
+    return policy
 
 
 def retention_sweep(now: datetime | None = None) -> int:
@@ -135,25 +151,10 @@ def contact_export(*, tenant: Tenant, contact_id, actor=None, actor_label: str =
 def start_retention_sweeper() -> None:
     """Apply every tenant's retention every RETENTION_SWEEP_SECONDS on this process's job loop;
     of all the processes, the one that takes the cache's lock first does it."""
-    global _sweeper_started
-    if settings.RETENTION_SWEEP_SECONDS <= 0:
-        return
-    with _sweeper_lock:
-        if _sweeper_started:
-            return
-        _sweeper_started = True
-    asyncio.run_coroutine_threadsafe(_sweep_forever(settings.RETENTION_SWEEP_SECONDS), job_loop())
+    every = settings.RETENTION_SWEEP_SECONDS
+    run_every("retention sweep", every, lambda: _sweep_once(every))
 
 
 def _sweep_once(every: float) -> None:
     if cache.add(SWEEP_LOCK, 1, timeout=max(1, int(every) - 1)):
         retention_sweep()
-
-
-async def _sweep_forever(every: float) -> None:
-    while True:
-        try:
-            await db_call(_sweep_once)(every)
-        except Exception:
-            logger.exception("The retention sweep failed; it runs again later")
-        await asyncio.sleep(every)

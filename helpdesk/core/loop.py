@@ -8,16 +8,21 @@ made on), and lets one channel-layer connection pool carry every delta.
 """
 
 import asyncio
+import logging
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from helpdesk.core.aio import mark_long_lived
+from helpdesk.core.asyncdb import db_call
 
 T = TypeVar("T")
 
 _loop: asyncio.AbstractEventLoop | None = None
 _lock = threading.Lock()
+logger = logging.getLogger(__name__)
+_periodic: set[str] = set()
+_periodic_lock = threading.Lock()
 
 
 def job_loop() -> asyncio.AbstractEventLoop:
@@ -47,3 +52,25 @@ def run_on_job_loop(coro: Coroutine[Any, Any, T], timeout: float | None = None) 
         coro.close()
         raise RuntimeError("run_on_job_loop() was called from the job loop itself; await instead")
     return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
+
+
+def run_every(name: str, every: float, call: Callable[[], object]) -> None:
+    """From now on, run the blocking ``call`` (database work allowed) every ``every`` seconds
+    from this process's job loop: once per process and ``name``, never when ``every`` <= 0. A
+    failed round is logged (the database may be away for a moment) and the next one comes."""
+    if every <= 0:
+        return
+    with _periodic_lock:
+        if name in _periodic:
+            return
+        _periodic.add(name)
+    asyncio.run_coroutine_threadsafe(_every(name, every, call), job_loop())
+
+
+async def _every(name: str, every: float, call: Callable[[], object]) -> None:
+    while True:
+        try:
+            await db_call(call)()
+        except Exception:
+            logger.exception("The periodic %s failed; it runs again in %g s", name, every)
+        await asyncio.sleep(every)

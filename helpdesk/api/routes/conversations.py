@@ -4,7 +4,6 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest
-from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema, Status
 
 from helpdesk.api.auth import need
@@ -22,9 +21,7 @@ from helpdesk.conversations.selectors import (
 )
 from helpdesk.conversations.serializers import conversation_payload, message_payload
 from helpdesk.conversations.services import Sender, agent_message_send, message_post
-from helpdesk.core.errors import NotFound
-from helpdesk.core.validation import MAX_ID, clean_id
-from helpdesk.tenants.models import Membership
+from helpdesk.core.validation import MAX_ID
 
 router = Router(tags=["conversations"])
 
@@ -158,16 +155,9 @@ def read_conversation(request: HttpRequest, conversation_id: str):
 @router.post("/{conversation_id}/assign", response=ConversationOut, summary="Assign to an agent")
 def assign(request: HttpRequest, conversation_id: str, body: AssignIn):
     key = need(request, "write")
-    target = _agent(key.tenant, body.agent_id)
-    current = conversation_get(tenant=key.tenant, conversation_id=conversation_id)
-    if current.status == Conversation.Status.ASSIGNED:
-        conversation = lifecycle.conversation_transfer(
-            tenant=key.tenant, conversation_id=current.pk, agent=key.user, to_user_id=target.pk
-        )
-    else:
-        conversation = lifecycle.conversation_takeover(
-            tenant=key.tenant, conversation_id=current.pk, agent=target
-        )
+    conversation = lifecycle.conversation_assign(
+        tenant=key.tenant, conversation_id=conversation_id, agent=key.user, to_user_id=body.agent_id
+    )
     return _detail(key.tenant, conversation)
 
 
@@ -248,14 +238,3 @@ def post_message(request: HttpRequest, conversation_id: str, body: MessageIn):
             kind=Message.Kind(body.kind),
         )
     return Status(201 if result.created else 200, message_payload(result.message))
-
-
-def _agent(tenant, agent_id: int):
-    membership = (
-        Membership.objects.select_related("user")
-        .filter(tenant=tenant, user_id=clean_id(agent_id), is_active=True, user__is_active=True)
-        .first()
-    )
-    if membership is None:
-        raise NotFound(gettext("Agent not found."))
-    return membership.user

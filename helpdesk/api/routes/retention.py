@@ -8,6 +8,7 @@ from ninja import Field, Router, Schema
 
 from helpdesk.api.auth import need
 from helpdesk.conversations.models import RetentionPolicy
+from helpdesk.conversations.retention import retention_policy_set
 
 router = Router(tags=["data lifecycle"])
 
@@ -43,11 +44,8 @@ def read(request: HttpRequest):
 def put(request: HttpRequest, body: PolicyIn):
     """The periodic sweep applies it (within RETENTION_SWEEP_SECONDS)."""
     key = need(request, "admin")
-    if body.resolved_for_days is None:
-        RetentionPolicy.objects.filter(tenant=key.tenant).delete()
-        return _out(None)
-    policy, _ = RetentionPolicy.objects.update_or_create(
-        tenant=key.tenant,
-        defaults={"resolved_for_days": body.resolved_for_days, "action": body.action},
+    return _out(
+        retention_policy_set(
+            tenant=key.tenant, resolved_for_days=body.resolved_for_days, action=body.action
+        )
     )
-    return _out(policy)
