@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "servestatic.middleware.ServeStaticMiddleware",
     # An id for each request's log lines, echoed in X-Request-ID (helpdesk/core/logging.py).
     "helpdesk.core.middleware.RequestIdMiddleware",
+    # Before anything parses a body: an upload over its limit is a 413 (core/upload_limit.py).
+    "helpdesk.core.upload_limit.BodyLimitMiddleware",
     # Before anything that queries: a NUL or lone surrogate in a request is a 400, not a 500.
     "helpdesk.core.middleware.InvalidCharactersMiddleware",
     # A view that fails because PostgreSQL, Redis or the broker is down answers 503 with
@@ -401,8 +403,43 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Attachments: the local filesystem unless ATTACHMENTS_S3_BUCKET names an S3-compatible
+    # bucket (docs/operations.md). Served only through signed URLs (helpdesk/conversations/
+    # attachment_views.py), never as media.
+    "attachments": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": env.str("ATTACHMENTS_S3_BUCKET"),
+                "endpoint_url": env.str("ATTACHMENTS_S3_ENDPOINT_URL", default=None),
+                "region_name": env.str("ATTACHMENTS_S3_REGION", default=None),
+                "access_key": env.str("ATTACHMENTS_S3_ACCESS_KEY_ID", default=None),
+                "secret_key": env.str("ATTACHMENTS_S3_SECRET_ACCESS_KEY", default=None),
+                "default_acl": "private",
+                "querystring_auth": True,
+                "file_overwrite": False,
+                # "path" for MinIO and other stores without virtual-hosted buckets.
+                "addressing_style": env.str("ATTACHMENTS_S3_ADDRESSING_STYLE", default=None),
+            },
+        }
+        if env.str("ATTACHMENTS_S3_BUCKET", default="")
+        else {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": MEDIA_ROOT / "private", "base_url": None},
+        }
+    ),
     "staticfiles": {"BACKEND": "servestatic.storage.CompressedStaticFilesStorage"},
 }
+# Largest file an agent may send (customers: their inbox's attachment_max_mb).
+ATTACHMENT_AGENT_MAX_MB = env.int("ATTACHMENT_AGENT_MAX_MB", default=25)
+# How long a signed attachment URL (/files/…) stays valid, in seconds.
+ATTACHMENT_URL_MAX_AGE = env.int("ATTACHMENT_URL_MAX_AGE", default=3600)
+# No upload body may be larger than this (the largest inbox limit is 50 MB), in MB.
+ATTACHMENT_UPLOAD_MAX_MB = env.int("ATTACHMENT_UPLOAD_MAX_MB", default=50)
+# Images with more pixels than this are refused (decompression bombs).
+ATTACHMENT_MAX_IMAGE_PIXELS = env.int("ATTACHMENT_MAX_IMAGE_PIXELS", default=40_000_000)
+# Uploads never sent with a message are deleted after this many hours.
+ATTACHMENT_ORPHAN_HOURS = env.int("ATTACHMENT_ORPHAN_HOURS", default=24)
 
 SESSION_COOKIE_HTTPONLY = True
 # Behind a TLS-terminating proxy: trust its X-Forwarded-Proto and send cookies over HTTPS only.
@@ -469,6 +506,9 @@ RATE_CUSTOMER_MESSAGES = _rate_variable("RATE_CUSTOMER_MESSAGES", "20/60")
 RATE_IP_MESSAGES = _rate_variable("RATE_IP_MESSAGES", "120/60")
 RATE_AGENT_MESSAGES = _rate_variable("RATE_AGENT_MESSAGES", "120/60")
 RATE_IP_VISITOR_TOKENS = _rate_variable("RATE_IP_VISITOR_TOKENS", "30/60")
+# File uploads (helpdesk/conversations/attachments.py): per customer and per agent.
+RATE_CUSTOMER_ATTACHMENTS = _rate_variable("RATE_CUSTOMER_ATTACHMENTS", "10/60")
+RATE_AGENT_ATTACHMENTS = _rate_variable("RATE_AGENT_ATTACHMENTS", "60/60")
 # How often resolved conversations past their tenant's retention are deleted or anonymised
 # (helpdesk/conversations/retention.py); 0: never by itself (`manage.py apply_retention`).
 RETENTION_SWEEP_SECONDS = env.int("RETENTION_SWEEP_SECONDS", default=3600)

@@ -120,6 +120,16 @@ def _no_queue_outlives_the_run():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _no_upload_outlives_the_run():
+    """Attachments of this run go to its own MEDIA_ROOT (tests/settings.py), removed at the end."""
+    yield
+    import shutil
+
+    if "test_helpdesk_" in str(settings.MEDIA_ROOT):
+        shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _no_delayed_job_outlives_the_run(django_db_setup):
     """An in-process job due later (a queue reminder, minutes away) must not start once the
     test database is gone: it would fail, and its traceback would end the run's output."""

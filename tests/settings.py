@@ -54,3 +54,10 @@ SERVESTATIC_AUTOREFRESH = True
 
 # Uploaded files of this run only, removed with the run's other files in var/.
 MEDIA_ROOT = VAR_DIR / f"{_test_db}-media"
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT / "private", "base_url": None},
+    },
+}

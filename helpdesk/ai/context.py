@@ -4,11 +4,14 @@ within a token budget."""
 from dataclasses import dataclass
 from itertools import groupby
 
+from django.db.models import Q
+
 from helpdesk.ai.grounding import Grounding, reference_block
 from helpdesk.ai.models import BotConfig
 from helpdesk.ai.providers.base import ChatMessage, ReplyRequest
 from helpdesk.ai.tokens import count_chat_tokens, count_tokens
 from helpdesk.conversations.models import Conversation, Message
+from helpdesk.widget.prechat import prechat_details
 
 ROLE_FOR_SENDER = {
     Message.SenderType.CONTACT: "user",
@@ -37,14 +40,16 @@ def recent_turns(conversation: Conversation, *, turns: int, up_to_seq: int) -> l
             seq__lte=up_to_seq,
         )
         .exclude(state=Message.State.STREAMING)
-        .exclude(text="")
+        # A message of files alone has no text, and still counts: the bot is told about them.
+        .exclude(Q(text="") & ~Q(metadata__has_key="attachments"))
         .order_by("-seq")
-        .values_list("sender_type", "text")[: (turns + 1) * 6 + 20]
+        .values_list("sender_type", "text", "metadata")[: (turns + 1) * 6 + 20]
     )
     collected: list[Turn] = []
     rounds = 0  # round 0 is the trailing burst being answered
     previous_sender = None
-    for sender, text in rows:
+    for sender, text, metadata in rows:
+        text = _with_files(sender, text, metadata)
         # Walking back in time, an answer that follows a customer message opens an older round.
         is_answer = sender != Message.SenderType.CONTACT
         if is_answer and previous_sender in (Message.SenderType.CONTACT, None):
@@ -55,6 +60,19 @@ def recent_turns(conversation: Conversation, *, turns: int, up_to_seq: int) -> l
         previous_sender = sender
     collected.reverse()
     return collected
+
+
+def _with_files(sender: str, text: str, metadata: object) -> str:
+    """The text with a line naming the files sent with it (names and types, not contents)."""
+    files = metadata.get("attachments") if isinstance(metadata, dict) else None
+    if not isinstance(files, list) or not files:
+        return text
+    listed = ", ".join(
+        f"{file.get('name')} ({file.get('type')})" for file in files if isinstance(file, dict)
+    )
+    who = "The customer" if sender == Message.SenderType.CONTACT else "The agent"
+    line = f"[{who} sent {len(files)} file(s): {listed}]"
+    return f"{text}\n{line}" if text else line
 
 
 def customer_question(turns: list[Turn]) -> tuple[str, str]:
@@ -73,12 +91,34 @@ def customer_question(turns: list[Turn]) -> tuple[str, str]:
     return "\n".join(reversed(runs[0][1])), "\n".join(reversed(earlier))
 
 
+def customer_details(conversation: Conversation) -> list[str]:
+    """What the customer told us about themselves, for the bot: the name, e-mail and phone on
+    their contact (from the pre-chat form or the site's verified identity) and the pre-chat
+    answers with their questions' labels. Empty for an anonymous customer who said nothing."""
+    contact = conversation.contact
+    lines = [
+        f"{label}: {value}"
+        for label, value in (
+            ("Name", contact.name),
+            ("E-mail", contact.email),
+            ("Phone", contact.phone),
+        )
+        if value
+    ]
+    known = {contact.name, contact.email, contact.phone}
+    for answer in prechat_details(conversation):
+        if answer["value"] not in known:
+            lines.append(f"{answer['label']}: {answer['value']}")
+    return [" ".join(line.split())[:300] for line in lines]
+
+
 def build_messages(
     *,
     bot: BotConfig,
     turns: list[Turn],
     extra_context: list[str],
     grounding: Grounding | None = None,
+    customer: list[str] = (),
 ) -> list[ChatMessage]:
     """The chat prompt, trimmed from the oldest turn until it fits the bot's token budget.
 
@@ -89,6 +129,10 @@ def build_messages(
     facts = list(dict.fromkeys(line for line in extra_context if line))
     if facts:
         system += "\n\nFacts for this conversation:\n" + "\n".join(f"- {f}" for f in facts)
+    if customer:
+        # The customer's own words about themselves: address them by name, use the answers.
+        system += "\n\nCustomer details:\n" + "\n".join(f"- {line}" for line in customer)
+        system = system.strip()
     knowledge = (
         reference_block(grounding, answer_only=bot.answer_only_from_knowledge)
         if grounding is not None
@@ -113,12 +157,21 @@ def build_messages(
 
 
 def reply_request(
-    *, bot: BotConfig, turns: list[Turn], extra_context: list[str], grounding: Grounding | None
+    *,
+    bot: BotConfig,
+    turns: list[Turn],
+    extra_context: list[str],
+    grounding: Grounding | None,
+    customer: list[str] = (),
 ) -> ReplyRequest:
     """What the bot's provider is asked for a reply: the prompt and the bot's settings."""
     return ReplyRequest(
         messages=build_messages(
-            bot=bot, turns=turns, extra_context=extra_context, grounding=grounding
+            bot=bot,
+            turns=turns,
+            extra_context=extra_context,
+            grounding=grounding,
+            customer=customer,
         ),
         max_tokens=bot.max_tokens,
         temperature=bot.temperature,

@@ -21,7 +21,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.ai.breaker import CircuitBreaker
-from helpdesk.ai.context import Turn, customer_question, recent_turns, reply_request
+from helpdesk.ai.context import (
+    Turn,
+    customer_details,
+    customer_question,
+    recent_turns,
+    reply_request,
+)
 from helpdesk.ai.fallback import fallback_post, no_knowledge_post
 from helpdesk.ai.grounding import Grounding, aground, citations
 from helpdesk.ai.models import BotConfig, TokenUsage
@@ -265,11 +271,12 @@ async def _answer(
 ) -> ReplyOutcome:
     tenant = conversation.tenant
     # Independent of each other: side by side rather than one after another.
-    provider, extra_context, filters, grounding = await asyncio.gather(
+    provider, extra_context, filters, grounding, customer = await asyncio.gather(
         db_call(provider_for)(bot),
         collect_ai_context(tenant=tenant, conversation=conversation, context=[]),
         astream_filters(tenant=tenant),
         _ground(conversation, bot, turns),
+        db_call(customer_details)(conversation),
     )
     if bot.answer_only_from_knowledge and (grounding is None or not grounding.relevant):
         # Before the breaker: this reply makes no call, and must not take a half-open trial.
@@ -278,7 +285,13 @@ async def _answer(
     if not await breaker.allow():
         prometheus.LLM_ERRORS.labels("breaker_open").inc()
         return await _fallback(conversation, trigger, "the bot's service is unavailable")
-    request = reply_request(bot=bot, turns=turns, extra_context=extra_context, grounding=grounding)
+    request = reply_request(
+        bot=bot,
+        turns=turns,
+        extra_context=extra_context,
+        grounding=grounding,
+        customer=customer,
+    )
     messages = request.messages
 
     async def open_message() -> tuple[int, int]:

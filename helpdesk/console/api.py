@@ -50,6 +50,7 @@ from helpdesk.core.errors import (
 from helpdesk.core.http import answers_errors_with, error_json
 from helpdesk.core.validation import MAX_ID
 from helpdesk.tenants.models import Membership
+from helpdesk.widget.prechat import prechat_details
 
 CONVERSATIONS_PAGE_DEFAULT = 50
 MESSAGES_PAGE_DEFAULT = 100
@@ -162,6 +163,8 @@ def conversation_detail(
                 conversation, last_message=last.get(conversation.pk)
             ),
             "contact": _contact(contact),
+            # The pre-chat form's answers, labelled ([{key, label, value}], form order).
+            "details": prechat_details(conversation),
             "inbox": {"id": conversation.inbox_id, "name": conversation.inbox.name},
             "assignee": ({"id": assignee.pk, "name": display_name(assignee)} if assignee else None),
             "read": {
@@ -309,6 +312,9 @@ def _contact(contact) -> dict[str, Any]:
         # response uses it, rather than the "Visitor 7d1c" shown for anonymous contacts.
         "given_name": contact.name,
         "email": contact.email,
+        "phone": contact.phone,
+        # Set when the tenant's site vouched for them (HelpdeskWidget.identify) or its API did.
+        "external_id": contact.external_id,
         "visitor_id": str(contact.visitor_id),
         "metadata": contact.metadata if isinstance(contact.metadata, dict) else {},
         "created_at": _iso(contact.created_at),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from helpdesk.console import api, views
+from helpdesk.console import api, attachments, views
 
 app_name = "console"
 
@@ -45,4 +45,5 @@ urlpatterns = [
     path("api/knowledge/chunks", api.knowledge_chunks, name="api_knowledge_chunks"),
     path("api/canned", api.canned_responses, name="api_canned"),
     path("api/agents", api.agents, name="api_agents"),
+    path("api/attachments", attachments.attachment_upload_console, name="api_attachments"),
 ]

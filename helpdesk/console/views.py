@@ -13,9 +13,11 @@ from django.views.decorators.http import require_GET, require_POST
 from helpdesk.console.access import console_membership, console_page
 from helpdesk.console.forms import ConsoleAuthenticationForm
 from helpdesk.console.selectors import console_agents
+from helpdesk.conversations.attachments import MB, PER_MESSAGE_MAX
 from helpdesk.conversations.handoff_reasons import reason_wordings
 from helpdesk.conversations.selectors import CONSOLE_VIEWS
 from helpdesk.core.errors import InvalidInput
+from helpdesk.core.filetypes import KNOWN_TYPES
 from helpdesk.core.http import error_json
 from helpdesk.core.javascript_catalog import javascript_catalog
 from helpdesk.core.languages import spoken_language
@@ -56,6 +58,14 @@ def console(request: HttpRequest, membership: Membership) -> HttpResponse:
         "language": translation.get_language(),
         "i18n": javascript_catalog(language=translation.get_language()),
         "handoffReasons": reason_wordings(),
+        # What an agent may attach (checked again by the server: console/attachments.py).
+        "attachments": {
+            "upload": reverse("console:api_attachments"),
+            "types": list(KNOWN_TYPES),
+            "max_bytes": settings.ATTACHMENT_AGENT_MAX_MB * MB,
+            "per_message": PER_MESSAGE_MAX,
+            "notes": True,
+        },
     }
     return render(
         request,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from helpdesk.conversations.contacts import contact_delete
 from helpdesk.conversations.handoff_reasons import reason_text
-from helpdesk.conversations.models import Contact, Conversation, Message, RetentionPolicy
+from helpdesk.conversations.models import Contact, Conversation, Message, Rating, RetentionPolicy
 from helpdesk.conversations.retention import contact_export
 from helpdesk.conversations.transcripts import (
     TRANSCRIPTS_EXPORT_MAX,
@@ -124,10 +124,19 @@ class ConversationAdmin(DeletesWhatGoesWithConversations, TenantScopedAdmin):
         "created_at",
         "first_response_at",
         "resolved_at",
+        "rating_given",
         "export",
         "transcript",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("rating"))
+    def rating_given(self, obj: Conversation) -> str:
+        try:
+            rating = obj.rating
+        except Conversation.rating.RelatedObjectDoesNotExist:
+            return gettext("Not rated")
+        return rating_summary(rating)
 
     def has_add_permission(self, request, *args):
         return False
@@ -314,3 +323,47 @@ def _what(entry: dict) -> str:
     if entry["text"] and entry["text"] != description:
         return f"{description}\n“{entry['text']}”"
     return description
+
+
+def rating_summary(rating: Rating) -> str:
+    """ "4 / 5 — comment" or "Thumbs up — comment", in the admin's language."""
+    if rating.scale == Rating.Scale.THUMBS:
+        score = gettext("Thumbs up") if rating.satisfied else gettext("Thumbs down")
+    else:
+        score = gettext("%(score)d / 5") % {"score": rating.score}
+    return f"{score} — {rating.comment}" if rating.comment else score
+
+
+@admin.register(Rating)
+class RatingAdmin(TenantScopedAdmin):
+    """Customers' ratings, read-only: they are the customers' words, not the tenant's."""
+
+    list_display = ["conversation", "score", "scale", "agent", "bot", "short_comment", "created_at"]
+    list_filter = [
+        "score",
+        "scale",
+        # Only the agents and bots that occur in the (tenant-filtered) rows.
+        ("agent", admin.RelatedOnlyFieldListFilter),
+        ("bot", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["comment"]
+    list_select_related = ["conversation", "agent", "bot"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at", "-pk"]
+    fields = ["tenant", "conversation", "score", "scale", "comment", "agent", "bot", "created_at"]
+    readonly_fields = fields
+    # A rating goes with its conversation: deleting a conversation here takes it along.
+    deleted_with_conversation = True
+
+    @admin.display(description=_("comment"))
+    def short_comment(self, obj: Rating) -> str:
+        return obj.comment if len(obj.comment) <= 80 else obj.comment[:79] + "…"
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -44,6 +44,7 @@ class Change(StrEnum):
     ASSIGNED = "assigned"  # ``to_user_id`` now has the conversation
     MESSAGE_CREATED = "message_created"  # ``message_id`` was stored (a bot's once complete)
     CONTACT_CHANGED = "contact_changed"  # ``contact_id``'s details changed (no conversation)
+    RATED = "rated"  # the customer rated the (resolved) conversation: ratings.py
 
 
 # What listeners hear unless they say otherwise: a conversation changed hands.

@@ -17,6 +17,7 @@ test_fast_path.py compares them).
 
 import functools
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -68,7 +69,7 @@ WITH conversation AS (
        SET last_seq = last_seq + 1, last_message_at = %(now)s, updated_at = %(now)s
      WHERE id = %(conversation)s AND tenant_id = %(tenant)s AND inbox_id = %(inbox)s
        AND contact_id = %(contact)s AND status = ANY(%(open)s::text[])
- RETURNING id, last_seq, status, assignee_id, handoff_reason, created_at
+ RETURNING id, last_seq, status, assignee_id, handoff_reason, created_at, follow_up
 ), message AS (
     INSERT INTO {message} (tenant_id, conversation_id, seq, client_id, sender_type, kind,
                            text, metadata, state, created_at, updated_at)
@@ -79,7 +80,7 @@ WITH conversation AS (
 )
 SELECT message.id, conversation.last_seq, conversation.status, conversation.assignee_id,
        conversation.handoff_reason, conversation.created_at, inbox.bot_id,
-       {contact_columns}, {assignee_columns},
+       conversation.follow_up, {contact_columns}, {assignee_columns},
        {followed_sql()}
   FROM message
  CROSS JOIN conversation
@@ -99,13 +100,15 @@ async def acustomer_message_send(
     text: str,
     client_id: str | None,
     client_ip: str,
+    attachments: Sequence[int] = (),
+    prechat: dict[str, str] | None = None,
 ) -> PostResult:
-    """customer_message_send for async callers: the same rules, the usual case without a
-    thread and in one statement."""
+    """customer_message_send for async callers: the same rules, the usual case (text only, in
+    an open conversation) without a thread and in one statement."""
     await arate_limit_hits(
         *customer_rate_limits(tenant=tenant, contact=contact, client_ip=client_ip)
     )
-    if conversation_id is not None and apg.available():
+    if conversation_id is not None and not attachments and not prechat and apg.available():
         result = await _store_fast(
             tenant=tenant,
             inbox=inbox,
@@ -125,6 +128,8 @@ async def acustomer_message_send(
         conversation_id=conversation_id,
         text=text,
         client_id=client_id,
+        attachments=attachments,
+        prechat=prechat,
     )
 
 
@@ -171,8 +176,9 @@ def _instances(row: tuple, params: dict[str, Any], *, tenant: Tenant) -> Message
     """The message as the statement stored it, with its conversation, as model instances (the
     payload builders take those), from the statement's one row."""
     (message_id, last_seq, status, assignee_id, handoff_reason, created_at, bot_id) = row[:7]
-    contact_values = row[7 : 7 + len(CONTACT_FIELDS)]
-    assignee_values = row[7 + len(CONTACT_FIELDS) : -1]
+    follow_up = row[7]
+    contact_values = row[8 : 8 + len(CONTACT_FIELDS)]
+    assignee_values = row[8 + len(CONTACT_FIELDS) : -1]
     conversation = Conversation(
         id=params["conversation"],
         tenant_id=tenant.pk,
@@ -185,6 +191,7 @@ def _instances(row: tuple, params: dict[str, Any], *, tenant: Tenant) -> Message
         status=status,
         last_seq=last_seq,
         handoff_reason=handoff_reason,
+        follow_up=follow_up,
         created_at=created_at,
         last_message_at=params["now"],
     )

@@ -11,6 +11,7 @@ NO_BOT = "no_bot"
 WROTE_AGAIN = "wrote_again"
 BOT_UNAVAILABLE = "bot_unavailable"  # detail: what failed, for the operator
 BOT_ASKED = "bot_asked"  # detail: the model's own words
+OFFLINE = "offline"  # the offline form: nobody could answer, the customer left an e-mail
 
 WORDINGS = {
     KEYWORD: _('The customer asked for a human ("%(detail)s").'),
@@ -19,6 +20,7 @@ WORDINGS = {
     WROTE_AGAIN: _("The customer wrote again in a resolved conversation."),
     BOT_UNAVAILABLE: _("The bot could not answer (%(detail)s)."),
     BOT_ASKED: _("The bot asked for a human: %(detail)s"),
+    OFFLINE: _("Left with the offline form: answer by e-mail."),
 }
 MAX_LENGTH = 200  # Conversation.handoff_reason
 

@@ -62,7 +62,7 @@ class InvalidTransition(ServiceError):
 def _locked(tenant: Tenant, conversation_id: int) -> Conversation:
     conversation = (
         Conversation.objects.select_for_update(of=("self",))
-        .select_related("contact", "inbox", "assignee", "tenant")
+        .select_related("contact", "inbox", "assignee", "tenant", "rating")
         .filter(tenant=tenant, pk=clean_id(conversation_id, not_found=_("Conversation not found.")))
         .first()
     )

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.core.languages import language_choices, supported_language
+from helpdesk.core.storage import attachment_storage
 from helpdesk.tenants.models import Inbox, TenantOwned
 
 
@@ -18,6 +19,7 @@ class Contact(TenantOwned):
     visitor_id = models.UUIDField(_("visitor ID"), default=uuid.uuid4, editable=False)
     name = models.CharField(_("name"), max_length=200, blank=True)
     email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
     # The tenant's own id for this customer (their CRM's, their shop's), set through the API.
     external_id = models.CharField(_("external ID"), max_length=200, blank=True)
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
@@ -88,6 +90,11 @@ class Conversation(TenantOwned):
     )
     agent_last_read_seq = models.PositiveIntegerField(_("read by agents up to #"), default=0)
     handoff_reason = models.CharField(_("handoff reason"), max_length=200, blank=True)
+    # The pre-chat form's answers, by field key (helpdesk/widget/prechat.py).
+    details = models.JSONField(_("pre-chat answers"), default=dict, blank=True)
+    # Left by a customer when nobody could answer (offline form, or no agent after a handoff):
+    # an agent follows up by e-mail.
+    follow_up = models.BooleanField(_("follow up by e-mail"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     last_message_at = models.DateTimeField(_("last message"), null=True, blank=True)
@@ -254,3 +261,134 @@ class RetentionPolicy(TenantOwned):
 
     def __str__(self) -> str:
         return str(self.get_action_display())
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # Never the customer's file name (it is kept in ``name``): a random name per file.
+    return f"attachments/t{instance.tenant_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(TenantOwned):
+    """A file sent in a conversation (helpdesk/conversations/attachments.py). Uploaded first,
+    then sent with a message; one never sent is swept after a day."""
+
+    message = models.ForeignKey(
+        Message,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("message"),
+    )
+    # Who uploaded it: a customer (their contact) or an agent.
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("contact"),
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    file = models.FileField(
+        _("file"), upload_to=attachment_path, storage=attachment_storage, max_length=200
+    )
+    # Images only: a small re-encoded copy for the message list.
+    thumbnail = models.FileField(
+        _("thumbnail"),
+        upload_to=attachment_path,
+        storage=attachment_storage,
+        max_length=200,
+        blank=True,
+    )
+    name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(contact__isnull=False) | Q(uploaded_by__isnull=False),
+                name="attachment_has_uploader",
+            ),
+        ]
+        indexes = [
+            # The sweep for uploads never sent.
+            models.Index(
+                fields=["created_at"], condition=Q(message__isnull=True), name="attachment_unsent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Rating(TenantOwned):
+    """A customer's satisfaction with a resolved conversation; one per conversation."""
+
+    class Scale(models.TextChoices):
+        FIVE = "five", _("1 to 5 stars")
+        THUMBS = "thumbs", _("Thumbs up or down")
+
+    conversation = models.OneToOneField(
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="rating",
+        verbose_name=_("conversation"),
+    )
+    # 1-5; thumbs are stored as 1 (down) or 5 (up), so one CSAT (4 or 5) covers both scales.
+    score = models.PositiveSmallIntegerField(
+        _("score"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    scale = models.CharField(_("scale"), max_length=10, choices=Scale.choices)
+    comment = models.TextField(_("comment"), max_length=1000, blank=True)
+    # Who answered: the agent assigned when it was resolved, else the inbox's bot.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agent"),
+    )
+    bot = models.ForeignKey(
+        "ai.BotConfig",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("bot"),
+    )
+    created_at = models.DateTimeField(_("rated"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=5), name="rating_score_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(scale__in=["five", "thumbs"]), name="rating_scale_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}: {self.score}"
+
+    @property
+    def satisfied(self) -> bool:
+        return self.score >= 4

@@ -9,10 +9,21 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from helpdesk.conversations.attachments import (
+    attachment_descriptor,
+    attachments_orphans_delete,
+)
 from helpdesk.conversations.contacts import contact_get
-from helpdesk.conversations.models import Contact, Conversation, Message, RetentionPolicy
+from helpdesk.conversations.models import (
+    Attachment,
+    Contact,
+    Conversation,
+    Message,
+    RetentionPolicy,
+)
 from helpdesk.conversations.serializers import message_payload
 from helpdesk.core.errors import InvalidInput
 from helpdesk.core.loop import run_every
@@ -36,8 +47,10 @@ def retention_apply(*, tenant: Tenant, now: datetime | None = None) -> int:
         tenant=tenant, status=Conversation.Status.RESOLVED, resolved_at__lt=cutoff
     )
     if policy.action == RetentionPolicy.Action.ANONYMISE:
-        # Already anonymised conversations have no text left to remove.
-        expired = expired.filter(messages__text__gt="").distinct()
+        # Already anonymised conversations have no text or files left to remove.
+        expired = expired.filter(
+            Q(messages__text__gt="") | Q(messages__attachments__isnull=False)
+        ).distinct()
     done = 0
     while ids := list(expired.values_list("pk", flat=True)[:BATCH]):
         with transaction.atomic():
@@ -54,6 +67,8 @@ def retention_apply(*, tenant: Tenant, now: datetime | None = None) -> int:
                 Message.objects.filter(tenant=tenant, conversation_id__in=ids).update(
                     text="", metadata={}
                 )
+                # Files are content too: they go (their storage files after the commit).
+                Attachment.objects.filter(tenant=tenant, message__conversation_id__in=ids).delete()
                 # Their details go once no newer conversation of theirs is still kept.
                 Contact.objects.filter(tenant=tenant, pk__in=contact_ids).exclude(
                     conversations__in=Conversation.objects.filter(tenant=tenant)
@@ -121,6 +136,15 @@ def contact_export(*, tenant: Tenant, contact_id, actor=None, actor_label: str =
                 if conversation.resolved_at
                 else None,
                 "messages": [message_payload(m) for m in messages],
+                # What was sent, described (the files themselves are in storage).
+                "attachments": [
+                    {**attachment_descriptor(a), "message": a.message.seq}
+                    for a in Attachment.objects.filter(
+                        tenant=tenant, message__conversation=conversation
+                    )
+                    .select_related("message")
+                    .order_by("message__seq", "pk")
+                ],
             }
         )
     audit(
@@ -158,3 +182,5 @@ def start_retention_sweeper() -> None:
 def _sweep_once(every: float) -> None:
     if cache.add(SWEEP_LOCK, 1, timeout=max(1, int(every) - 1)):
         retention_sweep()
+        # Uploads never sent within a day go with the same sweep.
+        attachments_orphans_delete()

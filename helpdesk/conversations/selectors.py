@@ -18,7 +18,7 @@ MESSAGES_PAGE_MAX = 200
 def conversation_get(*, tenant: Tenant, conversation_id: int) -> Conversation:
     """The tenant's conversation, or NotFound — also for another tenant's id."""
     conversation = (
-        Conversation.objects.select_related("contact", "inbox", "assignee")
+        Conversation.objects.select_related("contact", "inbox", "assignee", "rating")
         .filter(
             tenant=tenant,
             pk=clean_id(conversation_id, not_found=gettext_lazy("Conversation not found.")),
@@ -58,7 +58,7 @@ def messages_after(
 
 # --- The agent console ---------------------------------------------------------------------------
 
-CONSOLE_VIEWS = ("bot", "queued", "mine", "all")
+CONSOLE_VIEWS = ("bot", "queued", "mine", "follow_up", "all")
 CONSOLE_PAGE_MAX = 200
 
 
@@ -127,9 +127,11 @@ def conversations_page(
     assignee_id: int | None = None,
     limit: int = 50,
     before: ConversationCursor | None = None,
+    follow_up: bool | None = None,
 ) -> list[Conversation]:
     """One page of the tenant's conversations for the REST API, most recent activity first,
-    filtered by status, inbox and assignee; ``before`` continues after a previous page."""
+    filtered by status, inbox, assignee and follow-up by e-mail; ``before`` continues after a
+    previous page."""
     conversations = Conversation.objects.filter(tenant=tenant)
     if status is not None:
         conversations = conversations.filter(status=status)
@@ -137,10 +139,12 @@ def conversations_page(
         conversations = conversations.filter(inbox_id=inbox_id)
     if assignee_id is not None:
         conversations = conversations.filter(assignee_id=assignee_id)
+    if follow_up is not None:
+        conversations = conversations.filter(follow_up=follow_up)
     if before is not None:
         conversations = conversations.filter(_after_cursor(before))
     return list(
-        conversations.select_related("contact", "inbox", "assignee").order_by(
+        conversations.select_related("contact", "inbox", "assignee", "rating").order_by(
             F("last_message_at").desc(nulls_last=True), "-id"
         )[:limit]
     )
@@ -157,7 +161,9 @@ def conversations_for_console(
     """One page of a console tab, most recent activity first.
 
     ``bot`` and ``queued`` list the conversations in that status, ``mine`` the open ones
-    assigned to ``user``, ``all`` every conversation including resolved ones. Conversations
+    assigned to ``user``, ``follow_up`` the open ones whose customer left an e-mail to be
+    answered by (the widget's offline form), ``all`` every conversation including resolved
+    ones. Conversations
     without any message sort after all others (newest first among themselves). ``before``
     continues after the row a previous page ended with.
     """
@@ -181,10 +187,12 @@ def conversations_for_console(
         conversations = conversations.filter(
             assignee_id=user.pk, status__in=Conversation.OPEN_STATUSES
         )
+    elif view == "follow_up":
+        conversations = conversations.filter(follow_up=True, status__in=Conversation.OPEN_STATUSES)
     if before is not None:
         conversations = conversations.filter(_after_cursor(before))
     return list(
-        conversations.select_related("contact", "inbox", "assignee").order_by(
+        conversations.select_related("contact", "inbox", "assignee", "rating").order_by(
             F("last_message_at").desc(nulls_last=True), "-id"
         )[:limit]
     )
@@ -259,7 +267,9 @@ def contact_conversations(
     if exclude_id is not None:
         conversations = conversations.exclude(pk=exclude_id)
     return list(
-        conversations.select_related("contact", "inbox").order_by("-created_at", "-id")[:limit]
+        conversations.select_related("contact", "inbox", "rating").order_by("-created_at", "-id")[
+            :limit
+        ]
     )
 
 
@@ -330,7 +340,7 @@ def customer_conversation_check(*, tenant: Tenant, inbox, contact, conversation_
 def customer_latest_conversation(*, tenant: Tenant, inbox, contact) -> Conversation | None:
     """The conversation a returning visitor picks up: their newest one in this inbox."""
     return (
-        Conversation.objects.select_related("contact", "inbox", "assignee")
+        Conversation.objects.select_related("contact", "inbox", "assignee", "rating")
         .filter(tenant=tenant, inbox=inbox, contact=contact)
         .order_by("-created_at")
         .first()

@@ -2,11 +2,17 @@
 
 from typing import Any
 
+from helpdesk.conversations.attachments import attachment_payload, message_attachments
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.tenants.access import display_name
 
 
 def message_payload(message: Message) -> dict[str, Any]:
+    # Files travel as ``attachments`` with fresh signed URLs, not as raw metadata.
+    files = message_attachments(message)
+    metadata = message.metadata
+    if files:
+        metadata = {key: value for key, value in metadata.items() if key != "attachments"}
     return {
         "id": message.pk,
         "seq": message.seq,
@@ -15,7 +21,8 @@ def message_payload(message: Message) -> dict[str, Any]:
         "sender_name": _sender_name(message),
         "kind": message.kind,
         "text": message.text,
-        "metadata": message.metadata,
+        "metadata": metadata,
+        "attachments": [attachment_payload(message.tenant_id, file) for file in files],
         "state": message.state,
         "created_at": message.created_at.isoformat(),
     }
@@ -34,8 +41,10 @@ def conversation_payload(
         "has_bot": conversation.inbox.bot_id is not None,
         "last_seq": conversation.last_seq,
         "handoff_reason": conversation.handoff_reason,
+        "follow_up": conversation.follow_up,
         "last_message_at": _iso(conversation.last_message_at),
         "created_at": _iso(conversation.created_at),
+        "rating": rating_payload(_rating(conversation)),
     }
     if last_message is not None:
         payload["last_message"] = {
@@ -45,6 +54,32 @@ def conversation_payload(
             "preview": last_message.text[:140],
         }
     return payload
+
+
+def rating_payload(rating) -> dict[str, Any] | None:
+    """A conversation's rating (helpdesk/conversations/ratings.py) as the widget, the console
+    and the API show it; None when it is not rated."""
+    if rating is None:
+        return None
+    return {
+        "score": rating.score,
+        "scale": rating.scale,
+        "comment": rating.comment,
+        "created_at": _iso(rating.created_at),
+    }
+
+
+def _rating(conversation: Conversation):
+    """The conversation's rating without a query where none can exist: only a resolved
+    conversation is ever rated, so an open one (the fast path builds those without the
+    database) answers None at once. A reopened conversation keeps its rating, shown again when
+    it is resolved again. Listings select_related("rating"), so this reads the cache there."""
+    if conversation.status != Conversation.Status.RESOLVED or conversation.pk is None:
+        return None
+    try:
+        return conversation.rating
+    except Conversation.rating.RelatedObjectDoesNotExist:
+        return None
 
 
 def _contact(contact) -> dict[str, Any]:

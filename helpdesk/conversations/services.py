@@ -6,6 +6,7 @@ Each function takes the tenant explicitly and treats another tenant's objects as
 import json
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,12 +18,25 @@ from django.utils.translation import gettext, gettext_lazy
 
 from helpdesk.conversations.announcements import (
     change_announce,
+    contact_changed,
     conversation_created,
     message_created,
+)
+from helpdesk.conversations.attachments import (
+    attachment_descriptor,
+    attachments_attach,
+    attachments_claim,
+    clean_attachment_ids,
 )
 from helpdesk.conversations.followers import agent_text_filter
 from helpdesk.conversations.handoff_reasons import NO_BOT
 from helpdesk.conversations.models import Contact, Conversation, Message
+from helpdesk.conversations.prechat import (
+    Answers,
+    contact_fill,
+    prechat_clean,
+    prechat_questions,
+)
 from helpdesk.conversations.serializers import conversation_payload, message_payload
 from helpdesk.conversations.tasks import customer_message_received
 from helpdesk.core import jobs, prometheus
@@ -54,10 +68,12 @@ METADATA_MAX_BYTES = 16_384
 class Sender:
     type: Message.SenderType
     user: AbstractBaseUser | None = None
+    # The customer writing (needed to send the files they uploaded).
+    customer: Contact | None = None
 
     @classmethod
-    def contact(cls) -> "Sender":
-        return cls(Message.SenderType.CONTACT)
+    def contact(cls, contact: Contact | None = None) -> "Sender":
+        return cls(Message.SenderType.CONTACT, customer=contact)
 
     @classmethod
     def bot(cls) -> "Sender":
@@ -91,9 +107,13 @@ def contact_get_or_create(
     return contact
 
 
-def conversation_start(*, tenant: Tenant, inbox: Inbox, contact: Contact) -> Conversation:
+def conversation_start(
+    *, tenant: Tenant, inbox: Inbox, contact: Contact, details: dict[str, str] | None = None
+) -> Conversation:
     """Open a new conversation for ``contact`` in ``inbox``: with the inbox's bot if it has
-    one, otherwise straight in the human queue."""
+    one, otherwise straight in the human queue. ``details``: the pre-chat form's answers
+    (checked by prechat.py)."""
+    details = details or {}
     if inbox.tenant_id != tenant.pk or not inbox.is_active:
         raise NotFound(gettext("Inbox not found."))
     if contact.tenant_id != tenant.pk:
@@ -101,7 +121,11 @@ def conversation_start(*, tenant: Tenant, inbox: Inbox, contact: Contact) -> Con
     with transaction.atomic():
         if inbox.bot_id is not None:
             conversation = Conversation.objects.create(
-                tenant=tenant, inbox=inbox, contact=contact, status=Conversation.Status.BOT
+                tenant=tenant,
+                inbox=inbox,
+                contact=contact,
+                status=Conversation.Status.BOT,
+                details=details,
             )
         else:
             conversation = Conversation.objects.create(
@@ -111,6 +135,7 @@ def conversation_start(*, tenant: Tenant, inbox: Inbox, contact: Contact) -> Con
                 status=Conversation.Status.QUEUED,
                 queued_at=timezone.now(),
                 handoff_reason=NO_BOT,
+                details=details,
             )
         change_announce(conversation_created(conversation))
         publish_on_commit(
@@ -134,17 +159,21 @@ def message_post(
     kind: Message.Kind = Message.Kind.TEXT,
     metadata: dict[str, Any] | None = None,
     state: Message.State = Message.State.COMPLETE,
+    attachments: Sequence[int] = (),
 ) -> PostResult:
     """Store a message with the conversation's next ``seq`` and announce it after commit.
 
     Idempotent on ``client_id``: posting the same id again returns the stored message with
     ``created=False`` and announces nothing, so a client may resend freely after a reconnect.
     A bot reply is posted ``streaming`` with empty text and completed by message_stream_finish.
+    ``attachments``: ids of files the sender uploaded (helpdesk/conversations/attachments.py),
+    sent with this message; the text may then be empty.
     """
     streaming = state == Message.State.STREAMING
     if streaming and sender.type != Message.SenderType.BOT:
         raise InvalidInput(gettext("Only the bot streams its messages."), field="state")
-    text = "" if streaming and text == "" else clean_text(text)
+    attachment_ids = clean_attachment_ids(list(attachments) if attachments else [])
+    text = "" if streaming and text == "" else clean_text(text, allow_empty=bool(attachment_ids))
     client_id = clean_client_id(client_id)
     _check_kind(sender, kind)
     metadata = _clean_metadata(metadata)
@@ -157,7 +186,7 @@ def message_post(
         # the announcement (other conversations of the inbox must not wait on this one).
         conversation = (
             Conversation.objects.select_for_update(of=("self",))
-            .select_related("inbox", "contact", "assignee")
+            .select_related("inbox", "contact", "assignee", "rating")
             .filter(
                 tenant=tenant,
                 pk=clean_id(conversation_id, not_found=gettext_lazy("Conversation not found.")),
@@ -172,6 +201,20 @@ def message_post(
         # A resolved conversation takes no new messages, only the record of what happened.
         if not conversation.is_open and kind != Message.Kind.EVENT:
             raise ConversationClosed()
+        claimed = []
+        if attachment_ids:
+            claimed = attachments_claim(
+                tenant=tenant,
+                inbox=conversation.inbox,
+                ids=attachment_ids,
+                contact=sender.customer
+                if sender.type == Message.SenderType.CONTACT
+                and sender.customer is not None
+                and sender.customer.pk == conversation.contact_id
+                else None,
+                user=sender.user if sender.type == Message.SenderType.AGENT else None,
+            )
+            metadata = {**metadata, "attachments": [attachment_descriptor(a) for a in claimed]}
 
         now = timezone.now()
         conversation.last_seq += 1
@@ -195,6 +238,8 @@ def message_post(
             state=state,
             created_at=now,
         )
+        if claimed:
+            attachments_attach(message, claimed)
         _announce_message(conversation, message)
         if not streaming:
             change_announce(message_created(message))
@@ -247,11 +292,12 @@ def _is_first_response(conversation: Conversation, sender: Sender, kind: Message
     )
 
 
-def clean_text(text: Any) -> str:
+def clean_text(text: Any, *, allow_empty: bool = False) -> str:
+    """``allow_empty``: the message carries files, so it needs no text."""
     if not isinstance(text, str):
         raise InvalidInput(gettext("The message text must be a string."), field="text")
     text = text.strip()
-    if not text:
+    if not text and not allow_empty:
         raise TextEmpty(field="text")
     if len(text) > settings.MESSAGE_MAX_CHARS:
         raise TextTooLong(
@@ -305,8 +351,12 @@ def customer_message_send(
     text: str,
     client_id: str | None,
     client_ip: str,
+    attachments: Sequence[int] = (),
+    prechat: dict[str, str] | None = None,
 ) -> PostResult:
-    """A customer writes in their conversation, starting one when ``conversation_id`` is None.
+    """A customer writes in their conversation, starting one when ``conversation_id`` is None
+    (with the pre-chat form's answers, ``prechat``); ``attachments`` are ids of files the
+    contact uploaded (helpdesk/conversations/attachments.py).
 
     Rate-limited per visitor and per address. A conversation that is not this contact's in
     this inbox is NotFound, exactly like one that does not exist. The event loop's version is
@@ -323,6 +373,8 @@ def customer_message_send(
         conversation_id=conversation_id,
         text=text,
         client_id=client_id,
+        attachments=attachments,
+        prechat=prechat,
     )
 
 
@@ -344,25 +396,19 @@ def customer_message_store(
     conversation_id: int | None,
     text: str,
     client_id: str | None,
+    attachments: Sequence[int] = (),
+    prechat: dict[str, str] | None = None,
 ) -> PostResult:
     """customer_message_send once the message has passed the rate limits."""
     if conversation_id is None:
-        conversation = _customer_open_conversation(tenant=tenant, inbox=inbox, contact=contact)
+        conversation = _customer_open_conversation(
+            tenant=tenant, inbox=inbox, contact=contact, prechat=prechat
+        )
         conversation_id = conversation.pk
     with transaction.atomic():
-        conversation = (
-            Conversation.objects.select_for_update(of=("self",))
-            .select_related("inbox", "assignee", "contact", "tenant")
-            .filter(
-                tenant=tenant,
-                inbox=inbox,
-                contact=contact,
-                pk=clean_id(conversation_id, not_found=gettext_lazy("Conversation not found.")),
-            )
-            .first()
+        conversation = customer_conversation_lock(
+            tenant=tenant, inbox=inbox, contact=contact, conversation_id=conversation_id
         )
-        if conversation is None:
-            raise NotFound(gettext("Conversation not found."))
         resend = Message.objects.filter(conversation=conversation, client_id=client_id).exists()
         if conversation.status == Conversation.Status.RESOLVED and not resend:
             # Writing again reopens it (a resend of an old message does not).
@@ -372,9 +418,10 @@ def customer_message_store(
         result = message_post(
             tenant=tenant,
             conversation_id=conversation_id,
-            sender=Sender.contact(),
+            sender=Sender.contact(contact),
             text=text,
             client_id=client_id,
+            attachments=attachments,
         )
         if result.created:
             # Its followers (followers.py) act after the commit, wherever jobs run.
@@ -382,7 +429,30 @@ def customer_message_store(
     return result
 
 
-def _customer_open_conversation(*, tenant: Tenant, inbox: Inbox, contact: Contact) -> Conversation:
+def customer_conversation_lock(
+    *, tenant: Tenant, inbox: Inbox, contact: Contact, conversation_id: Any
+) -> Conversation:
+    """The customer's own conversation in this inbox, row-locked (inside a transaction); one
+    that is not theirs is NotFound, exactly like one that does not exist."""
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("inbox", "assignee", "contact", "tenant")
+        .filter(
+            tenant=tenant,
+            inbox=inbox,
+            contact=contact,
+            pk=clean_id(conversation_id, not_found=gettext_lazy("Conversation not found.")),
+        )
+        .first()
+    )
+    if conversation is None:
+        raise NotFound(gettext("Conversation not found."))
+    return conversation
+
+
+def _customer_open_conversation(
+    *, tenant: Tenant, inbox: Inbox, contact: Contact, prechat: dict[str, str] | None = None
+) -> Conversation:
     with transaction.atomic():
         # Locking the contact makes two tabs that both start a conversation share one.
         Contact.objects.select_for_update().filter(pk=contact.pk).first()
@@ -394,8 +464,26 @@ def _customer_open_conversation(*, tenant: Tenant, inbox: Inbox, contact: Contac
             .first()
         )
         if conversation is None:
-            conversation = conversation_start(tenant=tenant, inbox=inbox, contact=contact)
+            # Only a conversation really opened asks for the pre-chat answers; refused ones
+            # store nothing (neither the conversation nor the message).
+            answers = prechat_clean(prechat_questions(inbox), prechat)
+            prechat_contact_update(contact, answers)
+            conversation = conversation_start(
+                tenant=tenant, inbox=inbox, contact=contact, details=answers.details
+            )
         return conversation
+
+
+def prechat_contact_update(contact: Contact, answers: Answers) -> None:
+    """The answers' name, e-mail and phone on the contact, saved and announced. The instance
+    given is changed in place: a session holding it names the customer anew at once (presence,
+    typing)."""
+    changed = contact_fill(contact, answers)
+    if changed:
+        Contact.objects.filter(tenant_id=contact.tenant_id, pk=contact.pk).update(
+            **{field: getattr(contact, field) for field in changed}
+        )
+        change_announce(contact_changed(contact))
 
 
 def agent_message_send(
@@ -406,8 +494,10 @@ def agent_message_send(
     text: str,
     client_id: str | None,
     kind: Message.Kind = Message.Kind.TEXT,
+    attachments: Sequence[int] = (),
 ) -> PostResult:
-    """An agent writes a reply or a private note in one of their tenant's conversations."""
+    """An agent writes a reply or a private note in one of their tenant's conversations, with
+    files they uploaded first (``attachments``)."""
     agent_membership_check(tenant=tenant, user=user)
     if kind not in (Message.Kind.TEXT, Message.Kind.NOTE):
         raise InvalidInput(gettext("kind must be text or note."), field="kind")
@@ -421,6 +511,7 @@ def agent_message_send(
         text=text,
         client_id=client_id,
         kind=kind,
+        attachments=attachments,
     )
 
 

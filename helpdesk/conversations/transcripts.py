@@ -13,9 +13,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.conversations.attachments import message_attachments
 from helpdesk.conversations.handoff_reasons import reason_text
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.core.errors import InvalidInput, NotFound
@@ -127,6 +129,12 @@ def _message(message: Message, names: dict[int, str]) -> dict[str, Any]:
         "created_at": _iso(message.created_at),
         "metadata": metadata,
     }
+    files = message_attachments(message)
+    if files:
+        # The record of what was sent; the files themselves are served from the console.
+        entry["attachments"] = [
+            {"name": f["name"], "type": f["type"], "size": f["size"]} for f in files
+        ]
     usage = getattr(message, "token_usage", None) if message.sender_type == "bot" else None
     if usage is not None:
         entry["tokens"] = {
@@ -229,6 +237,7 @@ def transcript_as_text(transcript: dict[str, Any]) -> str:
     header.append(gettext("Times are UTC."))
     lines = [*header, ""]
     card_mark = gettext("[card]")
+    file_mark = gettext("[file]")
     for entry in transcript["messages"]:
         stamp = f"[{_text_time(entry['created_at'])}]"
         if entry["kind"] == Message.Kind.EVENT:
@@ -248,6 +257,8 @@ def transcript_as_text(transcript: dict[str, Any]) -> str:
         for card in entry["metadata"].get("cards") or []:
             if isinstance(card, dict):
                 lines.append(f"{indent}{card_mark} {_card_line(card)}")
+        for file in entry.get("attachments") or []:
+            lines.append(f"{indent}{file_mark} {_file_line(file)}")
     return "\n".join(lines) + "\n"
 
 
@@ -269,6 +280,10 @@ def _card_line(card: dict[str, Any]) -> str:
     if card.get("url"):
         parts.append(str(card["url"]))
     return " · ".join(parts)
+
+
+def _file_line(file: dict[str, Any]) -> str:
+    return f"{file['name']} ({file['type']}, {filesizeformat(file['size'])})"
 
 
 def _text_time(iso: str) -> str:

@@ -58,6 +58,61 @@ class ConversationClosed(ServiceError):
     default_message = _("The conversation is resolved; no new messages can be posted.")
 
 
+class ConversationNotResolved(ServiceError):
+    code = "conversation_not_resolved"
+    http_status = 409
+    default_message = _("The conversation can be rated once it is resolved.")
+
+
+class RatingsDisabled(ServiceError):
+    code = "ratings_disabled"
+    http_status = 403
+    default_message = _("This inbox does not ask for ratings.")
+
+
+class AlreadyRated(ServiceError):
+    code = "already_rated"
+    http_status = 409
+    default_message = _("This conversation has already been rated.")
+
+
+class PrechatRequired(InvalidInput):
+    """A required pre-chat field was left empty (``field`` names it)."""
+
+    code = "prechat_required"
+    default_message = _("Please fill in this field.")
+
+
+class PrechatInvalid(InvalidInput):
+    """A pre-chat answer is not valid for its field, or names no field (``field``)."""
+
+    code = "prechat_invalid"
+    default_message = _("This answer is not valid.")
+
+
+class IdentityInvalid(ServiceError):
+    """A widget identity (HelpdeskWidget.identify) that is unsigned, wrongly signed or
+    malformed: refused, never merged into a contact."""
+
+    code = "identity_invalid"
+    http_status = 403
+    default_message = _("The identity could not be verified.")
+
+
+class EmailRequired(InvalidInput):
+    """A follow-up request without an e-mail address (``field`` = email)."""
+
+    code = "email_required"
+    default_message = _("Please enter your e-mail address.")
+
+
+class EmailInvalid(InvalidInput):
+    """A follow-up request whose e-mail address is not valid (``field`` = email)."""
+
+    code = "email_invalid"
+    default_message = _("Please enter a valid e-mail address.")
+
+
 class PermissionDenied(ServiceError):
     code = "forbidden"
     http_status = 403
@@ -135,6 +190,58 @@ class FrameTooLarge(ServiceError):
     code = "frame_too_large"
     http_status = 413
     default_message = _("The frame is too large.")
+
+
+class AttachmentsDisabled(ServiceError):
+    code = "attachments_disabled"
+    http_status = 403
+    default_message = _("Files cannot be sent in this chat.")
+
+
+class AttachmentTooLarge(ServiceError):
+    code = "attachment_too_large"
+    http_status = 413
+    default_message = _("The file is too large.")
+
+
+class AttachmentTypeNotAllowed(ServiceError):
+    code = "attachment_type_not_allowed"
+    http_status = 415
+    default_message = _("This type of file cannot be sent here.")
+
+
+class AttachmentInvalid(InvalidInput):
+    """An empty file, or an image that cannot be decoded (corrupt, or too many pixels)."""
+
+    code = "attachment_invalid"
+    default_message = _("The file cannot be read.")
+
+
+class AttachmentRefused(ServiceError):
+    """A plugin refused the file (its reason is the message)."""
+
+    code = "attachment_refused"
+    http_status = 422
+    default_message = _("The file was refused.")
+
+
+class AttachmentNotFound(ServiceError):
+    """On send: an attachment id that is unknown, another sender's, or already sent."""
+
+    code = "attachment_not_found"
+    http_status = 404
+    default_message = _("An attached file was not found; upload it again.")
+
+
+class TooManyAttachments(InvalidInput):
+    code = "too_many_attachments"
+    default_message = _("Too many files in one message.")
+
+
+class LinkExpired(ServiceError):
+    code = "link_expired"
+    http_status = 403
+    default_message = _("This link has expired; reload the conversation to get a new one.")
 
 
 class ServerError(ServiceError):

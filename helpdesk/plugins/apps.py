@@ -12,13 +12,14 @@ class PluginsConfig(AppConfig):
     def ready(self):
         from celery.signals import worker_process_shutdown, worker_shutdown
 
+        from helpdesk.conversations.attachments import check_attachments_with
         from helpdesk.conversations.followers import (
             Stage,
             filter_agent_text_with,
             follow_customer_messages,
         )
         from helpdesk.plugins.models import PluginConfig
-        from helpdesk.plugins.runner import filter_agent_text
+        from helpdesk.plugins.runner import check_attachment, filter_agent_text
         from helpdesk.plugins.runtime import runtime
 
         # A tenant with an enabled plugin has its customer messages run through the plugins,
@@ -31,6 +32,8 @@ class PluginsConfig(AppConfig):
             stage=Stage.ENRICH,
         )
         filter_agent_text_with("plugins", filter_agent_text)
+        # Uploads are shown to the plugins before they are stored; one may refuse a file.
+        check_attachments_with("plugins", check_attachment)
         # Plugins release what they set up when the process stops. Celery's pool processes
         # may leave without running atexit handlers, so its shutdown signals do it too.
         atexit.register(runtime.teardown_all)

@@ -19,6 +19,7 @@ from django.utils.functional import Promise
 from helpdesk.plugins.config import ConfigField
 
 if TYPE_CHECKING:
+    from helpdesk.conversations.attachments import AttachmentInfo
     from helpdesk.conversations.models import Conversation, Message
     from helpdesk.plugins.runtime import PluginCache
     from helpdesk.plugins.safe_http import SafeHttpClient
@@ -119,6 +120,13 @@ class BasePlugin:
     def on_agent_message(self, text: str) -> str:
         """An agent's text before it is stored. Synchronous and pure: no database, no I/O."""
         return text
+
+    def on_attachment(self, attachment: "AttachmentInfo") -> str | None:
+        """A file a customer or an agent uploads, before it is stored: ``attachment.name``,
+        ``content_type`` (from its content), ``size``, ``width``/``height`` (images) and
+        ``read()`` for its bytes. Return a reason (shown to the uploader) to refuse it, or
+        None. Synchronous, within a small time budget."""
+        return None
 
     # --------------------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from helpdesk.plugins.models import PluginConfig
 from helpdesk.plugins.runtime import runtime
 
 if TYPE_CHECKING:
+    from helpdesk.conversations.attachments import AttachmentInfo
     from helpdesk.conversations.models import Conversation, Message
     from helpdesk.tenants.models import Tenant
 
@@ -47,6 +48,8 @@ BEFORE_AI_TIMEOUT = 2.0
 # Budgets of the synchronous hooks, which run for every streamed delta or inside a request.
 STREAM_FILTER_BUDGET = 0.2
 AGENT_TEXT_BUDGET = 0.2
+# Looking at an uploaded file may mean reading it: a little more.
+ATTACHMENT_BUDGET = 2.0
 
 # Largest metadata a plugin may leave on a message (the same bound as posted metadata).
 METADATA_MAX_BYTES = 16_384
@@ -111,6 +114,13 @@ HOOKS: dict[str, HookSpec] = {
             lambda: AGENT_TEXT_BUDGET,
             lambda value: isinstance(value, str),
             value_arg="text",
+        ),
+        HookSpec(
+            "on_attachment",
+            "collect",
+            False,
+            lambda: ATTACHMENT_BUDGET,
+            lambda value: value is None or isinstance(value, str),
         ),
     )
 }
@@ -370,6 +380,16 @@ async def run_after_bot_reply(*, tenant: "Tenant", message: "Message") -> None:
 def filter_agent_text(*, tenant: "Tenant", text: str) -> str:
     """The ``on_agent_message`` chain over an agent's text before it is stored."""
     return run_hook("on_agent_message", tenant=tenant, value=text)
+
+
+def check_attachment(*, tenant: "Tenant", attachment: "AttachmentInfo") -> str | None:
+    """The ``on_attachment`` hook over an upload: the first plugin's reason to refuse it, or
+    None (registered with helpdesk.conversations.attachments.check_attachments_with)."""
+    refusals = run_hook("on_attachment", tenant=tenant, attachment=attachment)
+    for _plugin, reason in refusals:
+        if reason:
+            return reason
+    return None
 
 
 def _check_tenant(tenant: "Tenant", obj) -> None:

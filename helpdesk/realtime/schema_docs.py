@@ -64,6 +64,10 @@ def _json_type(annotation: Any) -> str:
         return " or ".join(_json_type(arg) for arg in get_args(annotation))
     if origin is Literal:
         return " or ".join(f"`{value}`" for value in get_args(annotation))
+    if origin is list:
+        return f"list of {_json_type(get_args(annotation)[0])}"
+    if origin is dict:
+        return "object"
     base = get_args(annotation)[0] if get_args(annotation) else annotation
     return {str: "string", int: "integer", bool: "boolean", type(None): "null"}.get(base, "any")
 
@@ -78,8 +82,12 @@ def _required(field: FieldInfo) -> str:
 
 
 def _meaning(field: FieldInfo) -> str:
+    annotation = field.annotation
+    if get_origin(annotation) in (Union, types.UnionType):
+        annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
+    unit = "items" if get_origin(annotation) in (list, dict) else "characters"
     limits = [
-        f"at most {meta.max_length} characters"
+        f"at most {meta.max_length} {unit}"
         for meta in field.metadata
         if getattr(meta, "max_length", None)
     ]

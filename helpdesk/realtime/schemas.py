@@ -89,16 +89,54 @@ class Resume(SeqFrame):
 
 
 class MessageData(Schema):
-    text: Text = Field(description="the message; MESSAGE_MAX_CHARS at most once trimmed")
+    text: Text = Field(
+        "", description="the message; MESSAGE_MAX_CHARS at most once trimmed; empty with files"
+    )
     client_id: Text | None = Field(
         None, description="1-64 of A-Za-z0-9._:-, unique per message: a resend is acked again"
+    )
+    attachments: list[Id] = Field(
+        [], max_length=10, description="ids of files uploaded first (docs/protocol.md)"
+    )
+
+
+class CustomerMessageData(MessageData):
+    prechat: dict[str, Annotated[Text, Field(max_length=500)]] | None = Field(
+        None,
+        max_length=20,
+        description="the pre-chat form's answers by field key, with a new conversation's first "
+        "message",
     )
 
 
 class CustomerMessageSend(Frame):
     type: Literal["message.send"]
     conversation: Id | None = Field(None, description="null starts a new conversation")
-    data: MessageData
+    data: CustomerMessageData
+
+
+class RatingData(Schema):
+    score: Annotated[StrictInt, Field(ge=1, le=5)] = Field(description="1-5; thumbs: 1 down, 5 up")
+    comment: Text = Field("", max_length=1000, description="optional")
+
+
+class RatingSend(ConversationFrame):
+    type: Literal["rating.send"]
+    data: RatingData
+
+
+class FollowUpData(Schema):
+    email: Text = Field(max_length=254, description="where an agent answers")
+    text: Text = Field("", description="the question; needed when conversation is null")
+    name: Text = Field("", max_length=200, description="optional")
+
+
+class FollowUpRequest(Frame):
+    type: Literal["follow_up.request"]
+    conversation: Id | None = Field(
+        None, description="the conversation to follow up; null leaves a new one (offline form)"
+    )
+    data: FollowUpData
 
 
 class AgentMessageData(MessageData):
@@ -162,7 +200,9 @@ def _by_type(*schemas: type[Frame]) -> dict[str, type[Frame]]:
 
 
 HELLO_FRAMES = _by_type(Hello)
-CUSTOMER_FRAMES = _by_type(CustomerMessageSend, Typing, Read, Resume, Ping)
+CUSTOMER_FRAMES = _by_type(
+    CustomerMessageSend, Typing, Read, Resume, Ping, RatingSend, FollowUpRequest
+)
 AGENT_FRAMES = _by_type(
     Subscribe,
     Unsubscribe,
@@ -191,6 +231,9 @@ _PROBLEMS = {
     "model_type": _("%(field)s must be an object."),
     "model_attributes_type": _("%(field)s must be an object."),
     "string_too_long": _("%(field)s is too long."),
+    "too_long": _("%(field)s has too many items."),
+    "list_type": _("%(field)s must be a list."),
+    "dict_type": _("%(field)s must be an object."),
 }
 _INVALID = _("%(field)s is not valid.")
 

@@ -15,7 +15,9 @@ from django.utils import translation
 from helpdesk.conversations import lifecycle
 from helpdesk.conversations.assignment import agent_console_closed, agent_console_opened
 from helpdesk.conversations.fast_path import acustomer_message_send
+from helpdesk.conversations.follow_up import follow_up_request
 from helpdesk.conversations.models import Conversation, Message
+from helpdesk.conversations.ratings import rating_payload, rating_submit
 from helpdesk.conversations.selectors import (
     conversation_get,
     customer_conversation_check,
@@ -301,6 +303,8 @@ class CustomerSession(ClientSession):
             text=frame.data.text,
             client_id=frame.data.client_id,
             client_ip=self.client_ip,
+            attachments=frame.data.attachments,
+            prechat=frame.data.prechat,
         )
         conversation_id = result.message.conversation_id
         frames = [_ack(conversation_id, result.message)]
@@ -332,6 +336,45 @@ class CustomerSession(ClientSession):
             seq=frame.seq,
         )
         return []
+
+    async def on_rating_send(self, frame: schemas.RatingSend) -> list[Frame]:
+        conversation_id = await self._own_conversation(frame)
+        rating = await db_call(rating_submit)(
+            tenant=self.visitor.tenant,
+            contact=self.visitor.contact,
+            conversation_id=conversation_id,
+            score=frame.data.score,
+            comment=frame.data.comment,
+        )
+        return [
+            envelope(
+                "action.done",
+                conversation_id=conversation_id,
+                data={"action": "rating", "rating": rating_payload(rating)},
+            )
+        ]
+
+    async def on_follow_up_request(self, frame: schemas.FollowUpRequest) -> list[Frame]:
+        if frame.conversation is not None:
+            await self._own_conversation(frame)
+        conversation = await db_call(follow_up_request)(
+            tenant=self.visitor.tenant,
+            inbox=self.visitor.inbox,
+            contact=self.visitor.contact,
+            conversation_id=frame.conversation,
+            email=frame.data.email,
+            text=frame.data.text,
+            name=frame.data.name,
+            client_ip=self.client_ip,
+        )
+        await self._enter(conversation.pk)
+        return [
+            envelope(
+                "action.done",
+                conversation_id=conversation.pk,
+                data={"action": "follow_up", "conversation": conversation_payload(conversation)},
+            )
+        ]
 
     async def on_resume(self, frame: schemas.Resume) -> list[Frame]:
         conversation_id = await self._own_conversation(frame)
@@ -455,6 +498,7 @@ class AgentSession(ClientSession):
             text=frame.data.text,
             client_id=frame.data.client_id,
             kind=frame.data.kind,
+            attachments=frame.data.attachments,
         )
         return [_ack(result.message.conversation_id, result.message)]
 

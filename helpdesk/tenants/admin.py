@@ -7,14 +7,13 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UsernameField
 from django.contrib.auth.password_validation import validate_password
 from django.http import Http404
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from helpdesk.tenants.access import admin_tenant
 from helpdesk.tenants.admin_base import TenantConsistentForm, TenantScopedAdmin
 from helpdesk.tenants.lockouts import lockout_minutes_left, login_failures
-from helpdesk.tenants.models import AuditEntry, BuiltInText, Inbox, Membership, Tenant
+from helpdesk.tenants.models import AuditEntry, BuiltInText, Membership, Tenant
 from helpdesk.tenants.services import (
     membership_changed,
     membership_create,
@@ -171,37 +170,6 @@ class MembershipAdmin(TenantScopedAdmin):
         if obj is not None and obj.user_id == request.user.pk:
             return False
         return super().has_delete_permission(request, obj)
-
-
-@admin.register(Inbox)
-class InboxAdmin(TenantScopedAdmin):
-    list_display = ["name", "public_key", "is_active", "created_at"]
-    list_filter = ["is_active"]
-    search_fields = ["name"]
-    ordering = ["name", "pk"]  # stable pages in the list and in autocomplete
-    readonly_fields = ["public_key", "embed_snippet"]
-    fields = [
-        "tenant",
-        "name",
-        "allowed_origins",
-        "greeting",
-        "language",
-        "bot",
-        "reopen_to",
-        "is_active",
-        "public_key",
-        "embed_snippet",
-    ]
-
-    @admin.display(description=_("Embed code"))
-    def embed_snippet(self, obj: Inbox) -> str:
-        if obj.pk is None:
-            return _("Save the inbox to get its embed code.")
-        return format_html(
-            "<code>&lt;script src=&quot;https://YOUR-HELPDESK-HOST/static/helpdesk/widget.js"
-            "&quot; data-inbox=&quot;{}&quot; async&gt;&lt;/script&gt;</code>",
-            obj.public_key,
-        )
 
 
 class BuiltInTextForm(TenantConsistentForm):

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.core.filetypes import DEFAULT_ALLOWED_TYPES, validate_types
 from helpdesk.core.languages import language_choices
 
 
@@ -109,6 +110,23 @@ def new_public_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+def new_identity_secret() -> str:
+    return secrets.token_hex(32)
+
+
+def validate_time_zone(value: str) -> None:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise ValidationError(
+            _("Unknown time zone: %(zone)s (use a name such as Asia/Shanghai)."),
+            params={"zone": value},
+            code="invalid_time_zone",
+        ) from None
+
+
 def validate_origins(value: str) -> None:
     bad = [line for line in parse_origins(value) if not _looks_like_origin(line)]
     if bad:
@@ -201,6 +219,95 @@ class Inbox(TenantOwned):
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    # Attachments (helpdesk/conversations/attachments.py).
+    attachments_enabled = models.BooleanField(
+        _("customers may send files"),
+        default=True,
+        help_text=_("Agents may always send files; this is for the widget."),
+    )
+    attachment_types = models.TextField(
+        _("allowed file types"),
+        default=DEFAULT_ALLOWED_TYPES,
+        validators=[validate_types],
+        help_text=_(
+            "MIME types, one per line, recognised by the file's content, not its name "
+            "(e.g. image/png, application/pdf, text/plain)."
+        ),
+    )
+    attachment_max_mb = models.PositiveSmallIntegerField(
+        _("maximum file size (MB)"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+    )
+    attachments_per_message = models.PositiveSmallIntegerField(
+        _("files per message"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+    )
+
+    # Pre-chat form: its fields are PrechatField rows (helpdesk/widget/models.py).
+    prechat_enabled = models.BooleanField(
+        _("ask before the first message"),
+        default=False,
+        help_text=_("Show the pre-chat form's fields before a customer's first message."),
+    )
+
+    # Verified identity: HelpdeskWidget.identify() is signed with this (docs/widget.md).
+    identity_secret = models.CharField(
+        _("identity secret"), max_length=64, default=new_identity_secret, editable=False
+    )
+
+    # Business hours: OpeningHours and Holiday rows (helpdesk/widget/models.py).
+    hours_enabled = models.BooleanField(
+        _("business hours"),
+        default=False,
+        help_text=_("Outside these hours the widget offers the offline form."),
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
+
+    class RatingScale(models.TextChoices):
+        OFF = "off", _("Do not ask")
+        FIVE = "five", _("1 to 5 stars")
+        THUMBS = "thumbs", _("Thumbs up or down")
+
+    rating_scale = models.CharField(
+        _("satisfaction rating"),
+        max_length=10,
+        choices=RatingScale.choices,
+        default=RatingScale.FIVE,
+        help_text=_("Asked in the widget when a conversation is resolved."),
+    )
+
+    # The widget's small touches.
+    sound_enabled = models.BooleanField(
+        _("sound for new replies"), default=True, help_text=_("Only while the tab is hidden.")
+    )
+    title_unread_enabled = models.BooleanField(
+        _("unread count in the page title"),
+        default=True,
+        help_text=_("Only while the tab is hidden."),
+    )
+    launcher_label = models.CharField(
+        _("launcher label"),
+        max_length=60,
+        blank=True,
+        help_text=_('Text beside the chat button, e.g. "Questions? Chat with us".'),
+    )
+    proactive_message = models.CharField(
+        _("proactive greeting"),
+        max_length=300,
+        blank=True,
+        help_text=_("Shown beside the closed widget after the delay below."),
+    )
+    proactive_delay_seconds = models.PositiveSmallIntegerField(
+        _("proactive greeting after (seconds)"),
+        default=0,
+        validators=[MaxValueValidator(3600)],
+        help_text=_("0: never."),
+    )
 
     class Meta:
         verbose_name = _("inbox")

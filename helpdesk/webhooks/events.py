@@ -9,8 +9,7 @@ CONVERSATION_STATUS_CHANGED = "conversation.status_changed"
 CONVERSATION_ASSIGNED = "conversation.assigned"
 MESSAGE_CREATED = "message.created"
 CONVERSATION_HANDOFF = "conversation.handoff"
-# Defined so that receivers and admins can subscribe now; it fires once conversations can be
-# rated (there is no rating in the domain yet, so nothing announces it).
+# The customer rated a resolved conversation (helpdesk/conversations/ratings.py).
 CONVERSATION_RATED = "conversation.rated"
 CONTACT_CHANGED = "contact.changed"
 
@@ -34,4 +33,5 @@ EVENT_FOR_CHANGE: dict[Change, str] = {
     Change.MESSAGE_CREATED: MESSAGE_CREATED,
     Change.HANDOFF: CONVERSATION_HANDOFF,
     Change.CONTACT_CHANGED: CONTACT_CHANGED,
+    Change.RATED: CONVERSATION_RATED,
 }

@@ -3,7 +3,7 @@
 from typing import Any
 
 from helpdesk.conversations.announcements import ConversationChange
-from helpdesk.conversations.models import Contact, Conversation, Message
+from helpdesk.conversations.models import Contact, Conversation, Message, Rating
 from helpdesk.webhooks import events
 
 
@@ -47,6 +47,18 @@ def message_data(message: Message) -> dict[str, Any]:
     }
 
 
+def rating_data(rating: Rating) -> dict[str, Any]:
+    return {
+        "score": rating.score,
+        "scale": rating.scale,
+        "satisfied": rating.satisfied,
+        "comment": rating.comment,
+        "agent_id": rating.agent_id,
+        "bot_id": rating.bot_id,
+        "created_at": _time(rating.created_at),
+    }
+
+
 def user_data(user) -> dict[str, Any] | None:
     if user is None:
         return None
@@ -80,6 +92,13 @@ def event_data(event: str, change: ConversationChange) -> dict[str, Any] | None:
         data["by_user_id"] = change.by_user_id
     elif event == events.CONVERSATION_HANDOFF:
         data["reason"] = conversation.handoff_reason
+    elif event == events.CONVERSATION_RATED:
+        rating = Rating.objects.filter(
+            tenant_id=change.tenant_id, conversation=conversation
+        ).first()
+        if rating is None:
+            return None
+        data["rating"] = rating_data(rating)
     elif event == events.MESSAGE_CREATED:
         message = Message.objects.filter(
             tenant_id=change.tenant_id, conversation=conversation, pk=change.message_id

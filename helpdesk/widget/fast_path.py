@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from helpdesk.conversations.models import Contact, Conversation
+from helpdesk.conversations.models import Contact, Conversation, Rating
 from helpdesk.conversations.selectors import customer_latest_conversation
 from helpdesk.core import apg
 from helpdesk.core.asyncdb import db_call
@@ -40,6 +40,7 @@ from helpdesk.widget.services import (
 def _statement() -> str:
     inbox, tenant, contact = Inbox._meta.db_table, Tenant._meta.db_table, Contact._meta.db_table
     conversation = Conversation._meta.db_table
+    rating = Rating._meta.db_table
     user_model = get_user_model()
     return f"""
 WITH seen AS (
@@ -51,7 +52,7 @@ WITH seen AS (
 )
 SELECT {apg.columns(Inbox, "inbox")}, {apg.columns(Tenant, "tenant")},
        {apg.columns(Contact, "contact")}, {apg.columns(Conversation, "conversation")},
-       {apg.columns(user_model, "assignee")}
+       {apg.columns(user_model, "assignee")}, {apg.columns(Rating, "rating")}
   FROM {inbox} AS inbox
   JOIN {tenant} AS tenant ON tenant.id = inbox.tenant_id
   LEFT JOIN {contact} AS contact
@@ -64,6 +65,7 @@ SELECT {apg.columns(Inbox, "inbox")}, {apg.columns(Tenant, "tenant")},
          LIMIT 1
        ) AS conversation ON TRUE
   LEFT JOIN {user_model._meta.db_table} AS assignee ON assignee.id = conversation.assignee_id
+  LEFT JOIN {rating} AS rating ON rating.conversation_id = conversation.id
  WHERE inbox.public_key = %(key)s AND inbox.is_active AND tenant.is_active
 """
 
@@ -124,7 +126,8 @@ def _instances(row: tuple | None):
     tenant, at = apg.take(Tenant, row, at, shared=True)
     contact, at = apg.take(Contact, row, at)
     conversation, at = apg.take(Conversation, row, at)
-    assignee, _ = apg.take(get_user_model(), row, at)
+    assignee, at = apg.take(get_user_model(), row, at)
+    rating, _ = apg.take(Rating, row, at)
     inbox.tenant = tenant
     if contact is not None:
         contact.tenant = tenant
@@ -133,4 +136,7 @@ def _instances(row: tuple | None):
         conversation.inbox = inbox
         conversation.contact = contact
         conversation.assignee = assignee
+        # The payload reads the rating (or its absence) from here, not with a query from async
+        # code (helpdesk/conversations/serializers.py).
+        Conversation.rating.related.set_cached_value(conversation, rating)
     return inbox, tenant, contact, conversation

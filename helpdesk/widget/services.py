@@ -26,6 +26,7 @@ from helpdesk.core.languages import first_spoken, spoken_language
 from helpdesk.core.ratelimit import rate_limit_hit
 from helpdesk.tenants.models import BuiltInText, Inbox, Tenant
 from helpdesk.tenants.texts import built_in_text
+from helpdesk.widget.identity import identity_contact, identity_verify
 
 TOKEN_SALT = "helpdesk.widget.visitor"
 # How stale a contact's "last seen" may get before an authentication refreshes it.
@@ -82,10 +83,15 @@ def visitor_token_issue(
     client_ip: str,
     locale: object = None,
     browser_languages: object = (),
+    identity: object = None,
 ) -> IssuedToken:
     """A token for a new visitor, or a renewed one for the visitor a valid previous token names,
     with the language the widget speaks to them (``widget_language``), which is also the one
-    the helpdesk writes to them in from then on."""
+    the helpdesk writes to them in from then on.
+
+    With a signed ``identity`` (HelpdeskWidget.identify, helpdesk/widget/identity.py) the token
+    names the tenant's contact of that user instead; a bad one is IdentityInvalid and issues
+    nothing."""
     rate_limit_hit("visitor-token", f"ip:{client_ip}", settings.RATE_IP_VISITOR_TOKENS)
     inbox = inbox_for_key(inbox_key, origin=origin)
     language = widget_language(inbox, locale=locale, browser_languages=browser_languages)
@@ -95,6 +101,12 @@ def visitor_token_issue(
             visitor = _visitor_from_token(inbox, previous_token)
         except AuthenticationFailed:
             visitor = None
+    if identity is not None:
+        verified = identity_verify(inbox, identity)
+        contact = identity_contact(
+            inbox, verified, current=visitor.contact if visitor else None, language=language
+        )
+        visitor = Visitor(tenant=inbox.tenant, inbox=inbox, contact=contact)
     if visitor is None:
         contact = contact_get_or_create(tenant=inbox.tenant, language=language)
         visitor = Visitor(tenant=inbox.tenant, inbox=inbox, contact=contact)

@@ -12,6 +12,7 @@ from helpdesk.core.languages import spoken_language, supported_language
 from helpdesk.realtime.frames import parse_frame
 from helpdesk.tenants.models import Inbox
 from helpdesk.widget.http import cross_origin, error_response, request_ip, request_origin
+from helpdesk.widget.options import widget_options
 from helpdesk.widget.services import visitor_token_issue
 
 
@@ -33,6 +34,7 @@ async def visitor_token(request: HttpRequest) -> HttpResponse:
             inbox_key=body.get("inbox"),
             origin=request_origin(request),
             previous_token=body.get("token"),
+            identity=body.get("identity"),
             client_ip=request_ip(request),
             locale=body.get("locale"),
             browser_languages=body.get("languages")
@@ -50,6 +52,11 @@ async def visitor_token(request: HttpRequest) -> HttpResponse:
             "expires_in": settings.VISITOR_TOKEN_MAX_AGE,
             "greeting": issued.greeting,
             "locale": issued.language,
+            "options": {
+                **await db_call(widget_options)(issued.visitor.inbox, language=issued.language),
+                # Whether this visitor is a user the site vouched for (identify()).
+                "identity": {"verified": bool(issued.visitor.contact.external_id)},
+            },
         }
     )
     response.origin_checked = True

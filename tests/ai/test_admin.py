@@ -19,7 +19,7 @@ from helpdesk.ai.models import BotConfig, KnowledgeArticle, TokenUsage
 from helpdesk.conversations.models import Message
 from helpdesk.tenants.models import Inbox
 from tests.factories import ConversationFactory, InboxFactory
-from tests.support.admin_urls import admin_url
+from tests.support.admin_urls import admin_url, inbox_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -429,15 +429,15 @@ def test_a_crafted_post_with_another_tenants_bot_is_refused(
 
 
 def inbox_post(inbox: Inbox, **overrides) -> dict:
-    data = {
-        "name": inbox.name,
-        "allowed_origins": inbox.allowed_origins,
-        "greeting": inbox.greeting,
-        "reopen_to": inbox.reopen_to,
-        "is_active": "on",
-    }
-    data.update(overrides)
-    return data
+    return inbox_form_data(
+        **{
+            "name": inbox.name,
+            "allowed_origins": inbox.allowed_origins,
+            "greeting": inbox.greeting,
+            "reopen_to": inbox.reopen_to,
+            **overrides,
+        }
+    )
 
 
 # --- Knowledge articles --------------------------------------------------------------------------

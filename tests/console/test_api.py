@@ -22,8 +22,10 @@ CONVERSATION_KEYS = {
     "has_bot",
     "last_seq",
     "handoff_reason",
+    "follow_up",
     "last_message_at",
     "created_at",
+    "rating",
 }
 MESSAGE_KEYS = {
     "id",
@@ -34,6 +36,7 @@ MESSAGE_KEYS = {
     "kind",
     "text",
     "metadata",
+    "attachments",
     "state",
     "created_at",
 }
@@ -295,7 +298,8 @@ def test_the_detail_has_the_conversation_and_its_contact(agent_client, tenant, i
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"conversation", "contact", "inbox", "assignee", "read"}
+    assert set(body) == {"conversation", "contact", "details", "inbox", "assignee", "read"}
+    assert body["details"] == []
     assert set(body["conversation"]) == CONVERSATION_KEYS | {"last_message"}
     assert body["conversation"]["id"] == conversation.pk
     assert body["conversation"]["status"] == "assigned"
@@ -304,6 +308,8 @@ def test_the_detail_has_the_conversation_and_its_contact(agent_client, tenant, i
         "name": "Ada",
         "given_name": "Ada",
         "email": "ada@example.com",
+        "phone": "",
+        "external_id": "",
         "visitor_id": str(contact.visitor_id),
         "metadata": {"plan": "Pro"},
         "created_at": contact.created_at.isoformat(),
@@ -431,3 +437,31 @@ def test_message_text_comes_back_as_data_not_markup(agent_client, conversation):
 
     assert response["Content-Type"] == "application/json"
     assert response.json()["messages"][0]["text"] == "<script>alert(1)</script>"
+
+
+def test_the_detail_has_the_pre_chat_answers_with_their_labels(agent_client, tenant, inbox):
+    from helpdesk.widget.models import PrechatField
+
+    for position, (key, kind, label) in enumerate(
+        [("topic", "choice", "Topic"), ("name", "name", "Your name")]
+    ):
+        PrechatField.objects.create(
+            tenant=tenant, inbox=inbox, position=position, key=key, kind=kind, label=label,
+            choices="Billing",
+        )  # fmt: skip
+    contact = ContactFactory(tenant=tenant, name="Ada", phone="+1 555 0100", external_id="u-1")
+    conversation = ConversationFactory(
+        tenant=tenant,
+        inbox=inbox,
+        contact=contact,
+        details={"name": "Ada", "topic": "Billing", "removed": "kept"},
+    )
+
+    body = agent_client.get(detail_url(conversation.pk)).json()
+
+    assert body["details"] == [
+        {"key": "topic", "label": "Topic", "value": "Billing"},
+        {"key": "name", "label": "Your name", "value": "Ada"},
+        {"key": "removed", "label": "removed", "value": "kept"},
+    ]
+    assert (body["contact"]["phone"], body["contact"]["external_id"]) == ("+1 555 0100", "u-1")

@@ -44,6 +44,7 @@ def test_an_agent_gets_the_console(agent_client, agent, tenant):
         "tab-bot",
         "tab-queued",
         "tab-mine",
+        "tab-follow-up",
         "tab-all",
         "transcript",
         "typing-indicator",
@@ -73,7 +74,7 @@ def test_an_agent_gets_the_console(agent_client, agent, tenant):
         "availability": "offline",
     }
     assert data["tenant"] == {"name": tenant.name}
-    assert data["views"] == ["bot", "queued", "mine", "all"]
+    assert data["views"] == ["bot", "queued", "mine", "follow_up", "all"]
     assert data["urls"] == {
         "conversations": "/console/api/conversations",
         "canned": "/console/api/canned",

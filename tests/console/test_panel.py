@@ -99,6 +99,8 @@ def test_the_panel_has_the_contact_cards_and_past_conversations(agent_client, te
         "name": "Ada",
         "given_name": "Ada",
         "email": "ada@example.com",
+        "phone": "",
+        "external_id": "",
         "visitor_id": str(contact.visitor_id),
         "metadata": {"plan": "Pro"},
         "created_at": contact.created_at.isoformat(),

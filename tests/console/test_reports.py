@@ -158,6 +158,7 @@ def test_the_metrics_api_answers_the_agents_tenants_numbers(agent_client, activi
         "tokens",
         "distribution",
         "daily",
+        "csat",
     }
     assert body["period"]["days"] == 30
     assert len(body["daily"]) == 30

@@ -477,5 +477,5 @@ def test_the_whole_report_is_a_fixed_number_of_queries(tenant, data, period):
     build(tenant)
 
     assert queries() == before
-    assert before <= 20
+    assert before <= 25  # 20, and 5 for satisfaction (helpdesk/conversations/csat.py)
     assert tenant_metrics(tenant=tenant, period=period)["conversations"]["started"] == 24

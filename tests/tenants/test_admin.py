@@ -29,7 +29,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
-from tests.support.admin_urls import admin_url
+from tests.support.admin_urls import admin_url, inbox_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -50,15 +50,14 @@ def membership_post(membership, **overrides):
 
 
 def inbox_post(**overrides):
-    data = {
-        "name": "Acme Shop",
-        "allowed_origins": "https://acme.example.com",
-        "greeting": "Hello from Acme",
-        "reopen_to": Inbox.ReopenTo.BOT,
-        "is_active": "on",
-    }
-    data.update(overrides)
-    return data
+    return inbox_form_data(
+        **{
+            "name": "Acme Shop",
+            "allowed_origins": "https://acme.example.com",
+            "greeting": "Hello from Acme",
+            **overrides,
+        }
+    )
 
 
 def new_member_post(**overrides):

@@ -25,7 +25,7 @@ def test_a_new_visitor_gets_a_token(inbox):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"token", "visitor", "expires_in", "greeting", "locale"}
+    assert set(body) == {"token", "visitor", "expires_in", "greeting", "locale", "options"}
     assert (body["greeting"], body["locale"]) == ("Hi! How can we help?", "en")
     assert response["Access-Control-Allow-Origin"] == ORIGIN
     assert Contact.objects.get().visitor_id.hex == body["visitor"].replace("-", "")

@@ -42,6 +42,13 @@ class LastMessage(Schema):
     preview: str
 
 
+class RatingOut(Schema):
+    score: int = Field(description="1-5; thumbs are 1 (down) or 5 (up).")
+    scale: Literal["five", "thumbs"]
+    comment: str
+    created_at: datetime | None
+
+
 class ConversationOut(Schema):
     id: int
     status: ConversationStatus
@@ -52,9 +59,15 @@ class ConversationOut(Schema):
     has_bot: bool
     last_seq: int
     handoff_reason: str = Field(description="A code, or code:detail (docs/api.md).")
+    follow_up: bool = Field(
+        False, description="The customer left an e-mail to be answered by (offline form)."
+    )
     last_message_at: datetime | None
     created_at: datetime | None
     last_message: LastMessage | None = None
+    rating: RatingOut | None = Field(
+        None, description="The customer's satisfaction rating; null unless resolved and rated."
+    )
 
 
 class ConversationPage(Schema):
@@ -66,6 +79,7 @@ class ConversationFilters(Schema):
     status: ConversationStatus | None = None
     inbox: int | None = Field(None, ge=1, le=MAX_ID)
     assignee: int | None = Field(None, ge=1, le=MAX_ID)
+    follow_up: bool | None = Field(None, description="true: only conversations to follow up")
     limit: int = Field(50, ge=1, le=PAGE_MAX)
     cursor: str | None = Field(None, max_length=64)
 
@@ -86,6 +100,17 @@ class TransferIn(Schema):
     note: str = Field("", max_length=4000)
 
 
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    type: str = Field(description="MIME type, recognised by the file's content")
+    size: int = Field(description="bytes")
+    width: int | None = Field(None, description="images only")
+    height: int | None = Field(None, description="images only")
+    url: str = Field(description="signed path of the file, valid ATTACHMENT_URL_MAX_AGE seconds")
+    thumbnail_url: str | None = Field(None, description="signed path of a thumbnail (images)")
+
+
 class MessageOut(Schema):
     id: int
     seq: int
@@ -95,6 +120,9 @@ class MessageOut(Schema):
     kind: Literal["text", "note", "event"]
     text: str
     metadata: dict
+    attachments: list[AttachmentOut] = Field(
+        default_factory=list, description="files sent with the message"
+    )
     state: str
     created_at: datetime
 
@@ -133,6 +161,7 @@ def list_conversations(request: HttpRequest, filters: Query[ConversationFilters]
         status=filters.status,
         inbox_id=filters.inbox,
         assignee_id=filters.assignee,
+        follow_up=filters.follow_up,
         limit=filters.limit,
         before=cursor_from_token(filters.cursor, field="cursor"),
     )

@@ -5,7 +5,7 @@ import { loadCatalog } from "../shared/i18n.js";
 
 export const boot = JSON.parse(document.getElementById("console-bootstrap").textContent);
 export const ME = boot.agent;
-export const VIEWS = boot.views || ["bot", "queued", "mine", "all"];
+export const VIEWS = boot.views || ["bot", "queued", "mine", "follow_up", "all"];
 export const MAX_CHARS = boot.messageMaxChars || 4000;
 // How long an action, or an availability change, waits for the server's answer.
 export const ACTION_TIMEOUT_MS = 15000;

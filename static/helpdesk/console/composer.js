@@ -1,6 +1,7 @@
 // The composer: replies and private notes, drafts kept per conversation, the length limit, and
 // "agent is typing" for the customer.
 import { MAX_CHARS } from "./boot.js";
+import { hasPickedFiles, switchFiles, takeFiles, wireAttachments } from "./attachments.js";
 import { cannedKeydown, updateCanned } from "./canned.js";
 import * as socket from "./connection.js";
 import { $ } from "./dom.js";
@@ -30,6 +31,7 @@ export function saveDraft(id) {
 
 export function restoreDraft(id) {
   var draft = drafts.get(id) || { text: "", mode: "text" };
+  switchFiles(id); // the files picked in this conversation (attachments.js)
   input.value = draft.text;
   setMode(draft.mode, true);
   autosize();
@@ -66,7 +68,7 @@ function autosize() {
 export function updateComposer() {
   var length = input.value.trim().length;
   var over = input.value.length > MAX_CHARS;
-  sendBtn.disabled = !state.open || input.disabled || !length || over;
+  sendBtn.disabled = !state.open || input.disabled || (!length && !hasPickedFiles()) || over;
   sendBtn.textContent = mode === "note" ? gettext("Add note") : gettext("Send");
   var near = input.value.length > MAX_CHARS * 0.8;
   countEl.hidden = !near;
@@ -106,7 +108,7 @@ export function stopTyping() {
 function submit() {
   var open = state.open;
   var text = input.value.trim();
-  if (!open || !text || input.disabled) return;
+  if (!open || (!text && !hasPickedFiles()) || input.disabled) return;
   if (input.value.length > MAX_CHARS) {
     toast(interpolate(gettext("The message is longer than %(max)s characters."), { max: MAX_CHARS }), "error");
     return;
@@ -115,7 +117,7 @@ function submit() {
   input.value = "";
   autosize();
   updateComposer();
-  queueMessage(open.id, text, mode);
+  queueMessage(open.id, text, mode, takeFiles());
 }
 
 /** The open conversation's composer, focused on wide screens (a phone's keyboard would cover
@@ -138,6 +140,7 @@ export function setComposerOpen(writable, shown) {
 export function focusComposer() { input.focus({ preventScroll: true }); }
 
 export function wireComposer() {
+  wireAttachments(updateComposer);
   input.addEventListener("input", onComposerInput);
   input.addEventListener("keydown", function (e) {
     if (cannedKeydown(e)) return;

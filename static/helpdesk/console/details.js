@@ -3,8 +3,10 @@
 import { agentName } from "./agents.js";
 import { api, conversationUrl } from "./api.js";
 import { $, clear, h, linkify, paintAvatar } from "./dom.js";
+import { followUpDetail } from "./follow-up.js";
 import { handoffReasonLabel, statusBadge } from "./labels.js";
 import { stockEl } from "./products.js";
+import { ratingEl } from "./rating.js";
 import { currentConversation, state } from "./state.js";
 import { dayAndTime, fullTime, parseTime, relativeTime } from "./time.js";
 import { formatNumber } from "../shared/format.js";
@@ -52,6 +54,8 @@ export function renderDetails() {
       onclick: function () { state.detailsVisible = false; renderDetails(); } })));
 
   var contactList = h("dl", { className: "kv-list" },
+    detailRow(gettext("Phone"), contact.phone || null, "contact-phone"),
+    detailRow(gettext("Verified user ID"), contact.external_id || null, "contact-external-id"),
     detailRow(gettext("Visitor"), contact.visitor_id ? contact.visitor_id.slice(0, 8) : null),
     detailRow(gettext("Visitor since"), when(contact.created_at), "contact-since"),
     detailRow(gettext("Last seen"), when(contact.last_seen_at) || "—", "contact-last-seen"),
@@ -67,6 +71,8 @@ export function renderDetails() {
   body.appendChild(h("section", { className: "details__section", "data-testid": "contact-details" },
     h("h3", { text: gettext("Contact") }), contactList));
 
+  body.appendChild(prechatSection(d.details, contact));
+
   body.appendChild(h("section", { className: "details__section", "data-testid": "conversation-details" },
     h("h3", { text: gettext("Conversation") }),
     h("dl", { className: "kv-list" },
@@ -74,11 +80,30 @@ export function renderDetails() {
       detailRow(gettext("Inbox"), d.inbox ? d.inbox.name : null),
       detailRow(gettext("Assignee"), c.assignee !== null && c.assignee !== undefined ? agentName(c.assignee, c.assignee_name) : gettext("Nobody")),
       detailRow(gettext("Handoff reason"), handoffReasonLabel(c.handoff_reason) || null),
+      detailRow(gettext("Follow-up"), followUpDetail(c, contact), "follow-up-detail"),
       detailRow(gettext("Started"), when(c.created_at)),
-      detailRow(gettext("Messages"), formatNumber(c.last_seq || 0)))));
+      detailRow(gettext("Messages"), formatNumber(c.last_seq || 0)),
+      detailRow(gettext("Rating"), ratingEl(c.rating)))));
 
   body.appendChild(productsSection(open));
   body.appendChild(pastSection(open));
+}
+
+/** The pre-chat form's answers with their questions' labels, but for the name, e-mail and
+ * phone already shown with the contact (nothing when no other answer was given). */
+function prechatSection(details, contact) {
+  var known = [contact.given_name, contact.email, contact.phone].filter(Boolean);
+  var shown = (Array.isArray(details) ? details : []).filter(function (answer) {
+    return answer && known.indexOf(answer.value) < 0;
+  });
+  if (!shown.length) return document.createTextNode("");
+  var list = h("dl", { className: "kv-list" });
+  shown.slice(0, 30).forEach(function (answer) {
+    var row = detailRow(String(answer.label || answer.key), String(answer.value || ""), "prechat-answer-" + answer.key);
+    if (row) list.appendChild(row);
+  });
+  return h("section", { className: "details__section", "data-testid": "prechat-answers" },
+    h("h3", { text: gettext("Pre-chat answers") }), list);
 }
 
 /** Product cards from the contact's messages, newest mention first. */

@@ -27,6 +27,18 @@ export function h(tag, props) {
   return el;
 }
 
+/** A one-path SVG icon of ``size`` pixels drawn in the text's colour, hidden from screen readers. */
+export function svgIcon(pathData, size) {
+  var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("width", String(size)); svg.setAttribute("height", String(size));
+  svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("aria-hidden", "true");
+  var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", pathData);
+  path.setAttribute("fill", "currentColor");
+  svg.appendChild(path);
+  return svg;
+}
+
 export function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); }
 
 /** An http(s) URL as a URL object, or null for anything else (javascript:, data:, ...). */

@@ -7,6 +7,7 @@ import { setComposerOpen } from "./composer.js";
 import { renderDetails } from "./details.js";
 import { $, paintAvatar } from "./dom.js";
 import { emit } from "./events.js";
+import { renderFollowUpHeader } from "./follow-up.js";
 import { contactName, handoffReasonLabel, statusLabel } from "./labels.js";
 import { currentConversation, state } from "./state.js";
 import { gettext, interpolate } from "../shared/i18n.js";
@@ -27,6 +28,7 @@ export function refreshOpenHeader() {
   badge.setAttribute("data-status", c ? c.status : "");
   badge.textContent = c ? statusLabel(c.status) || c.status : "";
   badge.hidden = !c;
+  renderFollowUpHeader(c);
   var sub = ["#" + open.id];
   if (open.detail && open.detail.inbox) sub.push(open.detail.inbox.name);
   if (c && c.assignee !== null && c.assignee !== undefined) sub.push(interpolate(gettext("Assigned to %(name)s"), { name: agentName(c.assignee, c.assignee_name) }));

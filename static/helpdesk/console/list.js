@@ -5,6 +5,7 @@ import { api } from "./api.js";
 import { boot, ME, VIEWS } from "./boot.js";
 import { $, clear, h, paintAvatar } from "./dom.js";
 import { refreshOpenHeader } from "./header.js";
+import { followUpBadge } from "./follow-up.js";
 import { alertLabel, contactName, handoffReasonLabel, statusBadge } from "./labels.js";
 import { renderAttention } from "./notifications.js";
 import { byActivity, inView, mergeConversation, state } from "./state.js";
@@ -67,10 +68,21 @@ export function loadList(more, quiet) {
   }).then(function () { loadMoreBtn.disabled = false; });
 }
 
+/** "📎 photo.png" for a last message that is files only: the names when the server lists them,
+ *  else "Attachment" (a bot's reply being written is empty too, and says nothing). */
+function filePreview(last) {
+  var files = Array.isArray(last.attachments) ? last.attachments : [];
+  var names = files.map(function (f) { return typeof f === "string" ? f : f && f.name; }).filter(Boolean);
+  if (names.length) return "📎 " + names.join(", ");
+  if (last.sender === "bot" || last.kind === "event") return "";
+  return "📎 " + gettext("Attachment");
+}
+
 function previewText(c) {
   var last = c.last_message;
   if (!last) return c.status === "queued" && c.handoff_reason ? handoffReasonLabel(c.handoff_reason) : gettext("No messages yet");
   var text = String(last.preview || "").replace(/\s+/g, " ");
+  if (!text.trim()) text = filePreview(last); // a message of files only (attachments.js)
   if (last.kind === "note") return interpolate(gettext("Note: %(text)s"), { text: text });
   if (last.sender === "agent") return interpolate(gettext("Agent: %(text)s"), { text: text });
   if (last.sender === "bot") return interpolate(gettext("Bot: %(text)s"), { text: text });
@@ -108,6 +120,7 @@ function listItem(c) {
         h("span", { className: "conv__preview", "data-testid": "conversation-preview", text: previewText(c) }),
         h("span", { className: "conv__bottom" },
           statusBadge(c.status),
+          followUpBadge(c),
           alert ? h("span", { className: "conv__alert", "data-testid": "conversation-alert", text: alertLabel(alert) || alert }) : null,
           assignee ? h("span", { className: "conv__assignee", text: assignee }) : null,
           h("span", { className: "conv__id", text: "#" + c.id }),
@@ -152,6 +165,7 @@ function emptyText(view) {
     case "bot": return gettext("The bot is not talking to anyone right now.");
     case "queued": return gettext("Nobody is waiting. Nice work!");
     case "mine": return gettext("No conversations are assigned to you.");
+    case "follow_up": return gettext("Nobody is waiting for an answer by e-mail.");
     default: return gettext("No conversations yet.");
   }
 }

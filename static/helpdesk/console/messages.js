@@ -1,5 +1,6 @@
 // One message of the transcript as elements: bubbles, notes, events, product cards, and the
 // agent's own messages still on their way (with Retry and Discard when they failed).
+import { filesEl, messageFiles, pendingFiles } from "./attachment-view.js";
 import { ME } from "./boot.js";
 import * as socket from "./connection.js";
 import { h, linkify } from "./dom.js";
@@ -8,6 +9,7 @@ import { senderLabel } from "./labels.js";
 import { discard, retry } from "./outbox.js";
 import { cardsEl } from "./products.js";
 import { clockTime, fullTime, parseTime } from "./time.js";
+import { formatPercent } from "../shared/format.js";
 import { gettext, interpolate } from "../shared/i18n.js";
 
 function isEvent(m) { return m.kind === "event" || m.sender === "system"; }
@@ -44,9 +46,12 @@ export function messageEl(m, prev, seen) {
   if (m.state === "interrupted") cls += " msg--interrupted";
   attrs.className = cls;
   var label = m.kind === "note" ? gettext("Private note") : null;
+  var files = filesEl(messageFiles(m)); // attachment-view.js
+  var hasText = !files || String(m.text || "").trim() !== "";
   var bubble = h("div", { className: "msg__bubble" },
     label ? h("div", { className: "msg__label" }, lockIcon(), h("span", { text: label })) : null,
-    h("div", { className: "msg__text" }, linkify(m.text)),
+    hasText ? h("div", { className: "msg__text" }, linkify(m.text)) : null,
+    label ? files : null, // a note's files stay inside its yellow box
     cardsEl(m.metadata)
   );
   var status = null;
@@ -57,7 +62,8 @@ export function messageEl(m, prev, seen) {
     h("div", { className: "msg__meta" },
       h("span", { className: "msg__author", text: m.sender_name || senderLabel(m.sender) || m.sender }),
       t !== null ? h("time", { className: "msg__time", datetime: m.created_at, title: fullTime(t), text: clockTime(t) }) : null),
-    bubble
+    hasText || label ? bubble : null,
+    label ? null : files
   );
   parts("message", m).forEach(function (part) { el.appendChild(part); });
   if (status) el.appendChild(h("div", { className: "msg__status" }, status));
@@ -88,7 +94,9 @@ export function pendingEl(p, prev) {
         h("span", { text: p.error ? interpolate(gettext("Not sent: %(reason)s"), { reason: p.error }) : gettext("Not sent") }),
         h("button", { type: "button", className: "link-btn", "data-testid": "retry-message", onclick: function () { retry(p.clientId); }, text: gettext("Retry") }),
         h("button", { type: "button", className: "link-btn", "data-testid": "discard-message", onclick: function () { discard(p.clientId); }, text: gettext("Discard") }))
-    : h("div", { className: "msg__status" }, h("span", { className: "msg__flag", text: socket.isOpen() ? gettext("Sending…") : gettext("Waiting for connection…") }));
+    : h("div", { className: "msg__status" }, h("span", { className: "msg__flag", text: uploadingText(p.uploads) || (socket.isOpen() ? gettext("Sending…") : gettext("Waiting for connection…")) }));
+  var files = filesEl(pendingFiles(p.uploads));
+  var hasText = !files || String(p.text || "").trim() !== "";
   return h("div", {
     className: cls,
     "data-testid": "message",
@@ -98,8 +106,22 @@ export function pendingEl(p, prev) {
     "data-state": failed ? "failed" : "pending",
   },
     h("div", { className: "msg__meta" }, h("span", { className: "msg__author", text: ME.name })),
-    h("div", { className: "msg__bubble" },
+    hasText || p.kind === "note" ? h("div", { className: "msg__bubble" },
       p.kind === "note" ? h("div", { className: "msg__label" }, lockIcon(), h("span", { text: gettext("Private note") })) : null,
-      h("div", { className: "msg__text" }, linkify(p.text))),
+      hasText ? h("div", { className: "msg__text" }, linkify(p.text)) : null,
+      p.kind === "note" ? files : null) : null,
+    p.kind === "note" ? null : files,
     status);
+}
+
+/** "Uploading… 40%" while a pending message's files go up; "" once they are up. */
+function uploadingText(uploads) {
+  if (!uploads || uploads.every(function (u) { return u.state === "done"; })) return "";
+  var total = 0;
+  var done = 0;
+  uploads.forEach(function (u) {
+    total += u.size || 0;
+    done += (u.size || 0) * (u.state === "done" ? 1 : u.progress || 0);
+  });
+  return interpolate(gettext("Uploading… %(percent)s"), { percent: formatPercent(total ? done / total : 0, 0) });
 }

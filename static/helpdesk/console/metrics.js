@@ -16,6 +16,8 @@ import {
   intlLocale,
 } from "../shared/format.js";
 import { gettext, interpolate, loadCatalog, ngettext } from "../shared/i18n.js";
+import { alpha, cssVar, percent } from "./chart-style.js";
+import { makeCsatChart, renderCsat } from "./metrics-csat.js";
 
 const boot = JSON.parse(document.getElementById("metrics-bootstrap").textContent);
 const root = document.querySelector('[data-testid="reports"]');
@@ -42,11 +44,6 @@ const BUCKETS = {
   "> 1 day": [86400, null],
 };
 
-function cssVar(name, fallback) {
-  const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  return value || fallback;
-}
-
 const colors = {
   brand: cssVar("--brand", "#2f5bea"),
   bot: cssVar("--bot", "#6d3fd6"),
@@ -56,18 +53,7 @@ const colors = {
   grid: cssVar("--border", "#e4e7ee"),
 };
 
-function alpha(hex, a) {
-  const m = /^#([0-9a-f]{6})$/i.exec(hex);
-  if (!m) return hex;
-  const n = parseInt(m[1], 16);
-  return "rgba(" + (n >> 16) + "," + ((n >> 8) & 255) + "," + (n & 255) + "," + a + ")";
-}
-
 // --- formatting ---------------------------------------------------------------------------
-
-function percent(ratio) {
-  return ratio === null || ratio === undefined ? "–" : formatPercent(ratio);
-}
 
 function bucketLabel(label) {
   const edges = BUCKETS[label];
@@ -232,6 +218,7 @@ function makeCharts() {
     },
     options: tokensOptions,
   });
+  makeCsatChart(root);
 }
 
 // --- rendering -----------------------------------------------------------------------------
@@ -310,6 +297,7 @@ function render(m) {
     return [r.model, formatNumber(r.replies), formatNumber(r.prompt),
       formatNumber(r.completion), formatNumber(r.total)];
   }), 5, gettext("No tokens used in this period"));
+  renderCsat(root, m);
 }
 
 function shares(counts) {

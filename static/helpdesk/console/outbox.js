@@ -5,6 +5,8 @@ import { fillGap, GAP_CHECK_MS } from "./conversation.js";
 import { state } from "./state.js";
 import { toast } from "./toast.js";
 import { scheduleTranscript } from "./transcript.js";
+import { uploadIds, uploadsDone, whenUploaded } from "./uploads.js";
+import { fileErrorText } from "./attachments.js";
 import { gettext, interpolate } from "../shared/i18n.js";
 
 let pendingOrder = 0;
@@ -25,8 +27,9 @@ function newClientId() {
     Math.random().toString(36).slice(2, 12);
 }
 
-/** Send a message (kind "text" or "note") to a conversation; it shows as pending until stored. */
-export function queueMessage(conversationId, text, kind) {
+/** Send a message (kind "text" or "note") to a conversation, with files (uploads.js entries)
+ *  sent once they are uploaded; it shows as pending until stored. */
+export function queueMessage(conversationId, text, kind, uploads) {
   var p = {
     clientId: newClientId(),
     conversation: conversationId,
@@ -37,16 +40,38 @@ export function queueMessage(conversationId, text, kind) {
     order: ++pendingOrder,
     createdAt: new Date().toISOString(),
     sentAt: 0,
+    uploads: uploads && uploads.length ? uploads : null,
   };
   state.pending.set(p.clientId, p);
   scheduleTranscript(true);
+  awaitUploads(p);
   transmit(p);
 }
 
 function transmit(p) {
   if (!socket.isOpen()) return; // it goes out when the socket is back
+  if (!uploadsDone(p.uploads)) return; // it goes out when its files are up (awaitUploads)
   p.sentAt = Date.now();
-  socket.send({ type: "message.send", conversation: p.conversation, data: { client_id: p.clientId, text: p.text, kind: p.kind } });
+  var data = { client_id: p.clientId, text: p.text, kind: p.kind };
+  if (p.uploads) data.attachments = uploadIds(p.uploads);
+  socket.send({ type: "message.send", conversation: p.conversation, data: data });
+}
+
+/** Upload the message's files not up yet (never again those that are), then send it; a failed
+ *  upload fails the message. */
+function awaitUploads(p) {
+  if (!p.uploads || uploadsDone(p.uploads)) return;
+  p.uploads.forEach(function (entry) { entry.onchange = function () { scheduleTranscript(); }; });
+  whenUploaded(p.uploads, function () {
+    if (state.pending.get(p.clientId) !== p || p.state !== "pending") return;
+    scheduleTranscript();
+    transmit(p);
+  }, function (error) {
+    if (state.pending.get(p.clientId) !== p) return;
+    p.state = "failed";
+    p.error = fileErrorText(error);
+    scheduleTranscript();
+  });
 }
 
 export function retry(clientId) {
@@ -55,6 +80,7 @@ export function retry(clientId) {
   p.state = "pending";
   p.error = null;
   scheduleTranscript();
+  awaitUploads(p);
   transmit(p);
 }
 

@@ -39,6 +39,7 @@ export function inView(conversation, view) {
     case "bot": return conversation.status === "bot";
     case "queued": return conversation.status === "queued";
     case "mine": return conversation.assignee === ME.id && conversation.status !== "resolved";
+    case "follow_up": return conversation.follow_up === true && conversation.status !== "resolved";
     default: return true;
   }
 }

@@ -1,5 +1,6 @@
 // The composer: the text box grows with its text, Enter sends (Shift+Enter: a new line), and
 // a failed message's Retry button sends it again.
+import { bindAttachments, takeFiles } from "./attachments.js";
 import { ui } from "./dom.js";
 import { updateSendButton } from "./panel.js";
 import { retryItem, sendText } from "./sending.js";
@@ -10,6 +11,7 @@ const INPUT_MAX_HEIGHT_PX = 132;
 const IME_COMPOSITION_KEY_CODE = 229; // Enter that confirms an IME candidate (Chinese input)
 
 export function bindComposer() {
+  bindAttachments();
   ui.form.addEventListener("submit", (event) => {
     event.preventDefault();
     submitInput();
@@ -40,10 +42,11 @@ function autosize() {
 function submitInput() {
   if (S.fatal) return;
   const text = ui.input.value.replace(/^\s+|\s+$/g, "");
-  if (!text) return;
+  const files = takeFiles(); // attachments.js: uploaded, or uploading (the message waits)
+  if (!text && !files.length) return;
   ui.input.value = "";
   autosize();
   updateSendButton();
   stopOwnTyping();
-  sendText(text);
+  sendText(text, files);
 }

@@ -79,6 +79,7 @@ function readConfig() {
     accent: /^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i.test(color) ? color : DEFAULT_ACCENT,
     startOpen: isOn(script, "data-open"),
     locale: (script.getAttribute("data-locale") || "").trim().slice(0, 35), // empty: the server decides
+    theme: (script.getAttribute("data-theme") || "auto").trim().toLowerCase(), // light | dark | auto (theme.js)
   };
 }
 

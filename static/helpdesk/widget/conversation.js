@@ -47,6 +47,7 @@ export function switchConversation(newId) {
   S.readSent = 0;
   S.status = null;
   S.assignee = null;
+  S.rating = null; // rating.js
   clearAllRemoteTyping();
   if (S.conn && S.conn.kind === "longpoll" && S.conn.welcomed) S.conn.restartPoll();
   updateUI();
@@ -56,6 +57,7 @@ export function applyConversation(c) {
   if (!c || typeof c !== "object") return;
   if (c.id != null && S.conversation != null && !sameId(c.id, S.conversation)) return;
   if (typeof c.status === "string") S.status = c.status;
+  if (c.rating !== undefined) S.rating = c.rating && typeof c.rating === "object" ? c.rating : null; // rating.js
   if (c.assignee === null) S.assignee = null;
   else if (c.assignee && typeof c.assignee === "object") {
     const name = c.assignee.name || c.assignee.display_name || c.assignee.username;
@@ -96,6 +98,7 @@ export function handleMessage(frame, fromAck) {
   item.kind = typeof d.kind === "string" ? d.kind : "text";
   item.text = typeof d.text === "string" ? d.text : item.text || "";
   item.metadata = d.metadata && typeof d.metadata === "object" ? d.metadata : item.metadata || {};
+  if (Array.isArray(d.attachments)) item.attachments = d.attachments; // attachment-view.js
   item.state = typeof d.state === "string" ? d.state : "complete";
   item.created_at = d.created_at || item.created_at;
   item.local = false;

@@ -1,4 +1,5 @@
 // The visitor-facing sentence for each error code of docs/protocol.md.
+import { humanFileError } from "../shared/files.js";
 import { gettext, interpolate } from "../shared/i18n.js";
 
 export function humanError(data, secondsLeft) {
@@ -33,6 +34,6 @@ export function humanError(data, secondsLeft) {
     case "origin_not_allowed":
       return gettext("Chat is not available on this website.");
     default:
-      return gettext("Not delivered.");
+      return humanFileError(data) || gettext("Not delivered."); // attachment_too_large, ...
   }
 }

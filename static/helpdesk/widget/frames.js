@@ -1,4 +1,5 @@
 // What the server says (docs/protocol.md), on either transport: one handler per frame type.
+import { actionDone, actionFailed } from "./actions.js";
 import { debug } from "./config.js";
 import { applyConversation, handleDelta, handleMessage, switchConversation } from "./conversation.js";
 import { markRead, setFatal, updateUI, updateUnread } from "./panel.js";
@@ -50,6 +51,9 @@ export function handleFrame(c, f) {
     case "error":
       handleError(f);
       break;
+    case "action.done":
+      actionDone(f); // actions.js: the answer to a request such as follow_up.request
+      break;
     case "pong":
     case "presence":
     case "read":
@@ -90,6 +94,7 @@ function resumeFrom() {
 
 function handleError(f) {
   const d = f.data || {};
+  if (actionFailed(d)) return; // a request of actions.js was refused: it shows why
   const ref = d.ref;
   const item = typeof ref === "string" ? messages.byClient[ref] : null;
   if (item && item.local) {

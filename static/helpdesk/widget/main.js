@@ -14,14 +14,18 @@
 import { bindComposer } from "./composer.js";
 import { config, VERSION } from "./config.js";
 import { nearBottom } from "./dom.js";
+import { firstToken, identify, logout } from "./identity.js";
 import { restoreOutbox } from "./outbox.js";
 import { closePanel, markRead, mountPanel, openPanel, togglePanel, updateUI } from "./panel.js";
+import { mountOffline } from "./offline.js";
 import { newGroup } from "./render.js";
-import { sendText } from "./sending.js";
+import { mountPrechat } from "./prechat.js";
+import { mountRating } from "./rating.js";
+import { flushOutbox, sendText } from "./sending.js";
 import { outbox, S } from "./state.js";
 import { session } from "./storage.js";
-import { obtainToken } from "./token.js";
 import { connect, wakeUp } from "./transport.js";
+import { mountTouches } from "./touches.js";
 
 // The page's debug / test hook, and the API a tenant's page may call.
 const publicApi = {
@@ -37,11 +41,15 @@ const publicApi = {
     unread: S.unread,
     pending: outbox.length,
     visitor: S.visitor,
+    identified: !!(S.options && S.options.identity && S.options.identity.verified),
     fatal: S.fatal,
   }),
   open: () => openPanel(true),
   close: () => closePanel(),
   toggle: () => togglePanel(),
+  // Verified identity (identity.js, docs/widget.md).
+  identify: (user, signature, options) => identify(user, signature, options),
+  logout: () => logout(),
   send: (text) => {
     if (S.fatal || typeof text !== "string" || !text.trim()) return null;
     return sendText(text.trim());
@@ -52,10 +60,14 @@ function start() {
   mountPanel();
   newGroup(false);
   bindComposer();
+  mountTouches();
+  mountOffline();
+  mountRating();
+  mountPrechat(flushOutbox);
   restoreOutbox();
   updateUI();
   if (config.startOpen || session.get("open") === "1") openPanel(false);
-  obtainToken().then((r) => {
+  firstToken().then((r) => {
     if (r === false) return; // fatal, shown in the panel
     connect(); // on a network error with a stored token, try the socket anyway
   });

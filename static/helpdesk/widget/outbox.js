@@ -4,6 +4,7 @@ import { TIMINGS } from "./config.js";
 import { render } from "./render.js";
 import { messages, outbox } from "./state.js";
 import { store } from "./storage.js";
+import { doneUpload, uploadsDone } from "./uploads.js";
 import { now } from "./values.js";
 
 const RESTORE_MAX_AGE_MS = 24 * 3600 * 1000;
@@ -40,10 +41,12 @@ export function removeFromOutbox(item) {
 }
 
 export function saveOutbox() {
-  const list = outbox.slice(0, TIMINGS.outboxMax).map((item) => ({
+  // A message whose files are not uploaded yet cannot be sent after a reload (the files are gone).
+  const list = outbox.filter((item) => uploadsDone(item.uploads)).slice(0, TIMINGS.outboxMax).map((item) => ({
     client_id: item.client_id,
     text: item.text,
     created_at: item.created_at,
+    attachments: item.uploads ? item.uploads.map((entry) => entry.attachment) : undefined,
   }));
   if (list.length) store.set("outbox", JSON.stringify(list));
   else store.del("outbox");
@@ -69,6 +72,8 @@ export function restoreOutbox() {
     const written = new Date(saved.created_at).getTime();
     if (isFinite(written) && written < cutoff) continue;
     const item = pendingItem(saved.client_id, saved.text, saved.created_at);
+    const files = Array.isArray(saved.attachments) ? saved.attachments.filter((a) => a && a.id != null) : [];
+    if (files.length) item.uploads = files.map(doneUpload); // uploaded already: not again
     messages.byClient[item.client_id] = item;
     outbox.push(item);
     render(item);

@@ -1,14 +1,17 @@
 // The launcher and the panel around the messages: mounting, opening and closing, the header's
 // status line, the notice above the composer, the unread badge and read receipts.
 import { currentLocale, gettext, interpolate, loadCatalog, ngettext } from "../shared/i18n.js";
+import { attachmentsEnabled, hasPickedFiles, tray } from "./attach-state.js";
 import { config } from "./config.js";
 import { el, nearBottom, scrollToBottom, ui } from "./dom.js";
 import { humanError } from "./errors.js";
+import { hoursStatus } from "./hours-text.js";
 import { SKELETON } from "./skeleton.js";
 import { liveConnection, messages, outbox, S } from "./state.js";
 import { session, store } from "./storage.js";
 import { CSS, onAccentContrast } from "./styles.js";
 import { stopOwnTyping } from "./typing.js";
+import { runAfterUpdate } from "./ui-hooks.js";
 import { toInt } from "./values.js";
 
 const READ_DELAY_MS = 800;
@@ -93,6 +96,7 @@ function applyLabels() {
   ui.input.setAttribute("aria-label", gettext("Message"));
   ui.send.setAttribute("aria-label", gettext("Send message"));
   ui.footer.textContent = gettext("Powered by Helpdesk");
+  if (tray.relabel) tray.relabel(); // attachments.js
 }
 
 /** The server's translations for this visitor (a Django JSON catalog with its ``locale``,
@@ -168,7 +172,7 @@ function statusLine() {
     case "resolved":
       return [gettext("Conversation resolved"), "online"];
     default:
-      return [gettext("We typically reply in a few seconds"), "online"];
+      return [hoursStatus() || gettext("We typically reply in a few seconds"), "online"];
   }
 }
 
@@ -181,6 +185,7 @@ function noticeLine() {
         : gettext("Chat is unavailable right now.");
     return [text, "error"];
   }
+  if (tray.notice) return [tray.notice, "error"]; // a file that cannot be sent (attachments.js)
   if (S.status === "resolved") {
     return [gettext("This conversation has been resolved. Send a message to start a new one."), "info"];
   }
@@ -213,12 +218,14 @@ export function updateUI() {
     ui.notice.textContent = "";
   }
   ui.input.disabled = !!S.fatal;
+  if (ui.attach) ui.attach.hidden = !attachmentsEnabled();
   updateSendButton();
   updateUnread();
+  runAfterUpdate(); // features that redraw with the panel (ui-hooks.js)
 }
 
 export function updateSendButton() {
-  ui.send.disabled = !!S.fatal || !ui.input.value.replace(/\s+/g, "");
+  ui.send.disabled = !!S.fatal || (!ui.input.value.replace(/\s+/g, "") && !hasPickedFiles());
 }
 
 function readKey() {

@@ -2,6 +2,7 @@
 // conversation's group, and the greeting above them all. Text is put in as text nodes only.
 import { formatDate } from "../shared/format.js";
 import { gettext } from "../shared/i18n.js";
+import { renderAttachments, uploadingLine } from "./attachment-view.js";
 import { renderCards } from "./cards.js";
 import { citationsKey, citationsOf, renderSources, setCitedText } from "./citations.js";
 import { el, ui } from "./dom.js";
@@ -135,6 +136,7 @@ export function render(item) {
       else setLinkifiedText(parts.text, item.text || "");
       item._renderedText = shown;
     }
+    renderAttachments(item, parts);
     renderSources(item, parts, cited);
     renderCards(item, parts);
     renderMeta(item, parts);
@@ -146,7 +148,7 @@ export function render(item) {
 function renderMeta(item, parts) {
   let text = "";
   let retry = false;
-  if (item.state === "pending") text = gettext("Sending…");
+  if (item.state === "pending") text = uploadingLine(item) || gettext("Sending…");
   else if (item.state === "failed") {
     text = item.error || gettext("Not delivered.");
     retry = true;

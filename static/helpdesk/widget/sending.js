@@ -4,17 +4,21 @@ import { dropItem, handleMessage, onNewContent, register, switchConversation } f
 import { humanError } from "./errors.js";
 import { addToOutbox, clearRetryTimer, pendingItem, removeFromOutbox, saveOutbox } from "./outbox.js";
 import { updateUI } from "./panel.js";
+import { prechatAnswers, prechatHolds, prechatRefused } from "./prechat.js";
 import { render } from "./render.js";
 import { liveConnection, messages, outbox, S } from "./state.js";
+import { uploadIds, uploadsDone, whenUploaded } from "./uploads.js";
 import { newClientId, now, toInt } from "./values.js";
 
 const RATE_LIMIT_DEFAULT_WAIT_S = 5;
 
-export function sendText(text) {
+export function sendText(text, uploads) {
   const item = pendingItem(newClientId(), String(text), new Date().toISOString());
+  if (uploads && uploads.length) item.uploads = uploads; // files (uploads.js): sent once they are up
   addToOutbox(item);
   render(item);
   onNewContent(true);
+  awaitUploads(item);
   flushOutbox();
   return item.client_id;
 }
@@ -26,16 +30,17 @@ export function flushOutbox() {
   if (!connection) return;
   for (const item of outbox) {
     if (item.state !== "pending") continue;
+    if (!uploadsDone(item.uploads)) return; // its files are still going up: it, and what follows, wait
     if (item.sentGen === connection.gen) {
       if (S.conversation == null) return; // waiting for the first message's ack
       continue;
     }
+    if (S.conversation == null && prechatHolds()) return; // the pre-chat form first (prechat.js)
     item.sentGen = connection.gen;
-    connection.send({
-      type: "message.send",
-      conversation: S.conversation,
-      data: { client_id: item.client_id, text: item.text },
-    });
+    const data = { client_id: item.client_id, text: item.text };
+    if (S.conversation == null && prechatAnswers()) data.prechat = prechatAnswers();
+    if (item.uploads && item.uploads.length) data.attachments = uploadIds(item.uploads);
+    connection.send({ type: "message.send", conversation: S.conversation, data: data });
     if (S.conversation == null) return;
   }
 }
@@ -82,12 +87,36 @@ export function retryItem(item) {
   saveOutbox();
   render(item);
   updateUI();
+  awaitUploads(item); // only the files not up yet are uploaded again
   flushOutbox();
+}
+
+/** A message with files goes out when they are uploaded; a failed upload fails the message. */
+function awaitUploads(item) {
+  if (!item.uploads || uploadsDone(item.uploads)) return;
+  for (const entry of item.uploads) entry.onchange = () => render(item);
+  whenUploaded(
+    item.uploads,
+    () => {
+      saveOutbox(); // now with the files' ids, for a reload
+      render(item);
+      flushOutbox();
+    },
+    (error) => {
+      if (item.state === "pending") failItem(item, error);
+    },
+  );
 }
 
 /** The server refused an own message (error frame ``data``, whose ref is its client id). */
 export function failItem(item, data) {
   const code = data.code;
+  if (code === "prechat_required" || code === "prechat_invalid") {
+    // The answers were refused: the message waits for the form (shown again with the error).
+    item.sentGen = null;
+    prechatRefused(data);
+    return;
+  }
   if ((code === "conversation_closed" || code === "not_found") && !item.restarted) {
     // The conversation was resolved (or is gone): this message starts a new one.
     item.restarted = true;

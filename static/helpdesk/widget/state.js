@@ -15,10 +15,13 @@ export const S = {
   conversation: null,
   status: null, // bot | queued | assigned | resolved (null: no conversation yet)
   assignee: null,
+  rating: null, // the conversation's rating ({score, scale, comment}) once given (rating.js)
   lastSeq: 0, // newest seq of a stored message we hold (created/updated/resumed)
   token: store.get("token"),
   visitor: null,
   greeting: null,
+  options: null, // the inbox's widget options (/widget/api/visitor's `options`, docs/widget.md)
+  identityUser: null, // {name, email} the site gave with a verified identity (identity.js)
   open: false,
   fatal: null, // a reason the widget cannot work on this page (e.g. origin_not_allowed)
   unread: 0,

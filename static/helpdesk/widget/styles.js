@@ -1,4 +1,10 @@
 // The widget's CSS, all inside its shadow root, and the accent colour's readable text colour.
+import { TOUCHES_CSS } from "./touches-css.js";
+
+import { ATTACHMENT_CSS } from "./attachment-styles.js";
+import { OFFLINE_CSS } from "./offline-styles.js";
+import { PRECHAT_CSS } from "./prechat-styles.js";
+import { RATING_CSS } from "./rating-styles.js";
 
 export const CSS = [
   // The host element: immune to the page's CSS. Inside a shadow tree, !important beats the
@@ -11,7 +17,7 @@ export const CSS = [
   "*,*::before,*::after{box-sizing:border-box}",
   "[hidden]{display:none!important}",
   ".root{all:initial;--hd-accent:#4f46e5;--hd-on-accent:#fff;--hd-bg:#f6f7f9;--hd-text:#111827;",
-  "--hd-muted:#6b7280;--hd-border:#e5e7eb;--hd-danger:#dc2626;",
+  "--hd-muted:#6b7280;--hd-border:#e5e7eb;--hd-danger:#dc2626;--hd-surface:#fff;--hd-subtle:#f3f4f6;",
   // Latin fonts, then Simplified Chinese ones (macOS, older macOS, Windows, Linux).
   "font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,'Noto Sans',",
   "'PingFang SC','Hiragino Sans GB','Microsoft YaHei','Noto Sans CJK SC',sans-serif;",
@@ -42,7 +48,7 @@ export const CSS = [
   // Panel
   ".panel{position:fixed;right:calc(20px + env(safe-area-inset-right,0px));",
   "bottom:calc(92px + env(safe-area-inset-bottom,0px));width:380px;height:min(680px,calc(100vh - 116px));",
-  "min-height:320px;display:flex;flex-direction:column;background:#fff;border-radius:18px;overflow:hidden;",
+  "min-height:320px;display:flex;flex-direction:column;background:var(--hd-surface);border-radius:18px;overflow:hidden;",
   "box-shadow:0 16px 48px rgba(17,24,39,.22),0 2px 8px rgba(17,24,39,.08);",
   "transform-origin:bottom right;animation:hd-in .2s ease-out}",
   "@keyframes hd-in{from{opacity:0;transform:translateY(12px) scale(.98)}to{opacity:1;transform:none}}",
@@ -76,7 +82,7 @@ export const CSS = [
   ".msg.from-contact{align-items:flex-end}",
   ".name{font-size:12px;color:var(--hd-muted);margin:0 0 3px 4px;font-weight:500}",
   ".msg.cont .name{display:none}",
-  ".bubble{max-width:82%;padding:9px 13px;border-radius:18px;background:#fff;color:var(--hd-text);",
+  ".bubble{max-width:82%;padding:9px 13px;border-radius:18px;background:var(--hd-surface);color:var(--hd-text);",
   "border:1px solid var(--hd-border);white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word;",
   "box-shadow:0 1px 1px rgba(17,24,39,.04)}",
   ".msg:not(.from-contact) .bubble{border-top-left-radius:6px}",
@@ -87,7 +93,7 @@ export const CSS = [
   ".bubble .link{color:var(--hd-accent);text-decoration:underline;text-underline-offset:2px}",
   ".msg.from-contact .bubble .link{color:inherit}",
   ".msg.state-pending .bubble,.msg.state-sent .bubble{opacity:.75}",
-  ".msg.state-failed .bubble{opacity:1;background:#fff;color:var(--hd-text);border:1px solid #fca5a5}",
+  ".msg.state-failed .bubble{opacity:1;background:var(--hd-surface);color:var(--hd-text);border:1px solid #fca5a5}",
   ".msg.state-streaming .text::after{content:'';display:inline-block;width:7px;height:14px;margin-left:2px;",
   "vertical-align:-2px;border-radius:1px;background:currentColor;opacity:.5;animation:hd-blink 1s steps(2) infinite}",
   "@keyframes hd-blink{50%{opacity:0}}",
@@ -113,7 +119,7 @@ export const CSS = [
 
   // Product cards
   ".cards{display:flex;flex-direction:column;gap:8px;margin-top:6px;max-width:82%;width:260px}",
-  ".card{display:flex;flex-direction:column;background:#fff;border:1px solid var(--hd-border);border-radius:14px;",
+  ".card{display:flex;flex-direction:column;background:var(--hd-surface);border:1px solid var(--hd-border);border-radius:14px;",
   "overflow:hidden;color:var(--hd-text);text-decoration:none;box-shadow:0 1px 2px rgba(17,24,39,.05);",
   "transition:box-shadow .15s ease,transform .15s ease}",
   "a.card:hover{box-shadow:0 6px 16px rgba(17,24,39,.12);transform:translateY(-1px)}",
@@ -131,7 +137,7 @@ export const CSS = [
 
   // Typing indicator
   ".typing{display:flex;align-items:center;gap:8px;margin:10px 0 2px;animation:hd-fade .18s ease-out}",
-  ".dots{display:inline-flex;gap:4px;padding:12px 14px;background:#fff;border:1px solid var(--hd-border);",
+  ".dots{display:inline-flex;gap:4px;padding:12px 14px;background:var(--hd-surface);border:1px solid var(--hd-border);",
   "border-radius:18px;border-top-left-radius:6px}",
   ".dots i{width:7px;height:7px;border-radius:50%;background:#9ca3af;animation:hd-bounce 1.2s infinite ease-in-out}",
   ".dots i:nth-child(2){animation-delay:.15s}.dots i:nth-child(3){animation-delay:.3s}",
@@ -143,7 +149,7 @@ export const CSS = [
   "color:#374151;border-top:1px solid var(--hd-border)}",
   ".notice[data-tone=warn]{background:#fffbeb;color:#92400e}",
   ".notice[data-tone=error]{background:#fef2f2;color:#991b1b}",
-  ".composer{flex:none;display:flex;align-items:flex-end;gap:8px;padding:10px 10px 10px 14px;background:#fff;",
+  ".composer{flex:none;display:flex;align-items:flex-end;gap:8px;padding:10px 10px 10px 14px;background:var(--hd-surface);",
   "border-top:1px solid var(--hd-border);margin:0}",
   ".input{flex:1;min-width:0;resize:none;border:0;outline:none;background:transparent;color:var(--hd-text);",
   "font-size:15px;line-height:1.4;padding:8px 0;max-height:132px;min-height:38px;overflow-y:auto;display:block}",
@@ -155,8 +161,13 @@ export const CSS = [
   "background:var(--hd-accent);color:var(--hd-on-accent);transition:opacity .15s ease,transform .15s ease}",
   ".send:disabled{opacity:.35;cursor:default}",
   ".send:not(:disabled):hover{transform:scale(1.06)}",
-  ".footer{flex:none;text-align:center;font-size:11px;color:#9ca3af;padding:0 0 8px;background:#fff}",
+  ".footer{flex:none;text-align:center;font-size:11px;color:#9ca3af;padding:0 0 8px;background:var(--hd-surface)}",
   ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
+
+  ...ATTACHMENT_CSS,
+  ...OFFLINE_CSS,
+  ...PRECHAT_CSS,
+  ...RATING_CSS,
 
   // Phones: the panel fills the screen, inside the safe areas
   "@media (max-width:480px){",
@@ -168,6 +179,7 @@ export const CSS = [
   ".root.open .launcher{display:none}",
   ".input{font-size:16px}", // iOS would zoom into a smaller field
   "}",
+  ...TOUCHES_CSS,
   "@media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}"
 ].join("");
 

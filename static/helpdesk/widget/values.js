@@ -11,6 +11,13 @@ export function toInt(value) {
   return isFinite(n) ? Math.floor(n) : null;
 }
 
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** A plausible e-mail address (the server checks it for real). */
+export function looksLikeEmail(text) {
+  return EMAIL_RE.test(text);
+}
+
 export function sameId(a, b) {
   return a !== null && a !== undefined && b !== null && b !== undefined && String(a) === String(b);
 }

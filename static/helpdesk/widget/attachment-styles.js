@@ -1,0 +1,75 @@
+// The CSS of attachments: the paperclip, the tray of chips, the drop zone, files in messages
+// and the lightbox (spread into styles.js's CSS).
+
+export const ATTACHMENT_CSS = [
+  // The paperclip in the composer
+  ".attach{flex:none;width:38px;height:38px;margin-left:-6px;border-radius:50%;display:flex;align-items:center;",
+  "justify-content:center;color:var(--hd-muted);transition:background .15s ease,color .15s ease}",
+  ".attach:hover{background:var(--hd-subtle);color:var(--hd-text)}",
+  ".attach:disabled{opacity:.35;cursor:default}",
+
+  // Picked files, above the input
+  ".tray{flex:none;display:flex;gap:8px;overflow-x:auto;padding:10px 12px 2px;background:var(--hd-surface);",
+  "border-top:1px solid var(--hd-border);scrollbar-width:thin}",
+  ".tray+.composer{border-top:0}",
+  ".chip{position:relative;flex:none;display:flex;align-items:center;gap:8px;max-width:220px;height:48px;",
+  "padding:5px 30px 5px 5px;border:1px solid var(--hd-border);border-radius:12px;background:var(--hd-subtle);overflow:hidden}",
+  ".chip-thumb{flex:none;width:36px;height:36px;border-radius:8px;object-fit:cover;background:var(--hd-border);display:block}",
+  ".chip-icon{flex:none;width:36px;height:36px;border-radius:8px;display:flex;align-items:center;justify-content:center;",
+  "background:#eef2ff;background:color-mix(in srgb,var(--hd-accent) 12%,transparent);color:var(--hd-accent)}",
+  ".chip-text{min-width:0;display:flex;flex-direction:column;line-height:1.25}",
+  ".chip-name{font-size:13px;font-weight:500;color:var(--hd-text);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
+  ".chip-size{font-size:11px;color:var(--hd-muted);white-space:nowrap}",
+  ".chip-progress{position:absolute;left:0;bottom:0;height:3px;background:var(--hd-accent);transition:width .2s linear}",
+  ".chip-remove{position:absolute;top:4px;right:4px;width:22px;height:22px;border-radius:50%;font-size:16px;line-height:22px;",
+  "text-align:center;color:var(--hd-muted)}",
+  ".chip-remove:hover{background:var(--hd-border);color:var(--hd-text)}",
+
+  // Drag and drop: the zone over the panel
+  ".dropzone{position:absolute;inset:0;z-index:5;display:flex;padding:14px;background:rgba(255,255,255,.86);background:color-mix(in srgb,var(--hd-surface) 88%,transparent);",
+  "pointer-events:none;animation:hd-fade .12s ease-out}",
+  ".dropzone-inner{flex:1;display:flex;align-items:center;justify-content:center;text-align:center;padding:20px;",
+  "border:2px dashed var(--hd-accent);border-radius:14px;color:var(--hd-accent);font-size:15px;font-weight:600}",
+  ".dropzone[data-enabled=false] .dropzone-inner{border-color:var(--hd-muted);color:var(--hd-muted)}",
+
+  // Files in messages
+  ".files{display:flex;flex-direction:column;gap:6px;max-width:82%;margin-top:4px}",
+  ".msg.from-contact .files{align-items:flex-end}",
+  ".bubble+.files{margin-top:6px}",
+  ".bubble[hidden]+.files{margin-top:0}",
+  ".att-image{display:block;max-width:100%;border-radius:14px;overflow:hidden;background:var(--hd-border);line-height:0;",
+  "border:1px solid var(--hd-border)}",
+  ".att-thumb{display:block;max-width:min(220px,100%);height:auto;max-height:260px;object-fit:cover}",
+  ".att-image.unsized .att-thumb{min-width:80px;min-height:60px}",
+  ".att-image.broken{line-height:1.4}",
+  ".att-image.broken .att-thumb{min-width:140px;min-height:60px}",
+  ".msg.state-pending .att-image,.msg.state-pending .att-file{opacity:.7}",
+  ".att-file{display:flex;align-items:center;gap:10px;min-width:0;width:260px;max-width:100%;padding:9px 10px 9px 12px;border-radius:14px;",
+  "background:var(--hd-surface);border:1px solid var(--hd-border);color:var(--hd-text);text-decoration:none;",
+  "box-shadow:0 1px 1px rgba(17,24,39,.04)}",
+  "a.att-file:hover{border-color:var(--hd-accent)}",
+  ".att-icon{flex:none;width:34px;height:34px;border-radius:9px;display:flex;align-items:center;justify-content:center;",
+  "background:#eef2ff;background:color-mix(in srgb,var(--hd-accent) 12%,transparent);color:var(--hd-accent)}",
+  ".att-text{flex:1;min-width:0;display:flex;flex-direction:column;line-height:1.3}",
+  ".att-name{display:flex;min-width:0;font-size:13px;font-weight:600;white-space:nowrap}",
+  ".att-stem{min-width:0;overflow:hidden;text-overflow:ellipsis}",
+  ".att-ext{flex:none}",
+  ".att-size{font-size:12px;color:var(--hd-muted)}",
+  ".att-download{flex:none;width:30px;height:30px;border-radius:50%;display:flex;align-items:center;justify-content:center;",
+  "color:var(--hd-accent)}",
+  "a.att-file:hover .att-download{background:var(--hd-subtle)}",
+
+  // The lightbox
+  ".lightbox{position:fixed;inset:0;z-index:10;display:flex;align-items:center;justify-content:center;",
+  "padding:56px 16px 24px;background:rgba(17,24,39,.86);animation:hd-fade .15s ease-out}",
+  ".lightbox-figure{margin:0;display:flex;flex-direction:column;align-items:center;gap:10px;max-width:100%;max-height:100%}",
+  ".lightbox-img{display:block;max-width:min(1100px,100%);max-height:calc(100vh - 130px);object-fit:contain;",
+  "border-radius:6px;background:#fff;box-shadow:0 12px 40px rgba(0,0,0,.4)}",
+  ".lightbox-caption{display:flex;gap:14px;align-items:center;max-width:100%;color:#f9fafb;font-size:13px}",
+  ".lightbox-name{min-width:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
+  ".lightbox-link{flex:none;color:#c7d2fe;text-decoration:underline;text-underline-offset:2px}",
+  ".lightbox-close{position:absolute;top:calc(12px + env(safe-area-inset-top,0px));right:calc(12px + env(safe-area-inset-right,0px));",
+  "width:40px;height:40px;border-radius:50%;font-size:26px;line-height:40px;text-align:center;color:#fff;",
+  "background:rgba(255,255,255,.14)}",
+  ".lightbox-close:hover{background:rgba(255,255,255,.26)}",
+];

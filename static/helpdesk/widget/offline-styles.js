@@ -1,0 +1,28 @@
+// CSS of the offline form, the handoff card and their confirmation (offline.js), spread into
+// styles.js's CSS.
+export const OFFLINE_CSS = [
+  ".offline{margin:12px 4px 4px;padding:14px;border:1px solid var(--hd-border);border-radius:14px;",
+  "background:var(--hd-surface);display:flex;flex-direction:column;gap:8px;",
+  "box-shadow:0 1px 2px rgba(17,24,39,.05)}",
+  ".offline-title{margin:0;font-weight:600;font-size:15px}",
+  ".offline-back{margin:0;color:var(--hd-accent);font-weight:600}",
+  ".offline-intro{margin:0;color:var(--hd-muted);font-size:13px}",
+  ".offline-field{display:flex;flex-direction:column;gap:3px}",
+  ".offline-label{font-size:12px;font-weight:600;color:var(--hd-muted)}",
+  ".offline-input{font:inherit;font-size:16px;color:var(--hd-text);background:var(--hd-surface);",
+  "border:1px solid var(--hd-border);border-radius:10px;padding:8px 10px;width:100%;resize:vertical;",
+  "margin:0;-webkit-appearance:none;appearance:none}",
+  ".offline-input:focus{outline:2px solid var(--hd-accent);outline-offset:0;border-color:transparent}",
+  "textarea.offline-input{min-height:72px;max-height:160px}",
+  ".offline-error{margin:0;color:var(--hd-danger);font-size:13px}",
+  ".offline-submit{align-self:flex-end;background:var(--hd-accent);color:var(--hd-on-accent);",
+  "font-weight:600;border-radius:999px;padding:8px 18px;min-height:36px}",
+  ".offline-submit:disabled{opacity:.6;cursor:default}",
+  ".offline-card{border-color:var(--hd-accent)}",
+  ".offline[data-compact=true]{flex-direction:row;flex-wrap:wrap;align-items:center;gap:6px 10px;padding:10px 12px}",
+  ".offline[data-compact=true] .offline-title{flex:1 1 auto;font-size:14px}",
+  ".offline-more{padding:6px 14px;min-height:32px;font-size:13px}",
+  ".status[data-connection=online][data-away=true] .dot{background:#9ca3af}",
+  ".offline-done{margin:10px 4px 4px;padding:10px 12px;border-radius:12px;font-size:13px;",
+  "background:var(--hd-subtle);color:var(--hd-text);text-align:center}",
+];
