@@ -254,8 +254,12 @@ async def test_every_acknowledged_message_is_answered_through_ten_redis_restarts
     assert "Unrecoverable error" not in fault_worker.output()
     replies = await db(replies_in_database)(sent)
     for s in sent:
-        if s.handed_off:
-            assert await db(left_the_bot_before)(s.message_id), s
+        if s.handed_off and len(replies.get(s.message_id, [])) != 1:
+            # The customer saw the conversation leave the bot before any reply to this message:
+            # it was written after the handoff (left to the agents). A handoff this message
+            # caused (the bot unavailable) comes with its fallback reply, counted as answered;
+            # under load the status change can reach the socket before that reply.
+            assert await db(left_the_bot_before)(s.message_id), (s, replies.get(s.message_id))
         else:
             # Exactly one: an answer, or the fallback, never both.
             assert len(replies.get(s.message_id, [])) == 1, (s, replies.get(s.message_id))
