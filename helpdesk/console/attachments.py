@@ -4,30 +4,26 @@ Session cookie and ``X-CSRFToken`` like the console's other POSTs; multipart fie
 optional ``conversation`` (checked to be the tenant's). 201 ``{"attachment": {...}}``.
 """
 
-from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext
 
 from helpdesk.console.api import console_action
 from helpdesk.conversations.attachments import (
-    MB,
-    MULTIPART_SLACK,
     attachment_upload,
     attachment_upload_payload,
+    attachment_upload_precheck,
     upload_max_bytes,
 )
 from helpdesk.conversations.selectors import conversation_get
 from helpdesk.core.errors import InvalidInput
-from helpdesk.core.upload_limit import body_limit, declared_length, too_large
+from helpdesk.core.upload_limit import body_limit, declared_length
 from helpdesk.tenants.models import Membership
 
 
 @body_limit(upload_max_bytes)
 @console_action
 def attachment_upload_console(request: HttpRequest, membership: Membership) -> JsonResponse:
-    limit = settings.ATTACHMENT_AGENT_MAX_MB * MB
-    if declared_length(request) > limit + MULTIPART_SLACK:
-        raise too_large(limit)
+    attachment_upload_precheck(inbox=None, declared_bytes=declared_length(request))
     conversation_id = request.POST.get("conversation")
     if conversation_id:
         conversation_get(tenant=membership.tenant, conversation_id=conversation_id)

@@ -36,7 +36,6 @@ from helpdesk.core.errors import (
     AttachmentNotFound,
     AttachmentRefused,
     AttachmentsDisabled,
-    AttachmentTooLarge,
     AttachmentTypeNotAllowed,
     InvalidInput,
     NotFound,
@@ -44,6 +43,7 @@ from helpdesk.core.errors import (
     TooManyAttachments,
 )
 from helpdesk.core.ratelimit import rate_limit_hit
+from helpdesk.core.upload_limit import too_large
 from helpdesk.tenants.access import active_membership
 from helpdesk.tenants.models import Inbox, Tenant
 
@@ -110,6 +110,22 @@ def _run_checks(tenant: Tenant, info: AttachmentInfo) -> None:
 # --- upload -------------------------------------------------------------------------------------
 
 
+def upload_limit(inbox: Inbox | None) -> int:
+    """The largest file, in bytes, a customer of ``inbox`` may upload (None: an agent)."""
+    most = settings.ATTACHMENT_AGENT_MAX_MB if inbox is None else inbox.attachment_max_mb
+    return most * MB
+
+
+def attachment_upload_precheck(*, inbox: Inbox | None, declared_bytes: int) -> None:
+    """What refuses an upload before its body is read: files switched off in the customer's
+    ``inbox``, or a body larger than the file it may carry (attachment_upload checks again)."""
+    if inbox is not None and not inbox.attachments_enabled:
+        raise AttachmentsDisabled()
+    limit = upload_limit(inbox)
+    if declared_bytes > limit + MULTIPART_SLACK:
+        raise too_large(limit)
+
+
 def attachment_upload(
     *,
     tenant: Tenant,
@@ -134,22 +150,19 @@ def attachment_upload(
         rate_limit_hit(
             "attachments", f"t{tenant.pk}:c{contact.pk}", settings.RATE_CUSTOMER_ATTACHMENTS
         )
-        max_bytes = inbox.attachment_max_mb * MB
+        max_bytes = upload_limit(inbox)
         allowed = set(filetypes.parse_types(inbox.attachment_types))
     else:
         membership = active_membership(user)
         if membership is None or membership.tenant_id != tenant.pk:
             raise Revoked()
         rate_limit_hit("attachments", f"t{tenant.pk}:u{user.pk}", settings.RATE_AGENT_ATTACHMENTS)
-        max_bytes = settings.ATTACHMENT_AGENT_MAX_MB * MB
+        max_bytes = upload_limit(None)
         allowed = set(filetypes.KNOWN_TYPES)
 
     size = uploaded_file.size
     if size is None or size > max_bytes:
-        raise AttachmentTooLarge(
-            gettext("The file is larger than %(limit)s MB.") % {"limit": max_bytes // MB},
-            limit=max_bytes,
-        )
+        raise too_large(max_bytes)
     if size == 0:
         raise AttachmentInvalid(gettext("The file is empty."))
     uploaded_file.seek(0)

@@ -10,21 +10,19 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext
 
 from helpdesk.conversations.attachments import (
-    MB,
-    MULTIPART_SLACK,
     attachment_upload,
     attachment_upload_payload,
+    attachment_upload_precheck,
     upload_max_bytes,
 )
 from helpdesk.core.asyncdb import db_call
 from helpdesk.core.errors import (
-    AttachmentsDisabled,
     InvalidInput,
     OriginNotAllowed,
     ServiceError,
 )
 from helpdesk.core.http import answers_errors_with, error_json
-from helpdesk.core.upload_limit import body_limit, declared_length, too_large
+from helpdesk.core.upload_limit import body_limit, declared_length
 from helpdesk.widget.http import cross_origin, request_origin
 from helpdesk.widget.services import visitor_authenticate
 
@@ -68,11 +66,7 @@ def _upload(request: HttpRequest) -> dict:
         origin=request_origin(request),
     )
     inbox = visitor.inbox
-    if not inbox.attachments_enabled:
-        raise AttachmentsDisabled()
-    limit = inbox.attachment_max_mb * MB
-    if declared_length(request) > limit + MULTIPART_SLACK:
-        raise too_large(limit)
+    attachment_upload_precheck(inbox=inbox, declared_bytes=declared_length(request))
     uploaded = request.FILES.get("file") if request.content_type == "multipart/form-data" else None
     if uploaded is None:
         raise InvalidInput(gettext('Send the file as the form field "file".'), field="file")
