@@ -10,6 +10,7 @@ from helpdesk.ai.grounding import Grounding, reference_block
 from helpdesk.ai.models import BotConfig
 from helpdesk.ai.providers.base import ChatMessage, ReplyRequest
 from helpdesk.ai.tokens import count_chat_tokens, count_tokens
+from helpdesk.conversations.attachments import attachments_in
 from helpdesk.conversations.models import Conversation, Message
 from helpdesk.widget.prechat import prechat_details
 
@@ -64,12 +65,10 @@ def recent_turns(conversation: Conversation, *, turns: int, up_to_seq: int) -> l
 
 def _with_files(sender: str, text: str, metadata: object) -> str:
     """The text with a line naming the files sent with it (names and types, not contents)."""
-    files = metadata.get("attachments") if isinstance(metadata, dict) else None
-    if not isinstance(files, list) or not files:
+    files = attachments_in(metadata)
+    if not files:
         return text
-    listed = ", ".join(
-        f"{file.get('name')} ({file.get('type')})" for file in files if isinstance(file, dict)
-    )
+    listed = ", ".join(f"{file.get('name')} ({file.get('type')})" for file in files)
     who = "The customer" if sender == Message.SenderType.CONTACT else "The agent"
     line = f"[{who} sent {len(files)} file(s): {listed}]"
     return f"{text}\n{line}" if text else line

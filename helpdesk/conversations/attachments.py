@@ -349,8 +349,13 @@ def attachment_descriptor(attachment: Attachment) -> dict[str, Any]:
 
 def message_attachments(message: Message) -> list[dict[str, Any]]:
     """The descriptors of a message's files ([] for most)."""
-    found = (message.metadata or {}).get("attachments")
-    return found if isinstance(found, list) else []
+    return attachments_in(message.metadata)
+
+
+def attachments_in(metadata: object) -> list[dict[str, Any]]:
+    """The file descriptors a message's stored ``metadata`` holds ([] for most)."""
+    found = metadata.get("attachments") if isinstance(metadata, dict) else None
+    return [file for file in found if isinstance(file, dict)] if isinstance(found, list) else []
 
 
 # --- signed URLs --------------------------------------------------------------------------------
